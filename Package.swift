@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+//
+// JouleBench — the energy of edge-robotics perception, in joules per pixel.
+// Module layout follows DESIGN.md: data flows top to bottom and a module imports
+// only modules above it (CCodecs → Imaging → Workloads → Executor → Pipelines;
+// EnergyModel imports Workloads only).
+import PackageDescription
+
+/// Performance code is built for the host CPU: Swift emits AVX-512/FMA only when
+/// the target CPU is named (see docs/PERFORMANCE.md). The binaries are meant to run
+/// on the machine that built them, as a benchmark harness should.
+let hostCPUSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+let hostCPUC: [CSetting] = [.unsafeFlags(["-O3", "-march=native", "-fno-strict-aliasing"])]
+
+let package = Package(
+    name: "JouleBench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "joulebench", targets: ["joulebench"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Workloads", targets: ["Workloads"]),
+        .library(name: "Executor", targets: ["Executor"]),
+        .library(name: "EnergyModel", targets: ["EnergyModel"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+    ],
+    targets: [
+        // MARK: - C shims (internal details)
+        .target(
+            name: "CCodecs",
+            cSettings: hostCPUC,
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png"), .linkedLibrary("z")]
+        ),
+
+        // MARK: - What: images and workloads
+        .target(name: "Imaging", dependencies: ["CCodecs"], swiftSettings: hostCPUSwift),
+        .target(
+            name: "Workloads",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+
+        // MARK: - How: on the CPU, on an accelerator
+        .target(name: "Executor", dependencies: ["Workloads", "Imaging"], swiftSettings: hostCPUSwift),
+        .target(name: "EnergyModel", dependencies: ["Workloads", "Yams"], resources: [.copy("Presets")]),
+
+        // MARK: - Pipelines
+        .target(name: "Pipelines", dependencies: ["Imaging", "Workloads", "Executor"], swiftSettings: hostCPUSwift),
+
+        // MARK: - Command-line tool (thin)
+        .executableTarget(
+            name: "joulebench",
+            dependencies: [
+                "Imaging", "Workloads", "Executor", "EnergyModel", "Pipelines",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workloads"], swiftSettings: hostCPUSwift),
+        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "Workloads"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Imaging"], resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// EnergyModel module (see DESIGN.md).

@@ -1,0 +1,1 @@
+// Pipelines module (see DESIGN.md).

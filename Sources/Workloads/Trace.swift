@@ -1,0 +1,175 @@
+import Foundation
+
+/// The first JSON hinge of DESIGN.md: what the executor (or a pipeline) saw, per
+/// operator. The energy model reads nothing else, so a saved trace can be re-priced
+/// without re-running anything.
+///
+/// The schema is documented in `docs/TRACE.md`; `schemaVersion` changes whenever a field
+/// changes meaning or is removed (adding an optional field does not change it).
+/// Two runs on the same input produce identical traces apart from the `wallTimeSeconds`
+/// fields: no dates, host names or random identifiers are recorded outside `provenance`.
+public struct Trace: Codable, Hashable, Sendable {
+    /// The schema version this build writes.
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    public var model: ModelIdentity
+    /// What was fed in; `nil` for a trace made from shapes alone (no run).
+    public var input: InputIdentity?
+    /// Pixels of the input frame: the denominator of energy per pixel (DESIGN.md,
+    /// "Reporting units": the input frame, not the pyramid or the network's resized input).
+    public var inputPixels: Int
+    public var operators: [TraceOperator]
+    public var totals: TraceTotals
+    /// Tool version and settings that produced the trace (free-form key/value pairs).
+    public var provenance: [String: String]
+
+    public init(
+        model: ModelIdentity, input: InputIdentity?, inputPixels: Int, operators: [TraceOperator],
+        provenance: [String: String] = [:]
+    ) {
+        self.schemaVersion = Trace.currentSchemaVersion
+        self.model = model; self.input = input; self.inputPixels = inputPixels
+        self.operators = operators
+        self.totals = TraceTotals(operators: operators)
+        self.provenance = provenance
+    }
+
+    /// A trace of shapes only (no measured facts): what `price` uses for a zoo model.
+    public init(model: ModelIdentity, inputPixels: Int, shapes: [OperatorShape]) {
+        self.init(model: model, input: nil, inputPixels: inputPixels,
+                  operators: shapes.map { TraceOperator(shape: $0, measured: nil) })
+    }
+
+    /// Canonical JSON: sorted keys, pretty-printed, so identical traces are identical bytes.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Reads a trace, refusing schema versions this build does not understand.
+    public static func read(from url: URL) throws -> Trace {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TraceError(file: url.path, reason: "cannot be read: \(error.localizedDescription)")
+        }
+        let trace: Trace
+        do { trace = try JSONDecoder().decode(Trace.self, from: data) } catch let error as DecodingError {
+            throw TraceError(file: url.path, reason: TraceError.describe(error))
+        }
+        guard trace.schemaVersion == currentSchemaVersion else {
+            throw TraceError(file: url.path, reason: "schemaVersion \(trace.schemaVersion) is not supported (this build reads \(currentSchemaVersion))")
+        }
+        return trace
+    }
+}
+
+/// A trace file that cannot be used, with the file and the reason.
+public struct TraceError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var reason: String
+    public init(file: String, reason: String) { self.file = file; self.reason = reason }
+    public var description: String { "\(file): not a valid JouleBench trace: \(reason)" }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return p.isEmpty ? "top level" : String(p.drop(while: { $0 == "." }))
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing key '\(key.stringValue)' at \(path(context))"
+        case .typeMismatch(_, let context): return "wrong type at \(path(context)): \(context.debugDescription)"
+        case .valueNotFound(_, let context): return "missing value at \(path(context))"
+        case .dataCorrupted(let context): return "corrupt data at \(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// Which model a trace describes.
+public struct ModelIdentity: Codable, Hashable, Sendable {
+    /// Zoo name (`alexnet`) or ONNX graph name.
+    public var name: String
+    /// `zoo`, `onnx:<file name>`, or a pipeline name (`hog`).
+    public var source: String
+    /// SHA-256 of the ONNX file, when the model came from one.
+    public var sha256: String?
+    /// Where the weights came from: `real` (ONNX initializers), `synthetic(seed=N)`
+    /// (deterministic initialisation: its sparsity is not that of a trained network), or
+    /// `none` (a shape-only trace).
+    public var weights: String
+
+    public init(name: String, source: String, sha256: String? = nil, weights: String) {
+        self.name = name; self.source = source; self.sha256 = sha256; self.weights = weights
+    }
+
+    /// True when the weights are not a trained network's: every result made from such a
+    /// trace must say so.
+    public var hasSyntheticWeights: Bool { weights.hasPrefix("synthetic") }
+}
+
+/// The input a trace was made from.
+public struct InputIdentity: Codable, Hashable, Sendable {
+    public var path: String
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public init(path: String, width: Int, height: Int, channels: Int) {
+        self.path = path; self.width = width; self.height = height; self.channels = channels
+    }
+}
+
+/// One operator in a trace: its shape and, when it was run, what was measured.
+public struct TraceOperator: Codable, Hashable, Sendable {
+    public var shape: OperatorShape
+    public var measured: MeasuredFacts?
+    public init(shape: OperatorShape, measured: MeasuredFacts?) {
+        self.shape = shape; self.measured = measured
+    }
+}
+
+/// Facts measured while running an operator on real data.
+public struct MeasuredFacts: Codable, Hashable, Sendable {
+    /// Fraction of input activation words that were exactly zero, in [0, 1].
+    public var inputZeroFraction: Double
+    /// Fraction of output activation words that were exactly zero (after any fused
+    /// activation), in [0, 1].
+    public var outputZeroFraction: Double
+    /// Fraction of weight words that are exactly zero, in [0, 1]; `nil` without weights.
+    public var weightZeroFraction: Double?
+    /// Wall-clock time of the kernel in seconds. The only field allowed to differ between
+    /// two runs on the same input.
+    public var wallTimeSeconds: Double
+    /// Bytes read and written by the kernel (inputs + weights + outputs, at the
+    /// executor's storage width).
+    public var bytesTouched: Int
+
+    public init(inputZeroFraction: Double, outputZeroFraction: Double, weightZeroFraction: Double?, wallTimeSeconds: Double, bytesTouched: Int) {
+        self.inputZeroFraction = inputZeroFraction; self.outputZeroFraction = outputZeroFraction
+        self.weightZeroFraction = weightZeroFraction; self.wallTimeSeconds = wallTimeSeconds
+        self.bytesTouched = bytesTouched
+    }
+}
+
+/// Sums over a trace's operators.
+public struct TraceTotals: Codable, Hashable, Sendable {
+    public var operators: Int
+    public var macs: Int
+    public var otherOperations: Int
+    public var weightWords: Int
+    public var inputWords: Int
+    public var outputWords: Int
+    /// Sum of measured wall times in seconds (0 for a shape-only trace).
+    public var wallTimeSeconds: Double
+
+    public init(operators list: [TraceOperator]) {
+        operators = list.count
+        macs = list.reduce(0) { $0 + $1.shape.macs }
+        otherOperations = list.reduce(0) { $0 + $1.shape.otherOperations }
+        weightWords = list.reduce(0) { $0 + $1.shape.weightWords }
+        inputWords = list.reduce(0) { $0 + $1.shape.inputWords }
+        outputWords = list.reduce(0) { $0 + $1.shape.outputWords }
+        wallTimeSeconds = list.reduce(0) { $0 + ($1.measured?.wallTimeSeconds ?? 0) }
+    }
+}

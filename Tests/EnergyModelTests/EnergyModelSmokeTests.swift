@@ -1,0 +1,4 @@
+import Testing
+@testable import EnergyModel
+
+@Test func EnergyModelModuleLinks() { #expect(Bool(true)) }

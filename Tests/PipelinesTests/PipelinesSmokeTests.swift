@@ -1,0 +1,4 @@
+import Testing
+@testable import Pipelines
+
+@Test func PipelinesModuleLinks() { #expect(Bool(true)) }

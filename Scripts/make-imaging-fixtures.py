@@ -64,10 +64,34 @@ def make_color(rng):
     write_pnm(os.path.join(folder, "gray_opencv_67x41.pgm"), cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
 
 
+def make_pyramid(rng):
+    """OpenCV pyrDown chains (5 levels) on random 8-bit images of even, odd and tiny sizes."""
+    folder = os.path.join(ROOT, "pyramid")
+    os.makedirs(folder, exist_ok=True)
+    lines = []
+    for layout, w, h in (("gray", 37, 23), ("gray", 64, 48), ("gray", 83, 3), ("rgb", 37, 23), ("rgb", 50, 17)):
+        shape = (h, w) if layout == "gray" else (h, w, 3)
+        ext = "pgm" if layout == "gray" else "ppm"
+        level = rng.integers(0, 256, shape, dtype=np.uint8)
+        base = f"{layout}_{w}x{h}_level0.{ext}"
+        write_pnm(os.path.join(folder, base), level)
+        names = [base]
+        for k in range(1, 5):
+            level = cv2.pyrDown(level)
+            name = f"{layout}_{w}x{h}_level{k}.{ext}"
+            write_pnm(os.path.join(folder, name), level)
+            names.append(name)
+        lines.append(" ".join(names))
+    with open(os.path.join(folder, "chains.txt"), "w") as f:
+        f.write("# level0 … level4 of cv2.pyrDown chains (OpenCV %s)\n" % cv2.__version__)
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     rng = np.random.default_rng(20261121)
     make_resize(rng)
     make_color(rng)
+    make_pyramid(rng)
 
 
 if __name__ == "__main__":

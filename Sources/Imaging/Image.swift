@@ -45,7 +45,7 @@ public struct Image<Component: PixelComponent>: Sendable, Hashable {
     /// Gray or RGB.
     public let layout: ChannelLayout
     /// All components, row-major and interleaved; `count == width * height * channelCount`.
-    public var components: [Component] { storage }
+    @inlinable public var components: [Component] { storage }
     /// The buffer (internal so that it can only be mutated through count-preserving API).
     @usableFromInline internal var storage: [Component]
 
@@ -90,16 +90,29 @@ public struct Image<Component: PixelComponent>: Sendable, Hashable {
         }
     }
 
-    /// Component `channel` of pixel (`x`, `y`). Bounds are checked by the array.
-    @inlinable public subscript(x: Int, y: Int, channel: Int) -> Component {
+    /// Component `channel` of pixel (`x`, `y`): `image[x: 3, y: 4, channel: 1]`.
+    /// Bounds are checked by the array.
+    @inlinable public subscript(x x: Int, y y: Int, channel channel: Int) -> Component {
         get { storage[(y * width + x) * layout.channelCount + channel] }
         set { storage[(y * width + x) * layout.channelCount + channel] = newValue }
     }
 
-    /// The first (for gray: the only) component of pixel (`x`, `y`).
-    @inlinable public subscript(x: Int, y: Int) -> Component {
+    /// The first (for gray: the only) component of pixel (`x`, `y`): `image[x: 3, y: 4]`.
+    @inlinable public subscript(x x: Int, y y: Int) -> Component {
         get { storage[(y * width + x) * layout.channelCount] }
         set { storage[(y * width + x) * layout.channelCount] = newValue }
+    }
+
+    /// Unlabelled form of `self[x: x, y: y, channel: channel]`.
+    @inlinable public subscript(x: Int, y: Int, channel: Int) -> Component {
+        get { self[x: x, y: y, channel: channel] }
+        set { self[x: x, y: y, channel: channel] = newValue }
+    }
+
+    /// Unlabelled form of `self[x: x, y: y]`.
+    @inlinable public subscript(x: Int, y: Int) -> Component {
+        get { self[x: x, y: y] }
+        set { self[x: x, y: y] = newValue }
     }
 
     /// Row `y` as a slice of `rowLength` components.

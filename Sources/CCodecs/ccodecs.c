@@ -268,7 +268,9 @@ int cc_png_decode(cc_png_decoder *d, uint8_t *dst, size_t row_stride_bytes) {
     int color_type = d->header.color_type;
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(d->png);
     if (color_type == PNG_COLOR_TYPE_GRAY && d->header.bit_depth < 8) png_set_expand_gray_1_2_4_to_8(d->png);
-    if (color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(d->png);
+    /* Alpha (an alpha channel, or palette transparency that expansion turns into one) is dropped. */
+    if ((color_type & PNG_COLOR_MASK_ALPHA) || (color_type == PNG_COLOR_TYPE_PALETTE && d->header.has_transparency))
+        png_set_strip_alpha(d->png);
     if (d->header.bit_depth == 16) {
         const uint16_t probe = 1;
         if (*(const uint8_t *)&probe == 1) png_set_swap(d->png);

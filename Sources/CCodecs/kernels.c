@@ -1,0 +1,95 @@
+/* Pixel kernels: see include/cckernels.h for the contracts. */
+#include "cckernels.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, const int32_t *weights,
+                        int32_t *out, int count) {
+    int k = 0;
+#if defined(__AVX512BW__)
+    /* Gather 4 bytes at each left offset, keep bytes 0 and 1 as two 16-bit lanes, and let
+     * vpmaddwd form s0*w0 + s1*w1. A gather reads up to left+3: stop where that leaves the row. */
+    const __m512i unpack512 = _mm512_broadcast_i32x4(_mm_setr_epi8(0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13, -128));
+    for (; k + 16 <= count && left[k + 15] + 3 < src_width; k += 16) {
+        __m512i index = _mm512_loadu_si512((const void *)(left + k));
+        __m512i gathered = _mm512_i32gather_epi32(index, (const void *)src, 1);
+        __m512i pair = _mm512_shuffle_epi8(gathered, unpack512);
+        __m512i w = _mm512_loadu_si512((const void *)(weights + k));
+        _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(pair, w));
+    }
+#endif
+#if defined(__AVX2__)
+    const __m256i unpack = _mm256_setr_epi8(0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13, -128,
+                                            0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13, -128);
+    for (; k + 8 <= count && left[k + 7] + 3 < src_width; k += 8) {
+        __m256i index = _mm256_loadu_si256((const __m256i *)(left + k));
+        __m256i gathered = _mm256_i32gather_epi32((const int *)src, index, 1);
+        __m256i pair = _mm256_shuffle_epi8(gathered, unpack);
+        __m256i w = _mm256_loadu_si256((const __m256i *)(weights + k));
+        _mm256_storeu_si256((__m256i *)(out + k), _mm256_madd_epi16(pair, w));
+    }
+#endif
+    for (; k < count; k++) {
+        int32_t w = weights[k];
+        out[k] = (int32_t)src[left[k]] * (int16_t)(w & 0xFFFF) + (int32_t)src[left[k] + 1] * (w >> 16);
+    }
+}
+
+void cc_hline_linear_cn(const uint8_t *src, const int32_t *left, const int32_t *right, const int32_t *weights,
+                        int32_t *out, int count) {
+    for (int k = 0; k < count; k++) {
+        int32_t w = weights[k];
+        out[k] = (int32_t)src[left[k]] * (int16_t)(w & 0xFFFF) + (int32_t)src[right[k]] * (w >> 16);
+    }
+}
+
+void cc_vline_linear8(const int32_t *r0, const int32_t *r1, int b0, int b1, uint8_t *out, int count) {
+    for (int k = 0; k < count; k++) {
+        out[k] = (uint8_t)((((b0 * (r0[k] >> 4)) >> 16) + ((b1 * (r1[k] >> 4)) >> 16) + 2) >> 2);
+    }
+}
+
+void cc_vline_exact8(const int32_t *r0, const int32_t *r1, uint32_t w0, uint32_t w1, uint8_t *out, int count) {
+    for (int k = 0; k < count; k++) {
+        out[k] = (uint8_t)(((uint32_t)r0[k] * w0 + (uint32_t)r1[k] * w1 + 32768u) >> 16);
+    }
+}
+
+void cc_vline_exact8_copy(const int32_t *r, uint8_t *out, int count) {
+    for (int k = 0; k < count; k++) out[k] = (uint8_t)(((uint32_t)r[k] + 128u) >> 8);
+}
+
+void cc_pyrdown_row8(const uint8_t *src, int channels, int x_begin, int x_end, uint16_t *out) {
+    if (channels == 1) {
+        for (int x = x_begin; x < x_end; x++) {
+            const uint8_t *s = src + 2 * x;
+            out[x] = (uint16_t)(s[-2] + s[2] + 4 * (s[-1] + s[1]) + 6 * s[0]);
+        }
+    } else if (channels == 3) {
+        for (int x = x_begin; x < x_end; x++) {
+            const uint8_t *s = src + 6 * x;
+            out[3 * x] = (uint16_t)(s[-6] + s[6] + 4 * (s[-3] + s[3]) + 6 * s[0]);
+            out[3 * x + 1] = (uint16_t)(s[-5] + s[7] + 4 * (s[-2] + s[4]) + 6 * s[1]);
+            out[3 * x + 2] = (uint16_t)(s[-4] + s[8] + 4 * (s[-1] + s[5]) + 6 * s[2]);
+        }
+    } else {
+        const int cn = channels;
+        for (int x = x_begin; x < x_end; x++) {
+            for (int c = 0; c < cn; c++) {
+                const uint8_t *s = src + 2 * x * cn + c;
+                out[x * cn + c] = (uint16_t)(s[-2 * cn] + s[2 * cn] + 4 * (s[-cn] + s[cn]) + 6 * s[0]);
+            }
+        }
+    }
+}
+
+void cc_pyrdown_col8(const uint16_t *r0, const uint16_t *r1, const uint16_t *r2, const uint16_t *r3,
+                     const uint16_t *r4, uint8_t *out, int count) {
+    for (int k = 0; k < count; k++) {
+        /* At most 16 * 4080 + 128 = 65408: fits in 16 bits. */
+        uint16_t sum = (uint16_t)(r0[k] + r4[k] + 4 * (r1[k] + r3[k]) + 6 * r2[k] + 128);
+        out[k] = (uint8_t)(sum >> 8);
+    }
+}

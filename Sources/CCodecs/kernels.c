@@ -5,25 +5,14 @@
 #include <immintrin.h>
 #endif
 
-void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, const int32_t *weights,
-                        int32_t *out, int count) {
-    int k = 0;
-#if defined(__AVX512BW__)
-    /* Gather 4 bytes at each left offset, keep bytes 0 and 1 as two 16-bit lanes, and let
-     * vpmaddwd form s0*w0 + s1*w1. A gather reads up to left+3: stop where that leaves the row. */
-    const __m512i unpack512 = _mm512_broadcast_i32x4(_mm_setr_epi8(0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13, -128));
-    for (; k + 16 <= count && left[k + 15] + 3 < src_width; k += 16) {
-        __m512i index = _mm512_loadu_si512((const void *)(left + k));
-        __m512i gathered = _mm512_i32gather_epi32(index, (const void *)src, 1);
-        __m512i pair = _mm512_shuffle_epi8(gathered, unpack512);
-        __m512i w = _mm512_loadu_si512((const void *)(weights + k));
-        _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(pair, w));
-    }
-#endif
+/* Outputs [k, end) with gathers (4 bytes at each left offset; bytes 0 and 1 become two 16-bit
+ * lanes and vpmaddwd forms s0*w0 + s1*w1), then scalar where a gather would leave the row. */
+static void hline_c1_range(const uint8_t *src, int src_width, const int32_t *left, const int32_t *weights,
+                           int32_t *out, int k, int end) {
 #if defined(__AVX2__)
     const __m256i unpack = _mm256_setr_epi8(0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13, -128,
                                             0, -128, 1, -128, 4, -128, 5, -128, 8, -128, 9, -128, 12, -128, 13, -128);
-    for (; k + 8 <= count && left[k + 7] + 3 < src_width; k += 8) {
+    for (; k + 8 <= end && left[k + 7] + 3 < src_width; k += 8) {
         __m256i index = _mm256_loadu_si256((const __m256i *)(left + k));
         __m256i gathered = _mm256_i32gather_epi32((const int *)src, index, 1);
         __m256i pair = _mm256_shuffle_epi8(gathered, unpack);
@@ -31,10 +20,43 @@ void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, 
         _mm256_storeu_si256((__m256i *)(out + k), _mm256_madd_epi16(pair, w));
     }
 #endif
-    for (; k < count; k++) {
+    for (; k < end; k++) {
         int32_t w = weights[k];
         out[k] = (int32_t)src[left[k]] * (int16_t)(w & 0xFFFF) + (int32_t)src[left[k] + 1] * (w >> 16);
     }
+}
+
+void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, const int32_t *weights,
+                        const int32_t *block_base, const uint8_t *block_permute, int32_t *out, int count) {
+    int k = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    /* Blocks of 32 outputs whose taps span at most 64 source bytes: one (masked) 64-byte
+     * load, one vpermb to place each output's two source bytes side by side, zero-extend
+     * to 16 bits, vpmaddwd with the packed weights. */
+    if (block_base && block_permute) {
+        for (; k + 32 <= count; k += 32) {
+            int32_t base = block_base[k / 32];
+            if (base < 0) {
+                hline_c1_range(src, src_width, left, weights, out, k, k + 32);
+                continue;
+            }
+            int available = src_width - base;
+            __mmask64 mask = available >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << available) - 1);
+            __m512i data = _mm512_maskz_loadu_epi8(mask, src + base);
+            __m512i index = _mm512_loadu_si512((const void *)(block_permute + (size_t)(k / 32) * 64));
+            __m512i bytes = _mm512_permutexvar_epi8(index, data);
+            __m512i low = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes));
+            __m512i high = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(bytes, 1));
+            _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(low, _mm512_loadu_si512((const void *)(weights + k))));
+            _mm512_storeu_si512((void *)(out + k + 16),
+                                _mm512_madd_epi16(high, _mm512_loadu_si512((const void *)(weights + k + 16))));
+        }
+    }
+#else
+    (void)block_base;
+    (void)block_permute;
+#endif
+    hline_c1_range(src, src_width, left, weights, out, k, count);
 }
 
 void cc_hline_linear_cn(const uint8_t *src, const int32_t *left, const int32_t *right, const int32_t *weights,

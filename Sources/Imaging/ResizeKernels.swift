@@ -32,6 +32,11 @@ enum ResizeKernels {
         var weights: [Int32]
         /// One channel and right == left + 1 everywhere: the gather kernel applies.
         var adjacent: Bool
+        /// For `adjacent` taps: per block of 32 outputs the first left offset, or −1 when
+        /// the block spans 64 source bytes or more (see cc_hline_linear_c1).
+        var blockBase: [Int32] = []
+        /// For `adjacent` taps: per block, 64 byte-permute indices relative to its base.
+        var blockPermute: [UInt8] = []
 
         /// Builds taps from per-pixel (left pixel, w0, w1), normalising edge taps so that,
         /// for one channel and width ≥ 2, the right neighbour is always left + 1 (a tap
@@ -56,13 +61,32 @@ enum ResizeKernels {
                     weights[k] = (w0 & 0xFFFF) | (w1 << 16)
                 }
             }
+            if adjacent {
+                let blocks = count / 32
+                blockBase = .init(repeating: -1, count: blocks)
+                blockPermute = .init(repeating: 0, count: blocks * 64)
+                for block in 0..<blocks {
+                    let base = left[32 * block]
+                    guard left[32 * block + 31] + 1 - base < 64 else { continue }
+                    blockBase[block] = base
+                    for j in 0..<32 {
+                        blockPermute[64 * block + 2 * j] = UInt8(left[32 * block + j] - base)
+                        blockPermute[64 * block + 2 * j + 1] = UInt8(left[32 * block + j] - base + 1)
+                    }
+                }
+            }
         }
 
         func apply(_ row: UnsafePointer<UInt8>, sourceWidth: Int, into out: UnsafeMutablePointer<Int32>) {
             left.withUnsafeBufferPointer { l in
                 weights.withUnsafeBufferPointer { w in
                     if adjacent {
-                        cc_hline_linear_c1(row, Int32(sourceWidth), l.baseAddress, w.baseAddress, out, Int32(l.count))
+                        blockBase.withUnsafeBufferPointer { base in
+                            blockPermute.withUnsafeBufferPointer { permute in
+                                cc_hline_linear_c1(row, Int32(sourceWidth), l.baseAddress, w.baseAddress,
+                                                   base.baseAddress, permute.baseAddress, out, Int32(l.count))
+                            }
+                        }
                     } else {
                         right.withUnsafeBufferPointer { r in
                             cc_hline_linear_cn(row, l.baseAddress, r.baseAddress, w.baseAddress, out, Int32(l.count))

@@ -81,8 +81,8 @@ public struct ImageSurvey: Sendable {
 
     /// Scans `folder` and decodes every image file in scan order; a file that fails is
     /// recorded in `failures` and the survey goes on. Throws only when the folder cannot
-    /// be read. With `repeats` > 1 every decode and pyramid is run that many times and the
-    /// median time reported (the benchmark script uses this).
+    /// be read. With `repeats` > 1 every decode and pyramid is run once untimed (warm-up)
+    /// and then `repeats` times, and the median time reported (the benchmark script uses this).
     public static func run(folder: URL, limits: DecodeLimits = .default,
                            pyramids: SurveyPyramids = SurveyPyramids(), repeats: Int = 1) throws(DatasetError) -> ImageSurvey {
         precondition(repeats >= 1, "repeats must be at least 1")
@@ -95,6 +95,8 @@ public struct ImageSurvey: Sendable {
             var decodeTimes: [Double] = []
             var decoded: DecodedImage?
             do {
+                // With repeats, one untimed warm-up run first (as tjbench's -warmup).
+                if repeats > 1 { _ = try ImageDecoder.decode(contentsOf: file.url, limits: limits) }
                 for _ in 0..<repeats {
                     let (image, seconds) = try timed { () throws(DecodeError) in try ImageDecoder.decode(contentsOf: file.url, limits: limits) }
                     decoded = image
@@ -136,6 +138,7 @@ public struct ImageSurvey: Sendable {
     private static func summarize<C>(_ repeats: Int, _ build: () -> ImagePyramid<C>) -> PyramidSummary {
         var times: [Double] = []
         var pyramid: ImagePyramid<C>?
+        if repeats > 1 { _ = build() }  // untimed warm-up
         for _ in 0..<repeats {
             let (built, seconds) = timed { build() }
             pyramid = built

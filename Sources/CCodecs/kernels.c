@@ -30,26 +30,23 @@ void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, 
                         const int32_t *block_base, const uint8_t *block_permute, int32_t *out, int count) {
     int k = 0;
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-    /* Blocks of 32 outputs whose taps span at most 64 source bytes: one (masked) 64-byte
-     * load, one vpermb to place each output's two source bytes side by side, zero-extend
-     * to 16 bits, vpmaddwd with the packed weights. */
+    /* Blocks of 16 outputs whose taps span at most 64 source bytes (any scale below ~4):
+     * one (masked) 64-byte load, one vpermb to place each output's two source bytes side by
+     * side, zero-extend to 16 bits, vpmaddwd with the packed weights. */
     if (block_base && block_permute) {
-        for (; k + 32 <= count; k += 32) {
-            int32_t base = block_base[k / 32];
+        for (; k + 16 <= count; k += 16) {
+            int32_t base = block_base[k / 16];
             if (base < 0) {
-                hline_c1_range(src, src_width, left, weights, out, k, k + 32);
+                hline_c1_range(src, src_width, left, weights, out, k, k + 16);
                 continue;
             }
             int available = src_width - base;
             __mmask64 mask = available >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << available) - 1);
             __m512i data = _mm512_maskz_loadu_epi8(mask, src + base);
-            __m512i index = _mm512_loadu_si512((const void *)(block_permute + (size_t)(k / 32) * 64));
-            __m512i bytes = _mm512_permutexvar_epi8(index, data);
-            __m512i low = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes));
-            __m512i high = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(bytes, 1));
-            _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(low, _mm512_loadu_si512((const void *)(weights + k))));
-            _mm512_storeu_si512((void *)(out + k + 16),
-                                _mm512_madd_epi16(high, _mm512_loadu_si512((const void *)(weights + k + 16))));
+            __m256i index = _mm256_loadu_si256((const __m256i *)(block_permute + (size_t)(k / 16) * 32));
+            __m512i bytes = _mm512_permutexvar_epi8(_mm512_castsi256_si512(index), data);
+            __m512i pairs = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes));
+            _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(pairs, _mm512_loadu_si512((const void *)(weights + k))));
         }
     }
 #else

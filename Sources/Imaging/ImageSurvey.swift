@@ -31,12 +31,16 @@ public struct PyramidSummary: Sendable, Hashable, Codable {
     /// Wall time to build the pyramid from the gray base image (median over the survey's
     /// repeats), seconds.
     public let buildSeconds: Double
+    /// CPU time of this thread for the same build (median), seconds: robust to other
+    /// processes competing for the cores, unlike wall time.
+    public let buildCPUSeconds: Double
 
-    public init<C>(_ pyramid: ImagePyramid<C>, buildSeconds: Double) {
+    public init<C>(_ pyramid: ImagePyramid<C>, buildSeconds: Double, buildCPUSeconds: Double) {
         levels = pyramid.levels.count
         pixelsPerLevel = pyramid.pixelsPerLevel
         expansion = pyramid.expansionFactor
         self.buildSeconds = buildSeconds
+        self.buildCPUSeconds = buildCPUSeconds
     }
 }
 
@@ -54,6 +58,8 @@ public struct SurveyEntry: Sendable, Hashable {
     /// Wall time of `ImageDecoder.decode(contentsOf:)` (file read included), seconds;
     /// the median over the survey's repeats.
     public let decodeSeconds: Double
+    /// CPU time of the decoding thread for the same decode (median), seconds.
+    public let decodeCPUSeconds: Double
     /// Fine-scale pyramid of the gray image (bilinear, from the original at each level).
     public let scalePyramid: PyramidSummary
     /// Octave pyramid of the gray image.
@@ -92,15 +98,18 @@ public struct ImageSurvey: Sendable {
         let schedule = ScaleSchedule(step: pyramids.step, minimumWidth: pyramids.minimumWidth,
                                      minimumHeight: pyramids.minimumHeight)
         for file in scan.files {
-            var decodeTimes: [Double] = []
+            var decodeTimes: [Double] = [], decodeCPUTimes: [Double] = []
             var decoded: DecodedImage?
             do {
                 // With repeats, one untimed warm-up run first (as tjbench's -warmup).
                 if repeats > 1 { _ = try ImageDecoder.decode(contentsOf: file.url, limits: limits) }
                 for _ in 0..<repeats {
-                    let (image, seconds) = try timed { () throws(DecodeError) in try ImageDecoder.decode(contentsOf: file.url, limits: limits) }
+                    let (image, seconds, cpuSeconds) = try timed { () throws(DecodeError) in
+                        try ImageDecoder.decode(contentsOf: file.url, limits: limits)
+                    }
                     decoded = image
                     decodeTimes.append(seconds)
+                    decodeCPUTimes.append(cpuSeconds)
                 }
             } catch {
                 let named = DecodeError(path: file.relativePath, format: error.format, reason: error.reason)
@@ -121,30 +130,42 @@ public struct ImageSurvey: Sendable {
             entries.append(SurveyEntry(relativePath: file.relativePath, format: decoded.format, role: file.role,
                                        width: decoded.width, height: decoded.height,
                                        channels: decoded.sourceChannels, bitDepth: decoded.sourceBitDepth,
-                                       decodeSeconds: median(decodeTimes), scalePyramid: scale, octavePyramid: octave))
+                                       decodeSeconds: median(decodeTimes), decodeCPUSeconds: median(decodeCPUTimes),
+                                       scalePyramid: scale, octavePyramid: octave))
         }
         return ImageSurvey(root: folder, pyramids: pyramids, entries: entries, failures: failures, skipped: scan.skipped,
                            repeats: repeats)
     }
 
-    private static func timed<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> (T, Double) {
+    /// `body`'s result, wall time and this thread's CPU time, seconds.
+    private static func timed<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> (T, Double, Double) {
         let clock = ContinuousClock()
+        let cpuStart = threadCPUSeconds()
         let start = clock.now
         let value = try body()
         let elapsed = clock.now - start
-        return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        let cpu = threadCPUSeconds() - cpuStart
+        return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, cpu)
+    }
+
+    /// CLOCK_THREAD_CPUTIME_ID, seconds.
+    private static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 
     private static func summarize<C>(_ repeats: Int, _ build: () -> ImagePyramid<C>) -> PyramidSummary {
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         var pyramid: ImagePyramid<C>?
         if repeats > 1 { _ = build() }  // untimed warm-up
         for _ in 0..<repeats {
-            let (built, seconds) = timed { build() }
+            let (built, seconds, cpuSeconds) = timed { build() }
             pyramid = built
             times.append(seconds)
+            cpuTimes.append(cpuSeconds)
         }
-        return PyramidSummary(pyramid!, buildSeconds: median(times))
+        return PyramidSummary(pyramid!, buildSeconds: median(times), buildCPUSeconds: median(cpuTimes))
     }
 
     /// Median (mean of the middle two for an even count).
@@ -190,11 +211,13 @@ public struct ImageSurvey: Sendable {
             let pixelsPerLevel: [Int]
             let expansion: Double
             let milliseconds: Double
+            let cpuMilliseconds: Double
         }
         struct Entry: Encodable {
             let path: String, format: String, role: String
             let width: Int, height: Int, channels: Int, bitDepth: Int
             let decodeMilliseconds: Double
+            let decodeCPUMilliseconds: Double
             let scalePyramid: Pyramid, octavePyramid: Pyramid
         }
         struct Failure: Encodable { let path: String, code: String, error: String }
@@ -204,7 +227,8 @@ public struct ImageSurvey: Sendable {
             let pyramids: Settings
             let images: [Entry], failures: [Failure], skipped: [String]
         }
-        func pyramid(_ p: PyramidSummary) -> Pyramid { Pyramid(levels: p.levels, pixelsPerLevel: p.pixelsPerLevel, expansion: p.expansion, milliseconds: p.buildSeconds * 1000) }
+        func pyramid(_ p: PyramidSummary) -> Pyramid { Pyramid(levels: p.levels, pixelsPerLevel: p.pixelsPerLevel, expansion: p.expansion,
+                                                            milliseconds: p.buildSeconds * 1000, cpuMilliseconds: p.buildCPUSeconds * 1000) }
         let document = Document(
             schema: "joulebench.images/1", folder: root.path, repeats: repeats,
             pyramids: Settings(step: pyramids.step, minWidth: pyramids.minimumWidth, minHeight: pyramids.minimumHeight,
@@ -212,6 +236,7 @@ public struct ImageSurvey: Sendable {
             images: entries.map { e in
                 Entry(path: e.relativePath, format: e.format.rawValue, role: e.role.rawValue, width: e.width, height: e.height,
                       channels: e.channels, bitDepth: e.bitDepth, decodeMilliseconds: e.decodeSeconds * 1000,
+                      decodeCPUMilliseconds: e.decodeCPUSeconds * 1000,
                       scalePyramid: pyramid(e.scalePyramid), octavePyramid: pyramid(e.octavePyramid))
             },
             failures: failures.map { Failure(path: $0.relativePath, code: $0.error.code, error: $0.error.description) },

@@ -32,10 +32,10 @@ enum ResizeKernels {
         var weights: [Int32]
         /// One channel and right == left + 1 everywhere: the gather kernel applies.
         var adjacent: Bool
-        /// For `adjacent` taps: per block of 32 outputs the first left offset, or −1 when
+        /// For `adjacent` taps: per block of 16 outputs the first left offset, or −1 when
         /// the block spans 64 source bytes or more (see cc_hline_linear_c1).
         var blockBase: [Int32] = []
-        /// For `adjacent` taps: per block, 64 byte-permute indices relative to its base.
+        /// For `adjacent` taps: per block, 32 byte-permute indices relative to its base.
         var blockPermute: [UInt8] = []
 
         /// Builds taps from per-pixel (left pixel, w0, w1), normalising edge taps so that,
@@ -62,16 +62,16 @@ enum ResizeKernels {
                 }
             }
             if adjacent {
-                let blocks = count / 32
+                let blocks = count / 16
                 blockBase = .init(repeating: -1, count: blocks)
-                blockPermute = .init(repeating: 0, count: blocks * 64)
+                blockPermute = .init(repeating: 0, count: blocks * 32)
                 for block in 0..<blocks {
-                    let base = left[32 * block]
-                    guard left[32 * block + 31] + 1 - base < 64 else { continue }
+                    let base = left[16 * block]
+                    guard left[16 * block + 15] + 1 - base < 64 else { continue }
                     blockBase[block] = base
-                    for j in 0..<32 {
-                        blockPermute[64 * block + 2 * j] = UInt8(left[32 * block + j] - base)
-                        blockPermute[64 * block + 2 * j + 1] = UInt8(left[32 * block + j] - base + 1)
+                    for j in 0..<16 {
+                        blockPermute[32 * block + 2 * j] = UInt8(left[16 * block + j] - base)
+                        blockPermute[32 * block + 2 * j + 1] = UInt8(left[16 * block + j] - base + 1)
                     }
                 }
             }

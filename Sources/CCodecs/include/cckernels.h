@@ -18,9 +18,9 @@ extern "C" {
  * Horizontal 2-tap pass, one channel: out[k] = src[left[k]] * w0 + src[left[k] + 1] * w1,
  * where weights[k] packs w0 in its low and w1 in its high 16 bits (signed, |w| <= 32767).
  * Precondition: left[k] + 1 < src_width for every k, and `left` non-decreasing.
- * Optional (both or neither may be NULL): for each full block b of 32 outputs,
- * block_base[b] = left[32b] when left[32b + 31] + 1 - left[32b] < 64, else -1, and
- * block_permute[64b + 2j] = left[32b + j] - block_base[b], block_permute[64b + 2j + 1] = that + 1
+ * Optional (both or neither may be NULL): for each full block b of 16 outputs,
+ * block_base[b] = left[16b] when left[16b + 15] + 1 - left[16b] < 64, else -1, and
+ * block_permute[32b + 2j] = left[16b + j] - block_base[b], block_permute[32b + 2j + 1] = that + 1
  * (used with AVX-512 VBMI byte permutes instead of gathers).
  */
 void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, const int32_t *weights,

@@ -56,9 +56,37 @@ void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, 
     hline_c1_range(src, src_width, left, weights, out, k, count);
 }
 
-void cc_hline_linear_cn(const uint8_t *src, const int32_t *left, const int32_t *right, const int32_t *weights,
+void cc_hline_linear_cn(const uint8_t *src, int src_row_bytes, const int32_t *left, const int32_t *right,
+                        const int32_t *weights, const int32_t *block_base, const uint8_t *block_permute,
                         int32_t *out, int count) {
-    for (int k = 0; k < count; k++) {
+    int k = 0;
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+    /* As in cc_hline_linear_c1, with the left and right bytes placed by the permute. */
+    if (block_base && block_permute) {
+        for (; k + 16 <= count; k += 16) {
+            int32_t base = block_base[k / 16];
+            if (base < 0) {
+                for (int j = k; j < k + 16; j++) {
+                    int32_t w = weights[j];
+                    out[j] = (int32_t)src[left[j]] * (int16_t)(w & 0xFFFF) + (int32_t)src[right[j]] * (w >> 16);
+                }
+                continue;
+            }
+            int available = src_row_bytes - base;
+            __mmask64 mask = available >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << available) - 1);
+            __m512i data = _mm512_maskz_loadu_epi8(mask, src + base);
+            __m256i index = _mm256_loadu_si256((const __m256i *)(block_permute + (size_t)(k / 16) * 32));
+            __m512i bytes = _mm512_permutexvar_epi8(_mm512_castsi256_si512(index), data);
+            __m512i pairs = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes));
+            _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(pairs, _mm512_loadu_si512((const void *)(weights + k))));
+        }
+    }
+#else
+    (void)src_row_bytes;
+    (void)block_base;
+    (void)block_permute;
+#endif
+    for (; k < count; k++) {
         int32_t w = weights[k];
         out[k] = (int32_t)src[left[k]] * (int16_t)(w & 0xFFFF) + (int32_t)src[right[k]] * (w >> 16);
     }

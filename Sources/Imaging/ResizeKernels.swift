@@ -32,10 +32,10 @@ enum ResizeKernels {
         var weights: [Int32]
         /// One channel and right == left + 1 everywhere: the gather kernel applies.
         var adjacent: Bool
-        /// For `adjacent` taps: per block of 16 outputs the first left offset, or −1 when
-        /// the block spans 64 source bytes or more (see cc_hline_linear_c1).
+        /// Per block of 16 outputs the smallest left offset, or −1 when the block spans 64
+        /// source bytes or more (see cc_hline_linear_c1 / _cn).
         var blockBase: [Int32] = []
-        /// For `adjacent` taps: per block, 32 byte-permute indices relative to its base.
+        /// Per block, 32 byte-permute indices (left, right) relative to its base.
         var blockPermute: [UInt8] = []
 
         /// Builds taps from per-pixel (left pixel, w0, w1), normalising edge taps so that,
@@ -61,39 +61,37 @@ enum ResizeKernels {
                     weights[k] = (w0 & 0xFFFF) | (w1 << 16)
                 }
             }
-            if adjacent {
-                let blocks = count / 16
-                blockBase = .init(repeating: -1, count: blocks)
-                blockPermute = .init(repeating: 0, count: blocks * 32)
-                for block in 0..<blocks {
-                    let base = left[16 * block]
-                    guard left[16 * block + 15] + 1 - base < 64 else { continue }
-                    blockBase[block] = base
-                    for j in 0..<16 {
-                        blockPermute[32 * block + 2 * j] = UInt8(left[16 * block + j] - base)
-                        blockPermute[32 * block + 2 * j + 1] = UInt8(left[16 * block + j] - base + 1)
-                    }
+            // Blocks of 16 outputs whose source bytes lie within 64 of the block's smallest
+            // offset: one load and one byte permute per block (cc_hline_linear_*).
+            let blocks = count / 16
+            blockBase = .init(repeating: -1, count: blocks)
+            blockPermute = .init(repeating: 0, count: blocks * 32)
+            for block in 0..<blocks {
+                let range = (16 * block)..<(16 * block + 16)
+                let base = left[range].min()!
+                guard right[range].max()! - base < 64 else { continue }
+                blockBase[block] = base
+                for (j, k) in range.enumerated() {
+                    blockPermute[32 * block + 2 * j] = UInt8(left[k] - base)
+                    blockPermute[32 * block + 2 * j + 1] = UInt8(right[k] - base)
                 }
             }
         }
 
-        func apply(_ row: UnsafePointer<UInt8>, sourceWidth: Int, into out: UnsafeMutablePointer<Int32>) {
+        func apply(_ row: UnsafePointer<UInt8>, sourceWidth: Int, channels: Int, into out: UnsafeMutablePointer<Int32>) {
             left.withUnsafeBufferPointer { l in
-                weights.withUnsafeBufferPointer { w in
-                    if adjacent {
-                        blockBase.withUnsafeBufferPointer { base in
-                            blockPermute.withUnsafeBufferPointer { permute in
-                                cc_hline_linear_c1(row, Int32(sourceWidth), l.baseAddress, w.baseAddress,
-                                                   base.baseAddress, permute.baseAddress, out, Int32(l.count))
-                            }
-                        }
-                    } else {
-                        right.withUnsafeBufferPointer { r in
-                            cc_hline_linear_cn(row, l.baseAddress, r.baseAddress, w.baseAddress, out, Int32(l.count))
-                        }
-                    }
+            right.withUnsafeBufferPointer { r in
+            weights.withUnsafeBufferPointer { w in
+            blockBase.withUnsafeBufferPointer { base in
+            blockPermute.withUnsafeBufferPointer { permute in
+                if adjacent {
+                    cc_hline_linear_c1(row, Int32(sourceWidth), l.baseAddress, w.baseAddress,
+                                       base.baseAddress, permute.baseAddress, out, Int32(l.count))
+                } else {
+                    cc_hline_linear_cn(row, Int32(sourceWidth * channels), l.baseAddress, r.baseAddress, w.baseAddress,
+                                       base.baseAddress, permute.baseAddress, out, Int32(l.count))
                 }
-            }
+            }}}}}
         }
     }
 
@@ -194,11 +192,11 @@ enum ResizeKernels {
             if rowA == y { return a }
             if rowB == y { return b }
             if rowA != other {
-                horizontal.apply(src + y * srcRowLength, sourceWidth: width, into: a)
+                horizontal.apply(src + y * srcRowLength, sourceWidth: width, channels: channels, into: a)
                 rowA = y
                 return a
             }
-            horizontal.apply(src + y * srcRowLength, sourceWidth: width, into: b)
+            horizontal.apply(src + y * srcRowLength, sourceWidth: width, channels: channels, into: b)
             rowB = y
             return b
         }

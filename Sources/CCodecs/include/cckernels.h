@@ -28,9 +28,13 @@ void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, 
 
 /**
  * Horizontal 2-tap pass, any channel count: out[k] = src[left[k]] * w0 + src[right[k]] * w1
- * (component offsets), weights packed as above.
+ * (component offsets into a row of src_row_bytes bytes), weights packed as above.
+ * Optional blocks as above, with block_base[b] = the smallest left offset of the block
+ * when the block's largest right offset is less than base + 64, else -1, and
+ * block_permute[32b + 2j] = left[16b + j] - base, block_permute[32b + 2j + 1] = right[16b + j] - base.
  */
-void cc_hline_linear_cn(const uint8_t *src, const int32_t *left, const int32_t *right, const int32_t *weights,
+void cc_hline_linear_cn(const uint8_t *src, int src_row_bytes, const int32_t *left, const int32_t *right,
+                        const int32_t *weights, const int32_t *block_base, const uint8_t *block_permute,
                         int32_t *out, int count);
 
 /**

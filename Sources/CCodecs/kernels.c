@@ -26,13 +26,27 @@ static void hline_c1_range(const uint8_t *src, int src_width, const int32_t *lef
     }
 }
 
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+/* One block of 16 outputs whose source bytes lie in [base, base + 64): one (masked) 64-byte
+ * load, one vpermb placing each output's two source bytes side by side, zero-extension to
+ * 16 bits and vpmaddwd with the packed weights. */
+static inline void hline_permute_block(const uint8_t *src, int src_row_bytes, int32_t base, const uint8_t *permute,
+                                       const int32_t *weights, int32_t *out) {
+    int available = src_row_bytes - base;
+    __mmask64 mask = available >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << available) - 1);
+    __m512i data = _mm512_maskz_loadu_epi8(mask, src + base);
+    __m256i index = _mm256_loadu_si256((const __m256i *)permute);
+    __m512i bytes = _mm512_permutexvar_epi8(_mm512_castsi256_si512(index), data);
+    __m512i pairs = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes));
+    _mm512_storeu_si512((void *)out, _mm512_madd_epi16(pairs, _mm512_loadu_si512((const void *)weights)));
+}
+#endif
+
 void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, const int32_t *weights,
                         const int32_t *block_base, const uint8_t *block_permute, int32_t *out, int count) {
     int k = 0;
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-    /* Blocks of 16 outputs whose taps span at most 64 source bytes (any scale below ~4):
-     * one (masked) 64-byte load, one vpermb to place each output's two source bytes side by
-     * side, zero-extend to 16 bits, vpmaddwd with the packed weights. */
+    /* Blocks of 16 outputs whose taps span at most 64 source bytes (any scale below ~4). */
     if (block_base && block_permute) {
         for (; k + 16 <= count; k += 16) {
             int32_t base = block_base[k / 16];
@@ -40,13 +54,7 @@ void cc_hline_linear_c1(const uint8_t *src, int src_width, const int32_t *left, 
                 hline_c1_range(src, src_width, left, weights, out, k, k + 16);
                 continue;
             }
-            int available = src_width - base;
-            __mmask64 mask = available >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << available) - 1);
-            __m512i data = _mm512_maskz_loadu_epi8(mask, src + base);
-            __m256i index = _mm256_loadu_si256((const __m256i *)(block_permute + (size_t)(k / 16) * 32));
-            __m512i bytes = _mm512_permutexvar_epi8(_mm512_castsi256_si512(index), data);
-            __m512i pairs = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes));
-            _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(pairs, _mm512_loadu_si512((const void *)(weights + k))));
+            hline_permute_block(src, src_width, base, block_permute + (size_t)(k / 16) * 32, weights + k, out + k);
         }
     }
 #else
@@ -72,13 +80,7 @@ void cc_hline_linear_cn(const uint8_t *src, int src_row_bytes, const int32_t *le
                 }
                 continue;
             }
-            int available = src_row_bytes - base;
-            __mmask64 mask = available >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << available) - 1);
-            __m512i data = _mm512_maskz_loadu_epi8(mask, src + base);
-            __m256i index = _mm256_loadu_si256((const __m256i *)(block_permute + (size_t)(k / 16) * 32));
-            __m512i bytes = _mm512_permutexvar_epi8(_mm512_castsi256_si512(index), data);
-            __m512i pairs = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(bytes));
-            _mm512_storeu_si512((void *)(out + k), _mm512_madd_epi16(pairs, _mm512_loadu_si512((const void *)(weights + k))));
+            hline_permute_block(src, src_row_bytes, base, block_permute + (size_t)(k / 16) * 32, weights + k, out + k);
         }
     }
 #else

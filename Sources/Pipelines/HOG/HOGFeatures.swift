@@ -303,11 +303,14 @@ enum HOGFeatureKernel {
         var zeros = 0
         var x = 0
         while x < count {
-            var dx = load(mid + x + 2) - load(mid + x)
-            var dy = load(next + x + 1) - load(prev + x + 1)
+            // Colour: scan B, G, R (OpenCV's BGR channels 0, 1, 2 in its vector path),
+            // replacing only on a strictly larger magnitude.
+            let first = channels == 3 ? 2 * rowStride : 0
+            var dx = load(mid + first + x + 2) - load(mid + first + x)
+            var dy = load(next + first + x + 1) - load(prev + first + x + 1)
             var mag2 = dx * dx + dy * dy
             if channels == 3 {
-                for c in 1..<3 {
+                for c in [1, 0] {
                     let o = c * rowStride
                     let dxc = load(mid + o + x + 2) - load(mid + o + x)
                     let dyc = load(next + o + x + 1) - load(prev + o + x + 1)

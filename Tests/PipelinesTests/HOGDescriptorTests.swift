@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipelines
+import Imaging
 
 /// Fixtures of Tests/PipelinesTests/Fixtures (see LICENSES there).
 enum HOGFixtures {
@@ -8,9 +9,9 @@ enum HOGFixtures {
         Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!
     }
     /// The 64×128 gray window of the reference test vector, from its raw bytes.
-    static func window() throws -> HOGRaster {
+    static func window() throws -> Image<UInt8> {
         let bytes = [UInt8](try Data(contentsOf: url("window_person_64x128.gray8")))
-        return try HOGRaster(width: 64, height: 128, channels: 1, pixels: bytes)
+        return try Image<UInt8>.hogInput(width: 64, height: 128, channels: 1, pixels: bytes)
     }
     /// OpenCV 4.14's descriptor of that window.
     static func referenceDescriptor() throws -> [Float] {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Workloads
 
 /// Parameters of multi-scale detection, with OpenCV's `detectMultiScale` defaults.
@@ -105,7 +106,7 @@ public struct HOGDetector: Sendable {
 
     /// The 3780-value descriptor of a 64×128 image, as OpenCV's `HOGDescriptor::compute`
     /// computes it for a window that is the whole image (borders mirrored).
-    public func descriptor(window image: HOGRaster) throws(HOGError) -> [Float] {
+    public func descriptor(window image: Image<UInt8>) throws(HOGError) -> [Float] {
         guard image.width == HOGGeometry.windowWidthPixels, image.height == HOGGeometry.windowHeightPixels else {
             throw HOGError(.invalidImage, "a descriptor window is 64×128 pixels; got \(image.width)×\(image.height)")
         }
@@ -140,7 +141,7 @@ public struct HOGDetector: Sendable {
     /// (`round(p · scale)`, window `round(64 · scale) × round(128 · scale)`); hits of
     /// all levels are grouped and clipped to the image. An image smaller than the window
     /// gives no detections.
-    public func detect(_ image: HOGRaster, parameters: HOGDetectionParameters = HOGDetectionParameters(), inputPath: String? = nil) throws(HOGError) -> HOGDetectionResult {
+    public func detect(_ image: Image<UInt8>, parameters: HOGDetectionParameters = HOGDetectionParameters(), inputPath: String? = nil) throws(HOGError) -> HOGDetectionResult {
         let p = try parameters.validated()
         let start = hogNow()
         let scales = HOGDetector.levelScales(width: image.width, height: image.height, scaleStep: p.scaleStep, maxLevels: p.maxLevels)
@@ -179,7 +180,7 @@ public struct HOGDetector: Sendable {
         var zeroScores: Int
     }
 
-    func runLevel(_ image: HOGRaster, scale: Double, parameters p: HOGDetectionParameters) -> LevelOutcome {
+    func runLevel(_ image: Image<UInt8>, scale: Double, parameters p: HOGDetectionParameters) -> LevelOutcome {
         let t0 = hogNow()
         let w = Int((Double(image.width) / scale).rounded(.toNearestOrEven))
         let h = Int((Double(image.height) / scale).rounded(.toNearestOrEven))

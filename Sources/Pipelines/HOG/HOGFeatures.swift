@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// The fixed geometry of OpenCV's default `HOGDescriptor` (Dalal & Triggs, CVPR 2005):
 /// 64×128-pixel window, 8×8-pixel cells, 16×16-pixel blocks at an 8-pixel stride,
@@ -164,15 +165,15 @@ enum HOGFeatureKernel {
     /// `padding` pixels on every side (padded pixels come from `BORDER_REFLECT_101`).
     /// Streams one 8-row band of cells at a time; the block row ending at each band is
     /// normalised as soon as its second cell row is complete.
-    static func blockMap(of image: HOGRaster, padding: Int, stats: inout HOGFeatureStats) -> HOGBlockMap {
-        let cn = image.channels
+    static func blockMap(of image: Image<UInt8>, padding: Int, stats: inout HOGFeatureStats) -> HOGBlockMap {
+        let cn = image.channelCount
         let pw = image.width + 2 * padding, ph = image.height + 2 * padding
         let ncx = pw / 8, ncy = ph / 8
         stats.paddedWidth = pw; stats.paddedHeight = ph; stats.channels = cn
         stats.cellsX = ncx; stats.cellsY = ncy
         stats.binnedPixels = ncx * ncy * 64
-        stats.inputComponents = image.pixels.count
-        stats.inputZeroComponents = image.pixels.withUnsafeBufferPointer { p in
+        stats.inputComponents = image.components.count
+        stats.inputZeroComponents = image.withUnsafeBufferPointer { p in
             var n = 0
             for v in p where v == 0 { n &+= 1 }
             return n
@@ -204,7 +205,7 @@ enum HOGFeatureKernel {
         var accPrev = accA, accCur = accB
         let weights = HOGWeights.table
 
-        image.pixels.withUnsafeBufferPointer { src in
+        image.withUnsafeBufferPointer { src in
         gammaTable.withUnsafeBufferPointer { lut in
         xmap.withUnsafeBufferPointer { xm in
         weights.withUnsafeBufferPointer { wtab in

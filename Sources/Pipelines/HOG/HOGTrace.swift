@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Workloads
 
 /// HOG's operators in the Trace vocabulary: non-CNN streaming operators (DESIGN.md),
@@ -44,7 +45,7 @@ enum HOGOperationCounts {
 
 enum HOGTraceBuilder {
     static func trace(
-        outcomes: [HOGDetector.LevelOutcome], image: HOGRaster, inputPath: String?,
+        outcomes: [HOGDetector.LevelOutcome], image: Image<UInt8>, inputPath: String?,
         parameters p: HOGDetectionParameters, expansion: Double, svmWeightZeros: Int
     ) -> Trace {
         var ops: [TraceOperator] = []
@@ -53,7 +54,7 @@ enum HOGTraceBuilder {
         let mixed = BitWidths(weights: 32, inputs: 8, outputs: 32)
         for (k, o) in outcomes.enumerated() {
             let r = o.report, s = o.stats
-            let cn = image.channels
+            let cn = image.channelCount
             let prefix = "L\(k)"
             if r.width != image.width || r.height != image.height {
                 let resampledRows = min(image.height, 2 * r.height)
@@ -164,7 +165,7 @@ enum HOGTraceBuilder {
         ]
         return Trace(
             model: ModelIdentity(name: "hog-people-64x128", source: "hog", weights: "real"),
-            input: InputIdentity(path: inputPath ?? "", width: image.width, height: image.height, channels: image.channels),
+            input: InputIdentity(path: inputPath ?? "", width: image.width, height: image.height, channels: image.channelCount),
             inputPixels: image.width * image.height, operators: ops, provenance: provenance)
     }
 

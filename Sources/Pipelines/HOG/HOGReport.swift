@@ -1,0 +1,50 @@
+import Foundation
+
+/// What `joulebench detect` prints: the detections and the facts of the run.
+/// JSON schema `joulebench.detect/1` (keys documented in docs/HOG.md).
+public struct HOGDetectionReport: Codable, Sendable {
+    public var schema = "joulebench.detect/1"
+    public var image: String
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var parameters: HOGDetectionParameters
+    public var detections: [HOGDetection]
+    public var rawHits: Int
+    public var pyramidLevels: Int
+    /// Pixels of all pyramid levels / input pixels.
+    public var pyramidExpansion: Double
+    public var wallTimeSeconds: Double
+    public var levels: [HOGLevelReport]
+
+    public init(image: String, width: Int, height: Int, channels: Int, parameters: HOGDetectionParameters, result: HOGDetectionResult) {
+        self.image = image; self.width = width; self.height = height; self.channels = channels
+        self.parameters = parameters
+        self.detections = result.detections; self.rawHits = result.rawHits.count
+        self.pyramidLevels = result.levels.count; self.pyramidExpansion = result.pyramidExpansion
+        self.wallTimeSeconds = result.wallTimeSeconds; self.levels = result.levels
+    }
+
+    /// Pretty-printed JSON with sorted keys.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// A plain-text table: one line per detection, then a summary line.
+    public func table() -> String {
+        var lines = ["\(image): \(width)×\(height), \(channels == 1 ? "gray" : "RGB")"]
+        if detections.isEmpty {
+            lines.append("no detections")
+        } else {
+            lines.append("   #       x      y  width height     score")
+            for (i, d) in detections.enumerated() {
+                lines.append(String(format: "%4d  %6d %6d %6d %6d  %8.4f", i + 1, d.x, d.y, d.width, d.height, d.score))
+            }
+        }
+        lines.append(String(format: "%d detection(s) from %d raw hits over %d pyramid levels (expansion %.2f×) in %.1f ms",
+                            detections.count, rawHits, pyramidLevels, pyramidExpansion, wallTimeSeconds * 1000))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -54,6 +54,9 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Worker threads.")
     var threads: Int = 2
 
+    @Option(name: .long, help: "Run the detection this many times and report the median time (benchmarks).")
+    var `repeat`: Int = 1
+
     func run() throws {
         var p = HOGDetectionParameters()
         p.hitThreshold = hitThreshold; p.scaleStep = scale; p.windowStridePixels = stride
@@ -69,9 +72,16 @@ struct DetectCommand: ParsableCommand {
             let input = decoded.image8()
             let hog = try detector.map { try HOGDetector(svm: HOGLinearSVM(contentsOf: URL(fileURLWithPath: $0))) }
                 ?? HOGDetector.defaultPeople()
-            let result = try hog.detect(input, parameters: p, inputPath: image)
+            guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+            var result = try hog.detect(input, parameters: p, inputPath: image)
+            var times = [result.wallTimeSeconds]
+            for _ in 1..<`repeat` {
+                result = try hog.detect(input, parameters: p, inputPath: image)
+                times.append(result.wallTimeSeconds)
+            }
             let report = HOGDetectionReport(image: image, width: input.width, height: input.height,
-                                            channels: input.channelCount, parameters: p, result: result)
+                                            channels: input.channelCount, parameters: p, result: result,
+                                            repeatedWallTimesSeconds: `repeat` > 1 ? times : nil)
             if let trace {
                 try result.trace.jsonData().write(to: URL(fileURLWithPath: trace), options: .atomic)
             }

@@ -15,14 +15,23 @@ public struct HOGDetectionReport: Codable, Sendable {
     /// Pixels of all pyramid levels / input pixels.
     public var pyramidExpansion: Double
     public var wallTimeSeconds: Double
+    /// With repeated runs (`--repeat N`): every run's detection time, seconds (decoding
+    /// excluded); `wallTimeSeconds` is then their median.
+    public var wallTimesSeconds: [Double]?
     public var levels: [HOGLevelReport]
 
-    public init(image: String, width: Int, height: Int, channels: Int, parameters: HOGDetectionParameters, result: HOGDetectionResult) {
+    public init(image: String, width: Int, height: Int, channels: Int, parameters: HOGDetectionParameters,
+                result: HOGDetectionResult, repeatedWallTimesSeconds: [Double]? = nil) {
         self.image = image; self.width = width; self.height = height; self.channels = channels
         self.parameters = parameters
         self.detections = result.detections; self.rawHits = result.rawHits.count
         self.pyramidLevels = result.levels.count; self.pyramidExpansion = result.pyramidExpansion
         self.wallTimeSeconds = result.wallTimeSeconds; self.levels = result.levels
+        if let times = repeatedWallTimesSeconds, !times.isEmpty {
+            wallTimesSeconds = times
+            let sorted = times.sorted()
+            wallTimeSeconds = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
     }
 
     /// Pretty-printed JSON with sorted keys.

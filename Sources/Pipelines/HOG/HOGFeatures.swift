@@ -194,12 +194,15 @@ enum HOGFeatureKernel {
         // One band of per-pixel results: weights to the lower and upper bin, lower bin.
         let bandW0 = UnsafeMutablePointer<Float>.allocate(capacity: 8 * (cols + 16))
         let bandW1 = UnsafeMutablePointer<Float>.allocate(capacity: 8 * (cols + 16))
-        let bandBin = UnsafeMutablePointer<Float>.allocate(capacity: 8 * (cols + 16))
-        // Partial histograms of two cell rows (previous, current): ncx × 9 SIMD16.
-        let accA = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: ncx * 9)
-        let accB = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: ncx * 9)
+        let bandBin0 = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * (cols + 16))
+        let bandBin1 = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * (cols + 16))
+        // Partial histograms of two cell rows (previous, current): per cell 4 interleaved
+        // sets of 9 SIMD16 (pixel column u & 3 picks the set, so consecutive pixels do not
+        // wait on each other's read-modify-write), summed into set 0 when the band is done.
+        let accA = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: ncx * 36)
+        let accB = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: ncx * 36)
         defer {
-            gammaRows.deallocate(); bandW0.deallocate(); bandW1.deallocate(); bandBin.deallocate()
+            gammaRows.deallocate(); bandW0.deallocate(); bandW1.deallocate(); bandBin0.deallocate(); bandBin1.deallocate()
             accA.deallocate(); accB.deallocate()
         }
         var accPrev = accA, accCur = accB
@@ -218,9 +221,28 @@ enum HOGFeatureKernel {
                 if slotTag[slot] == sy { return row }
                 slotTag[slot] = sy
                 let s = src.baseAddress! + sy * srcRowLength
-                for c in 0..<cn {
-                    let plane = row + c * rowStride
-                    for k in 0..<(cols + 2) { plane[k] = lut[Int(s[xm[k] * cn + c])] }
+                let l = lut.baseAddress!
+                // Columns whose source is in the image without mirroring: direct reads.
+                let inner0 = max(0, min(cols + 2, padding + 1))
+                let inner1 = max(inner0, min(cols + 2, padding + 1 + image.width))
+                if cn == 1 {
+                    for k in 0..<inner0 { row[k] = l[Int(s[xm[k]])] }
+                    let d = s - (padding + 1)
+                    for k in inner0..<inner1 { row[k] = l[Int(d[k])] }
+                    for k in inner1..<(cols + 2) { row[k] = l[Int(s[xm[k]])] }
+                } else {
+                    let r = row, g = row + rowStride, b = row + 2 * rowStride
+                    func mirrored(_ k: Int) {
+                        let p = s + xm[k] * 3
+                        r[k] = l[Int(p[0])]; g[k] = l[Int(p[1])]; b[k] = l[Int(p[2])]
+                    }
+                    for k in 0..<inner0 { mirrored(k) }
+                    let d = s - 3 * (padding + 1)
+                    for k in inner0..<inner1 {
+                        let p = d + 3 * k
+                        r[k] = l[Int(p[0])]; g[k] = l[Int(p[1])]; b[k] = l[Int(p[2])]
+                    }
+                    for k in inner1..<(cols + 2) { mirrored(k) }
                 }
                 return row
             }
@@ -235,29 +257,34 @@ enum HOGFeatureKernel {
                     let prev = gammaRow(reflect101(y - 1 - padding, image.height))
                     let next = gammaRow(reflect101(y + 1 - padding, image.height))
                     let mid = gammaRow(reflect101(y - padding, image.height))
-                    let w0 = bandW0 + v * (cols + 16), w1 = bandW1 + v * (cols + 16), bins = bandBin + v * (cols + 16)
+                    let o = v * (cols + 16)
                     zeroMagnitudes &+= gradientRow(
                         prev: prev, mid: mid, next: next, rowStride: rowStride, channels: cn,
-                        count: cols, w0: w0, w1: w1, bins: bins)
+                        count: cols, w0: bandW0 + o, w1: bandW1 + o, bin0: bandBin0 + o, bin1: bandBin1 + o)
                 }
                 var t1 = hogNow()
                 stats.gradientSeconds += t1 - t0
                 // 2. Cell histograms (16 partial histograms per cell).
-                accCur.initialize(repeating: SIMD16<Float>(), count: ncx * 9)
+                accCur.initialize(repeating: SIMD16<Float>(), count: ncx * 36)
                 for v in 0..<8 {
-                    let w0 = bandW0 + v * (cols + 16), w1 = bandW1 + v * (cols + 16), bins = bandBin + v * (cols + 16)
+                    let o = v * (cols + 16)
+                    let w0 = bandW0 + o, w1 = bandW1 + o, bins0 = bandBin0 + o, bins1 = bandBin1 + o
                     let wrow = wtab.baseAddress! + v * 8
                     for cx in 0..<ncx {
-                        let acc = accCur + cx * 9
+                        let cell = accCur + cx * 36
                         for u in 0..<8 {
+                            let acc = cell + (u & 3) * 9
                             let x = cx * 8 + u
-                            let b0 = Int(bins[x])
-                            let b1 = b0 == 8 ? 0 : b0 + 1
+                            let b0 = Int(bins0[x]), b1 = Int(bins1[x])
                             let w = wrow[u]
                             acc[b0] = acc[b0] + w * w0[x]
                             acc[b1] = acc[b1] + w * w1[x]
                         }
                     }
+                }
+                for cx in 0..<ncx {
+                    let cell = accCur + cx * 36
+                    for b in 0..<9 { cell[b] = (cell[b] + cell[9 + b]) + (cell[18 + b] + cell[27 + b]) }
                 }
                 t0 = hogNow()
                 stats.binningSeconds += t0 - t1
@@ -267,7 +294,7 @@ enum HOGFeatureKernel {
                     for bx in 0..<nbx {
                         let dst = out.baseAddress! + (by * nbx + bx) * 36
                         zeroBlockValues &+= assembleBlock(
-                            top: accPrev + bx * 9, bottom: accCur + bx * 9, into: dst)
+                            top: accPrev + bx * 36, bottom: accCur + bx * 36, into: dst)
                     }
                 }
                 t1 = hogNow()
@@ -290,7 +317,8 @@ enum HOGFeatureKernel {
     static func gradientRow(
         prev: UnsafeMutablePointer<Float>, mid: UnsafeMutablePointer<Float>, next: UnsafeMutablePointer<Float>,
         rowStride: Int, channels: Int, count: Int,
-        w0: UnsafeMutablePointer<Float>, w1: UnsafeMutablePointer<Float>, bins: UnsafeMutablePointer<Float>
+        w0: UnsafeMutablePointer<Float>, w1: UnsafeMutablePointer<Float>,
+        bin0: UnsafeMutablePointer<UInt32>, bin1: UnsafeMutablePointer<UInt32>
     ) -> Int {
         typealias V = SIMD16<Float>
         @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> V {
@@ -301,7 +329,7 @@ enum HOGFeatureKernel {
         }
         let toRadians = Float(Double.pi / 180)
         let angleScale = Float(9 / Double.pi)
-        var zeros = 0
+        var zeroCount = V()  // exact: counts stay far below 2²⁴ per lane
         var x = 0
         while x < count {
             // Colour: scan B, G, R (OpenCV's BGR channels 0, 1, 2 in its vector path),
@@ -331,13 +359,19 @@ enum HOGFeatureKernel {
             bin.replace(with: lower - 9, where: lower .>= 9)
             store(mag * (1 - frac), w0 + x)
             store(mag * frac, w1 + x)
-            store(bin, bins + x)
-            let lanes = min(16, count - x)
-            let zeroMask = mag .== 0
-            for i in 0..<lanes where zeroMask[i] { zeros &+= 1 }
+            // Bins are exact small integers: adding 2²³ puts them in the low mantissa bits.
+            var upper = bin + 1
+            upper.replace(with: 0, where: upper .>= 9)
+            UnsafeMutableRawPointer(bin0 + x).storeBytes(of: unsafeBitCast(bin + 8_388_608, to: SIMD16<UInt32>.self) & 15, as: SIMD16<UInt32>.self)
+            UnsafeMutableRawPointer(bin1 + x).storeBytes(of: unsafeBitCast(upper + 8_388_608, to: SIMD16<UInt32>.self) & 15, as: SIMD16<UInt32>.self)
+            if count - x >= 16 {
+                zeroCount += V().replacing(with: 1, where: mag .== 0)
+            } else {
+                for i in 0..<(count - x) where mag[i] == 0 { zeroCount[0] += 1 }
+            }
             x += 16
         }
-        return zeros
+        return Int(zeroCount.sum())
     }
 
     /// Sums the 16 partial histograms of the block's four cells into its 2×2×9 histogram
@@ -348,15 +382,15 @@ enum HOGFeatureKernel {
         top: UnsafeMutablePointer<SIMD16<Float>>, bottom: UnsafeMutablePointer<SIMD16<Float>>,
         into dst: UnsafeMutablePointer<Float>
     ) -> Int {
-        // Cell (sx, sy) of the block is top[sx*9 + b] (sy = 0) or bottom[sx*9 + b] (sy = 1).
+        // Cell (sx, sy) of the block is top[sx*36 + b] (sy = 0) or bottom[sx*36 + b] (sy = 1).
         var sum: Float = 0
         for cxr in 0..<2 {
             for cyr in 0..<2 {
                 for b in 0..<9 {
                     let h = top[b][cxr * 4 + cyr]                  // sx = 0, sy = 0
-                        + top[9 + b][(2 + cxr) * 4 + cyr]          // sx = 1, sy = 0
+                        + top[36 + b][(2 + cxr) * 4 + cyr]         // sx = 1, sy = 0
                         + bottom[b][cxr * 4 + 2 + cyr]             // sx = 0, sy = 1
-                        + bottom[9 + b][(2 + cxr) * 4 + 2 + cyr]   // sx = 1, sy = 1
+                        + bottom[36 + b][(2 + cxr) * 4 + 2 + cyr]  // sx = 1, sy = 1
                     dst[(cxr * 2 + cyr) * 9 + b] = h
                     sum += h * h
                 }

@@ -3,8 +3,8 @@ import Foundation
 import Imaging
 import Pipelines
 
-/// `joulebench detect IMAGE [--json] [--draw OUT.png] [--trace OUT.json]`: HOG pedestrian
-/// detection with OpenCV's `detectMultiScale` defaults (docs/HOG.md).
+/// `joulebench detect IMAGE|FOLDER [--json] [--draw OUT.png] [--trace OUT.json]`: HOG
+/// pedestrian detection with OpenCV's `detectMultiScale` defaults (docs/HOG.md).
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
@@ -12,7 +12,7 @@ struct DetectCommand: ParsableCommand {
         discussion: "Boxes are in input-image pixels. JSON keys and the Trace's operators: docs/HOG.md."
     )
 
-    @Argument(help: "The image (JPEG, PNG, PGM/PPM).")
+    @Argument(help: "The image (JPEG, PNG, PGM/PPM), or a folder: every image in it, recursively.")
     var image: String
 
     @Flag(name: .long, help: "Print JSON (schema joulebench.detect/1) instead of a table.")
@@ -68,6 +68,17 @@ struct DetectCommand: ParsableCommand {
         default: throw ValidationError("--grouping must be opencv, nms or none")
         }
         do {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue {
+                guard draw == nil, trace == nil, `repeat` == 1 else {
+                    throw ValidationError("--draw, --trace and --repeat take a single image, not a folder")
+                }
+                let hog = try detector.map { try HOGDetector(svm: HOGLinearSVM(contentsOf: URL(fileURLWithPath: $0))) }
+                    ?? HOGDetector.defaultPeople()
+                let report = try HOGFolderReport.run(folder: URL(fileURLWithPath: image), detector: hog, parameters: p)
+                print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
+                return
+            }
             let decoded = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image))
             let input = decoded.image8()
             let hog = try detector.map { try HOGDetector(svm: HOGLinearSVM(contentsOf: URL(fileURLWithPath: $0))) }

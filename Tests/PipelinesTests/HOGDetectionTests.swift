@@ -283,3 +283,37 @@ func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<
         #expect(gray == image)
     }
 }
+
+@Suite struct HOGFolderTests {
+    func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hog-folder-\(UUID())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func anEmptyFolderGivesAnEmptyReport() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = try HOGFolderReport.run(folder: folder, detector: HOGDetector.defaultPeople(), parameters: HOGDetectionParameters())
+        #expect(report.reports.isEmpty && report.failures.isEmpty)
+        #expect(report.table().hasSuffix("no images\n"))
+    }
+
+    @Test func brokenFilesAreListedAndTinyImagesGiveNoDetections() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(PNGWriter.encode(randomImage(width: 1, height: 1, channels: 1, seed: 1))).write(to: folder.appendingPathComponent("one.png"))
+        try Data([0xFF, 0xD8, 0xFF, 0x20, 0x01]).write(to: folder.appendingPathComponent("broken.jpg"))
+        let report = try HOGFolderReport.run(folder: folder, detector: HOGDetector.defaultPeople(), parameters: HOGDetectionParameters())
+        #expect(report.reports.map(\.image) == ["one.png"])
+        #expect(report.reports.first?.detections.isEmpty == true)
+        #expect(report.failures.map(\.image) == ["broken.jpg"])
+        #expect(report.table().contains("broken.jpg: FAILED"))
+    }
+
+    @Test func aMissingFolderIsAnError() throws {
+        #expect(throws: DatasetError.self) {
+            try HOGFolderReport.run(folder: URL(fileURLWithPath: "/nonexistent/hog-folder"), detector: HOGDetector.defaultPeople(), parameters: HOGDetectionParameters())
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// What `joulebench detect` prints: the detections and the facts of the run.
 /// JSON schema `joulebench.detect/1` (keys documented in docs/HOG.md).
@@ -55,5 +56,54 @@ public struct HOGDetectionReport: Codable, Sendable {
         lines.append(String(format: "%d detection(s) from %d raw hits over %d pyramid levels (expansion %.2f×) in %.1f ms",
                             detections.count, rawHits, pyramidLevels, pyramidExpansion, wallTimeSeconds * 1000))
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Detection over every plain image of a folder (recursively, Imaging's dataset scan;
+/// stereo views, disparities and masks are skipped). A file that fails is reported with
+/// its error and does not stop the run; an empty folder gives an empty list.
+public struct HOGFolderReport: Codable, Sendable {
+    public var schema = "joulebench.detect-folder/1"
+    public var folder: String
+    public var reports: [HOGDetectionReport]
+    /// Files that could not be decoded or detected: path and reason.
+    public var failures: [Failure]
+
+    public struct Failure: Codable, Sendable, Hashable {
+        public var image: String
+        public var reason: String
+    }
+
+    public static func run(folder: URL, detector: HOGDetector, parameters: HOGDetectionParameters) throws(DatasetError) -> HOGFolderReport {
+        let scan = try DatasetFolder.scan(folder)
+        var report = HOGFolderReport(folder: folder.path, reports: [], failures: [])
+        for file in scan.files where file.role == .image && file.format != .pfm {
+            do {
+                let image = try ImageDecoder.decode(contentsOf: file.url).image8()
+                let result = try detector.detect(image, parameters: parameters, inputPath: file.relativePath)
+                report.reports.append(HOGDetectionReport(
+                    image: file.relativePath, width: image.width, height: image.height,
+                    channels: image.channelCount, parameters: parameters, result: result))
+            } catch let error as CustomStringConvertible & Error {
+                report.failures.append(Failure(image: file.relativePath, reason: error.description))
+            } catch {
+                report.failures.append(Failure(image: file.relativePath, reason: "\(error)"))
+            }
+        }
+        return report
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Each image's table, then the failures; "no images" for an empty folder.
+    public func table() -> String {
+        if reports.isEmpty && failures.isEmpty { return "\(folder): no images\n" }
+        var out = reports.map { $0.table() }.joined(separator: "\n")
+        for f in failures { out += "\(f.image): FAILED: \(f.reason)\n" }
+        return out
     }
 }

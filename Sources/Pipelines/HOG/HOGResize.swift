@@ -26,11 +26,10 @@ enum HOGResize {
         let hIndex1 = UnsafeMutablePointer<Int32>.allocate(capacity: rowLength)
         let hWeight0 = UnsafeMutablePointer<Int32>.allocate(capacity: rowLength)
         let hWeight1 = UnsafeMutablePointer<Int32>.allocate(capacity: rowLength)
-        let lineA = UnsafeMutablePointer<Int32>.allocate(capacity: rowLength)
-        let lineB = UnsafeMutablePointer<Int32>.allocate(capacity: rowLength)
+        let column = UnsafeMutablePointer<Int32>.allocate(capacity: srcRowLength)
         defer {
             hIndex0.deallocate(); hIndex1.deallocate(); hWeight0.deallocate(); hWeight1.deallocate()
-            lineA.deallocate(); lineB.deallocate()
+            column.deallocate()
         }
         let xTaps = taps(source: image.width, destination: width)
         for x in 0..<width {
@@ -42,32 +41,24 @@ enum HOGResize {
             }
         }
         let yTaps = taps(source: image.height, destination: height)
+        // OpenCV resamples rows first, then columns; all sums are exact integers (8 + 8
+        // fractional bits), so taking columns first gives the same bits — and needs one
+        // gather pass per destination row instead of one per source row. A border row
+        // (weights 256, 0) ends as (256·h + 2¹⁵) >> 16 = (h + 128) >> 8, as in OpenCV.
         return Image<UInt8>(width: width, height: height, layout: image.layout) { out in
             image.withUnsafeBufferPointer { source in
                 let src = source.baseAddress!
                 let dst = out.baseAddress!
-                @inline(__always) func horizontal(_ sy: Int, _ line: UnsafeMutablePointer<Int32>) {
-                    let s = src + sy * srcRowLength
-                    for k in 0..<rowLength {
-                        line[k] = Int32(s[Int(hIndex0[k])]) &* hWeight0[k] &+ Int32(s[Int(hIndex1[k])]) &* hWeight1[k]
-                    }
-                }
-                var a = lineA, b = lineB
-                var rowA = -1, rowB = -1
                 for y in 0..<height {
-                    let sy0 = yTaps.index0[y], sy1 = yTaps.index1[y]
-                    if rowA != sy0 {
-                        if rowB == sy0 { swap(&a, &b); swap(&rowA, &rowB) } else { horizontal(sy0, a); rowA = sy0 }
+                    let r0 = src + yTaps.index0[y] * srcRowLength, r1 = src + yTaps.index1[y] * srcRowLength
+                    let c0 = yTaps.weight0[y], c1 = yTaps.weight1[y]
+                    for k in 0..<srcRowLength {
+                        column[k] = Int32(r0[k]) &* c0 &+ Int32(r1[k]) &* c1
                     }
                     let d = dst + y * rowLength
-                    if yTaps.weight1[y] == 0 && sy0 == sy1 {
-                        for k in 0..<rowLength { d[k] = UInt8(truncatingIfNeeded: (a[k] &+ 128) &>> 8) }
-                        continue
-                    }
-                    if rowB != sy1 { horizontal(sy1, b); rowB = sy1 }
-                    let c0 = yTaps.weight0[y], c1 = yTaps.weight1[y]
                     for k in 0..<rowLength {
-                        d[k] = UInt8(truncatingIfNeeded: (a[k] &* c0 &+ b[k] &* c1 &+ 32768) &>> 16)
+                        let v = column[Int(hIndex0[k])] &* hWeight0[k] &+ column[Int(hIndex1[k])] &* hWeight1[k]
+                        d[k] = UInt8(truncatingIfNeeded: (v &+ 32768) &>> 16)
                     }
                 }
             }

@@ -136,7 +136,8 @@ enum HOGTraceBuilder {
                                    R: HOGGeometry.blocksPerWindowY, S: HOGGeometry.blocksPerWindowX, strideH: strideBlocks, strideW: strideBlocks),
                 bitWidths: f32, macs: r.windows * HOGGeometry.descriptorLength, otherOperations: 2 * r.windows,
                 weightWords: HOGLinearSVM.coefficientCount, inputWords: norm.outputWords, outputWords: r.windows,
-                streaming: StreamingFootprint(lineBufferWords: HOGGeometry.blocksPerWindowY * windowsX,
+                // Held: 15 partial scores per window column, plus the block row being read.
+                streaming: StreamingFootprint(lineBufferWords: HOGGeometry.blocksPerWindowY * windowsX + r.blocksX * HOGGeometry.blockHistogramLength,
                                               windowWords: HOGGeometry.blocksPerWindowX * HOGGeometry.blockHistogramLength,
                                               lineBufferReadsPerOutput: Double(HOGGeometry.blocksPerWindowY),
                                               windowReadsPerOutput: Double(HOGGeometry.descriptorLength)))

@@ -33,7 +33,11 @@ struct ImagesCommand: ParsableCommand {
     @Option(name: .long, help: "Refuse images above this many megapixels (checked from the header).")
     var maxMegapixels: Double = 100
 
+    @Option(name: .long, help: "Time every decode and pyramid this many times and report medians.")
+    var repeats: Int = 1
+
     func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard step > 1, step.isFinite else { throw ValidationError("--step must be > 1") }
         guard minWidth >= 1, minHeight >= 1, octaveLevels >= 1 else {
             throw ValidationError("--min-width, --min-height and --octave-levels must be at least 1")
@@ -46,7 +50,8 @@ struct ImagesCommand: ParsableCommand {
         let survey: ImageSurvey
         do {
             survey = try ImageSurvey.run(folder: URL(fileURLWithPath: folder),
-                                         limits: DecodeLimits(maxMegapixels: maxMegapixels), pyramids: pyramids)
+                                         limits: DecodeLimits(maxMegapixels: maxMegapixels), pyramids: pyramids,
+                                         repeats: repeats)
         } catch {
             FileHandle.standardError.write(Data("joulebench images: \(error.description)\n".utf8))
             throw ExitCode(1)

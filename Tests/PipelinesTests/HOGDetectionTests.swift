@@ -16,18 +16,6 @@ func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<
 }
 
 @Suite struct HOGKernelTests {
-    /// The pyramid resize equals Imaging's OpenCV-exact INTER_LINEAR_EXACT bit for bit.
-    @Test(arguments: [
-        (97, 61, 1, 92, 58), (97, 61, 3, 92, 58), (640, 480, 3, 610, 457), (5, 3, 1, 1, 1),
-        (1, 1, 3, 1, 1), (64, 128, 1, 61, 122), (33, 17, 3, 40, 20), (20, 10, 1, 10, 5),
-    ])
-    func resizeEqualsImagingLinearExact(_ w: Int, _ h: Int, _ c: Int, _ dw: Int, _ dh: Int) {
-        let image = randomImage(width: w, height: h, channels: c, seed: UInt64(w * 31 + h))
-        let ours = HOGResize.resize(image, width: dw, height: dh)
-        let reference = image.resized(width: dw, height: dh, interpolation: .linearExact)
-        #expect(ours.components == reference.components)
-    }
-
     @Test func arctangentPolynomialIsWithinAHundredthOfADegree() {
         var worst: Double = 0
         for i in stride(from: -20.0, through: 20.0, by: 0.37) {

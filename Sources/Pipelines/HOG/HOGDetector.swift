@@ -118,20 +118,11 @@ public struct HOGDetector: Sendable {
     /// OpenCV's pyramid: scales 1, s, s², … while the rounded level is at least the
     /// window, at most `maxLevels`, and always at least one level.
     static func levelScales(width: Int, height: Int, scaleStep: Double, maxLevels: Int) -> [Double] {
-        var scales: [Double] = []
-        var scale = 1.0
-        var levels = 0
-        while levels < maxLevels {
-            scales.append(scale)
-            if Int((Double(width) / scale).rounded(.toNearestOrEven)) < HOGGeometry.windowWidthPixels
-                || Int((Double(height) / scale).rounded(.toNearestOrEven)) < HOGGeometry.windowHeightPixels
-                || scaleStep <= 1 {
-                break
-            }
-            scale *= scaleStep
-            levels += 1
-        }
-        return Array(scales.prefix(max(levels, 1)))
+        // OpenCV: a step ≤ 1 gives the base level alone.
+        guard scaleStep > 1 else { return [1] }
+        return ScaleSchedule(step: scaleStep, minimumWidth: HOGGeometry.windowWidthPixels,
+                             minimumHeight: HOGGeometry.windowHeightPixels, maxLevels: maxLevels)
+            .levels(width: width, height: height).map(\.scale)
     }
 
     /// Multi-scale detection with `detectMultiScale`'s semantics: each level is the input
@@ -184,7 +175,7 @@ public struct HOGDetector: Sendable {
         let t0 = hogNow()
         let w = Int((Double(image.width) / scale).rounded(.toNearestOrEven))
         let h = Int((Double(image.height) / scale).rounded(.toNearestOrEven))
-        let level = HOGResize.resize(image, width: max(w, 1), height: max(h, 1))
+        let level = image.resized(width: max(w, 1), height: max(h, 1), interpolation: .linearExact)
         let t1 = hogNow()
         var stats = HOGFeatureStats()
         let map = HOGFeatureKernel.blockMap(of: level, padding: p.paddingPixels, stats: &stats)

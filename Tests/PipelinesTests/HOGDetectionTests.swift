@@ -258,6 +258,18 @@ func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<
         #expect(decoded == trace)
     }
 
+    /// Shapes depend only on sizes: the shape-only trace equals a run's, operator by operator.
+    @Test(arguments: [(240, 394, 3, 0), (100, 150, 1, 8), (50, 60, 1, 0)])
+    func shapeTraceEqualsTheShapesOfARun(_ w: Int, _ h: Int, _ c: Int, _ padding: Int) throws {
+        var p = HOGDetectionParameters(); p.paddingPixels = padding
+        let run = try HOGDetector.defaultPeople().detect(randomImage(width: w, height: h, channels: c, seed: 9), parameters: p)
+        let shapes = try HOGDetector.shapeTrace(width: w, height: h, channels: c, parameters: p)
+        #expect(shapes.operators.map(\.shape) == run.trace.operators.map(\.shape))
+        #expect(shapes.operators.allSatisfy { $0.measured == nil })
+        #expect(shapes.provenance["pyramid_expansion"] == run.trace.provenance["pyramid_expansion"])
+        #expect(shapes.inputPixels == w * h)
+    }
+
     @Test func drawnBoxesSurviveAPNGRoundTrip() throws {
         let image = randomImage(width: 40, height: 30, channels: 1, seed: 2)
         let drawn = HOGDrawing.draw([HOGDetection(x: 5, y: 5, width: 20, height: 10, score: 1)], on: image)

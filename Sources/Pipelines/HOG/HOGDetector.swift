@@ -155,11 +155,46 @@ public struct HOGDetector: Sendable {
         let pyramidPixels = outcomes.reduce(0) { $0 + $1.report.width * $1.report.height }
         let expansion = Double(pyramidPixels) / Double(image.width * image.height)
         let trace = HOGTraceBuilder.trace(
-            outcomes: outcomes, image: image, inputPath: inputPath, parameters: p, expansion: expansion,
+            outcomes: outcomes, width: image.width, height: image.height, channels: image.channelCount,
+            inputPath: inputPath, parameters: p, expansion: expansion,
             svmWeightZeros: svm.weights.filter { $0 == 0 }.count)
         return HOGDetectionResult(
             detections: detections, rawHits: rawHits, levels: outcomes.map(\.report), trace: trace,
             pyramidExpansion: expansion, wallTimeSeconds: hogNow() - start)
+    }
+
+    /// The Trace of detection on a `width`×`height` image with `channels` (1 or 3)
+    /// without running it: the same operators, shapes and footprints as a run's trace
+    /// (they depend only on the sizes), with no measured facts and no input identity —
+    /// what `EnergyModel` needs to price HOG at a resolution without an image.
+    public static func shapeTrace(width: Int, height: Int, channels: Int,
+                                  parameters: HOGDetectionParameters = HOGDetectionParameters()) throws(HOGError) -> Trace {
+        guard width >= 1, height >= 1, channels == 1 || channels == 3 else {
+            throw HOGError(.invalidImage, "a shape trace needs sides ≥ 1 and 1 or 3 channels; got \(width)×\(height)×\(channels)")
+        }
+        let p = try parameters.validated()
+        let outcomes = levelScales(width: width, height: height, scaleStep: p.scaleStep, maxLevels: p.maxLevels).map { scale in
+            let w = max(Int((Double(width) / scale).rounded(.toNearestOrEven)), 1)
+            let h = max(Int((Double(height) / scale).rounded(.toNearestOrEven)), 1)
+            var stats = HOGFeatureStats()
+            stats.paddedWidth = w + 2 * p.paddingPixels; stats.paddedHeight = h + 2 * p.paddingPixels
+            stats.channels = channels
+            stats.cellsX = stats.paddedWidth / 8; stats.cellsY = stats.paddedHeight / 8
+            stats.binnedPixels = stats.cellsX * stats.cellsY * 64
+            let blocksX = max(stats.cellsX - 1, 0), blocksY = max(stats.cellsY - 1, 0)
+            let strideBlocks = p.windowStridePixels / 8
+            let windows = blocksX >= HOGGeometry.blocksPerWindowX && blocksY >= HOGGeometry.blocksPerWindowY
+                ? ((blocksX - HOGGeometry.blocksPerWindowX) / strideBlocks + 1) * ((blocksY - HOGGeometry.blocksPerWindowY) / strideBlocks + 1)
+                : 0
+            let report = HOGLevelReport(scale: scale, width: w, height: h, paddedWidth: stats.paddedWidth,
+                                        paddedHeight: stats.paddedHeight, blocksX: blocksX, blocksY: blocksY,
+                                        windows: windows, hits: 0)
+            return LevelOutcome(report: report, hits: [], stats: stats, resizeSeconds: 0, svmSeconds: 0, zeroScores: 0)
+        }
+        let pyramidPixels = outcomes.reduce(0) { $0 + $1.report.width * $1.report.height }
+        return HOGTraceBuilder.trace(
+            outcomes: outcomes, width: width, height: height, channels: channels, inputPath: nil, parameters: p,
+            expansion: Double(pyramidPixels) / Double(width * height), svmWeightZeros: 0, measured: false)
     }
 
     struct LevelOutcome: Sendable {

@@ -45,8 +45,8 @@ enum HOGOperationCounts {
 
 enum HOGTraceBuilder {
     static func trace(
-        outcomes: [HOGDetector.LevelOutcome], image: Image<UInt8>, inputPath: String?,
-        parameters p: HOGDetectionParameters, expansion: Double, svmWeightZeros: Int
+        outcomes: [HOGDetector.LevelOutcome], width: Int, height: Int, channels cn: Int, inputPath: String?,
+        parameters p: HOGDetectionParameters, expansion: Double, svmWeightZeros: Int, measured: Bool = true
     ) -> Trace {
         var ops: [TraceOperator] = []
         let u8 = BitWidths(uniform: 8)
@@ -54,16 +54,15 @@ enum HOGTraceBuilder {
         let mixed = BitWidths(weights: 32, inputs: 8, outputs: 32)
         for (k, o) in outcomes.enumerated() {
             let r = o.report, s = o.stats
-            let cn = image.channelCount
             let prefix = "L\(k)"
-            if r.width != image.width || r.height != image.height {
-                let resampledRows = min(image.height, 2 * r.height)
+            if r.width != width || r.height != height {
+                let resampledRows = min(height, 2 * r.height)
                 let outWords = r.width * r.height * cn
                 let shape = OperatorShape(
                     name: "\(prefix)/resize", kind: .hogPyramidResize,
-                    loopNest: LoopNest(M: cn, C: cn, H: image.height, W: image.width, P: r.height, Q: r.width, R: 2, S: 2, groups: cn),
+                    loopNest: LoopNest(M: cn, C: cn, H: height, W: width, P: r.height, Q: r.width, R: 2, S: 2, groups: cn),
                     bitWidths: u8, macs: 2 * outWords + 2 * resampledRows * r.width * cn, otherOperations: outWords,
-                    weightWords: 0, inputWords: image.width * image.height * cn, outputWords: outWords,
+                    weightWords: 0, inputWords: width * height * cn, outputWords: outWords,
                     streaming: StreamingFootprint(lineBufferWords: 2 * r.width * cn, windowWords: 4 * cn,
                                                   lineBufferReadsPerOutput: 2, windowReadsPerOutput: 4))
                 ops.append(TraceOperator(shape: shape, measured: MeasuredFacts(
@@ -148,6 +147,7 @@ enum HOGTraceBuilder {
                 wallTimeSeconds: o.svmSeconds,
                 bytesTouched: 4 * (svm.inputWords + svm.weightWords + svm.outputWords))))
         }
+        if !measured { ops = ops.map { TraceOperator(shape: $0.shape, measured: nil) } }
         let pyramidPixels = outcomes.reduce(0) { $0 + $1.report.width * $1.report.height }
         let paddedPixels = outcomes.reduce(0) { $0 + $1.report.paddedWidth * $1.report.paddedHeight }
         let provenance: [String: String] = [
@@ -166,8 +166,8 @@ enum HOGTraceBuilder {
         ]
         return Trace(
             model: ModelIdentity(name: "hog-people-64x128", source: "hog", weights: "real"),
-            input: InputIdentity(path: inputPath ?? "", width: image.width, height: image.height, channels: image.channelCount),
-            inputPixels: image.width * image.height, operators: ops, provenance: provenance)
+            input: measured ? InputIdentity(path: inputPath ?? "", width: width, height: height, channels: cn) : nil,
+            inputPixels: width * height, operators: ops, provenance: provenance)
     }
 
     static func fraction(_ part: Int, _ whole: Int) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }

@@ -339,8 +339,8 @@ enum HOGFeatureKernel {
             var dy = load(next + first + x + 1) - load(prev + first + x + 1)
             var mag2 = dx * dx + dy * dy
             if channels == 3 {
-                for c in [1, 0] {
-                    let o = c * rowStride
+                // G (plane 1), then R (plane 0).
+                @inline(__always) func consider(_ o: Int) {
                     let dxc = load(mid + o + x + 2) - load(mid + o + x)
                     let dyc = load(next + o + x + 1) - load(prev + o + x + 1)
                     let m2 = dxc * dxc + dyc * dyc
@@ -349,6 +349,8 @@ enum HOGFeatureKernel {
                     dy.replace(with: dyc, where: larger)
                     mag2.replace(with: m2, where: larger)
                 }
+                consider(rowStride)
+                consider(0)
             }
             let mag = mag2.squareRoot()
             let angle = (hogAtanDegrees(dy, dx) * toRadians) * angleScale - 0.5

@@ -48,7 +48,9 @@ let package = Package(
         .target(name: "EnergyModel", dependencies: ["Workloads", "Yams"], resources: [.copy("Presets")]),
 
         // MARK: - Pipelines
-        .target(name: "Pipelines", dependencies: ["Imaging", "Workloads", "Executor"], swiftSettings: hostCPUSwift),
+        .target(
+            name: "Pipelines", dependencies: ["Imaging", "Workloads", "Executor"],
+            resources: [.copy("Resources")], swiftSettings: hostCPUSwift),
 
         // MARK: - Command-line tool (thin)
         .executableTarget(

@@ -1,0 +1,109 @@
+import Foundation
+import Imaging
+
+/// What `joulebench detect` prints: the detections and the facts of the run.
+/// JSON schema `joulebench.detect/1` (keys documented in docs/HOG.md).
+public struct HOGDetectionReport: Codable, Sendable {
+    public var schema = "joulebench.detect/1"
+    public var image: String
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var parameters: HOGDetectionParameters
+    public var detections: [HOGDetection]
+    public var rawHits: Int
+    public var pyramidLevels: Int
+    /// Pixels of all pyramid levels / input pixels.
+    public var pyramidExpansion: Double
+    public var wallTimeSeconds: Double
+    /// With repeated runs (`--repeat N`): every run's detection time, seconds (decoding
+    /// excluded); `wallTimeSeconds` is then their median.
+    public var wallTimesSeconds: [Double]?
+    public var levels: [HOGLevelReport]
+
+    public init(image: String, width: Int, height: Int, channels: Int, parameters: HOGDetectionParameters,
+                result: HOGDetectionResult, repeatedWallTimesSeconds: [Double]? = nil) {
+        self.image = image; self.width = width; self.height = height; self.channels = channels
+        self.parameters = parameters
+        self.detections = result.detections; self.rawHits = result.rawHits.count
+        self.pyramidLevels = result.levels.count; self.pyramidExpansion = result.pyramidExpansion
+        self.wallTimeSeconds = result.wallTimeSeconds; self.levels = result.levels
+        if let times = repeatedWallTimesSeconds, !times.isEmpty {
+            wallTimesSeconds = times
+            let sorted = times.sorted()
+            wallTimeSeconds = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+    }
+
+    /// Pretty-printed JSON with sorted keys.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// A plain-text table: one line per detection, then a summary line.
+    public func table() -> String {
+        var lines = ["\(image): \(width)×\(height), \(channels == 1 ? "gray" : "RGB")"]
+        if detections.isEmpty {
+            lines.append("no detections")
+        } else {
+            lines.append("   #       x      y  width height     score")
+            for (i, d) in detections.enumerated() {
+                lines.append(String(format: "%4d  %6d %6d %6d %6d  %8.4f", i + 1, d.x, d.y, d.width, d.height, d.score))
+            }
+        }
+        lines.append(String(format: "%d detection(s) from %d raw hits over %d pyramid levels (expansion %.2f×) in %.1f ms",
+                            detections.count, rawHits, pyramidLevels, pyramidExpansion, wallTimeSeconds * 1000))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Detection over every plain image of a folder (recursively, Imaging's dataset scan;
+/// stereo views, disparities and masks are skipped). A file that fails is reported with
+/// its error and does not stop the run; an empty folder gives an empty list.
+public struct HOGFolderReport: Codable, Sendable {
+    public var schema = "joulebench.detect-folder/1"
+    public var folder: String
+    public var reports: [HOGDetectionReport]
+    /// Files that could not be decoded or detected: path and reason.
+    public var failures: [Failure]
+
+    public struct Failure: Codable, Sendable, Hashable {
+        public var image: String
+        public var reason: String
+    }
+
+    public static func run(folder: URL, detector: HOGDetector, parameters: HOGDetectionParameters) throws(DatasetError) -> HOGFolderReport {
+        let scan = try DatasetFolder.scan(folder)
+        var report = HOGFolderReport(folder: folder.path, reports: [], failures: [])
+        for file in scan.files where file.role == .image && file.format != .pfm {
+            do {
+                let image = try ImageDecoder.decode(contentsOf: file.url).image8()
+                let result = try detector.detect(image, parameters: parameters, inputPath: file.relativePath)
+                report.reports.append(HOGDetectionReport(
+                    image: file.relativePath, width: image.width, height: image.height,
+                    channels: image.channelCount, parameters: parameters, result: result))
+            } catch let error as CustomStringConvertible & Error {
+                report.failures.append(Failure(image: file.relativePath, reason: error.description))
+            } catch {
+                report.failures.append(Failure(image: file.relativePath, reason: "\(error)"))
+            }
+        }
+        return report
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Each image's table, then the failures; "no images" for an empty folder.
+    public func table() -> String {
+        if reports.isEmpty && failures.isEmpty { return "\(folder): no images\n" }
+        var out = reports.map { $0.table() }.joined(separator: "\n")
+        for f in failures { out += "\(f.image): FAILED: \(f.reason)\n" }
+        return out
+    }
+}

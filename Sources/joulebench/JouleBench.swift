@@ -10,6 +10,7 @@ struct JouleBench: ParsableCommand {
         subcommands: [
             ImagesCommand.self,
             DetectCommand.self,
+            ModelsCommand.self,
         ]
     )
 }

@@ -1,0 +1,118 @@
+import Workloads
+
+/// How many times each data type crosses DRAM, from the global-buffer tiling.
+struct DRAMTiling: Hashable, Sendable {
+    /// Times each weight word is fetched (ISCA 2016's `a` for filters).
+    var weightFetches: Double
+    /// Input words fetched in all (halo rows of row tiles included), per group.
+    var inputWordsFetched: Double
+    /// Times each input word is fetched, relative to the unpadded input.
+    var inputFetches: Double
+    /// Times each output is written to DRAM (`a` for psums; `2a − 1` DRAM accesses).
+    var outputPasses: Double
+    /// The chosen tile and loop order, for the report.
+    var summary: String
+}
+
+/// Global-buffer capacity in values of the data precision.
+struct BufferValues {
+    var shared: Int?
+    var weights: Int
+    var inputs: Int
+    var outputs: Int
+
+    init(level: LevelSpec, precisionBits: Int) {
+        let perWord = Double(level.wordBits) / Double(precisionBits)
+        func values(_ words: Int) -> Int { Int((Double(words) * perWord).rounded(.down)) }
+        switch level.capacity ?? .shared(words: 0) {
+        case .shared(let words):
+            shared = values(words); weights = shared!; inputs = shared!; outputs = shared!
+        case .partitioned(let w, let i, let o):
+            shared = nil; weights = values(w); inputs = values(i); outputs = values(o)
+        }
+    }
+
+    func fits(weights w: Int, inputs i: Int, outputs o: Int) -> Bool {
+        if let shared { return w + i + o <= shared }
+        return w <= weights && i <= inputs && o <= outputs
+    }
+}
+
+enum DRAMTiler {
+    /// Tile sizes to try for a dimension of `extent`: the whole, and `ceil(extent / k)`.
+    static func tiles(_ extent: Int) -> [Int] {
+        var result: [Int] = []
+        for k in [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512] where k <= extent {
+            let t = (extent + k - 1) / k
+            if result.last != t { result.append(t) }
+        }
+        if result.last != 1 { result.append(1) }
+        return result
+    }
+
+    /// The tiling of one group of a convolution-shaped loop nest that minimises DRAM
+    /// traffic (weighted by the run-length factors of the activations), over tile sizes of
+    /// N, M, C and output rows P and the six orders of the (N·P, M, C) tile loops, subject
+    /// to the buffer capacity. Returns `nil` when not even a 1×1×1×1-row tile fits.
+    ///
+    /// Reuse rule (Timeloop's): a tile is refetched once per iteration of every loop that
+    /// is irrelevant to it and sits outside its innermost relevant loop; psums spill to
+    /// DRAM when the C loop is outside the innermost N·P / M loop.
+    static func tile(
+        nest: LoopNest, buffer: BufferValues, inputCompression: Double, outputCompression: Double
+    ) -> DRAMTiling? {
+        let N = max(nest.N, 1), P = max(nest.P, 1), Q = max(nest.Q, 1)
+        let R = max(nest.R, 1), S = max(nest.S, 1)
+        let Mg = max(nest.filtersPerGroup, 1), Cg = max(nest.channelsPerGroup, 1)
+        let H = max(nest.H, 1), Win = max(nest.W, 1)
+        let sH = max(nest.strideH, 1)
+        let effectiveR = max(nest.dilationH, 1) * (R - 1) + 1
+        let weightsPerGroup = Double(Mg * Cg * R * S)
+        let inputsPerGroup = Double(N * Cg * H * Win)
+        let outputsPerGroup = Double(N * Mg * P * Q)
+
+        func inputRows(_ rowsOut: Int) -> Int { min(H, (rowsOut - 1) * sH + effectiveR) }
+
+        var best: (cost: Double, tiling: DRAMTiling)?
+        let mTiles = tiles(Mg), cTiles = tiles(Cg), nTiles = tiles(N), pTiles = tiles(P)
+        for n in nTiles {
+            for m in mTiles {
+                for c in cTiles {
+                    // Largest row tile that fits (larger tiles never cost more traffic).
+                    var rowsOut = 0
+                    for p in pTiles where buffer.fits(
+                        weights: m * c * R * S, inputs: n * c * inputRows(p) * Win, outputs: n * m * p * Q
+                    ) { rowsOut = p; break }
+                    if rowsOut == 0 { continue }
+                    let tN = Double((N + n - 1) / n), tP = Double((P + rowsOut - 1) / rowsOut)
+                    let tM = Double((Mg + m - 1) / m), tC = Double((Cg + c - 1) / c)
+                    let tX = tN * tP
+                    let rowsFetched = tP * Double(inputRows(rowsOut))
+                    let inputWords = Double(N * Cg * Win) * min(rowsFetched, Double(H) * tP)
+                    // Orders (outer → inner) over x = N·P, m, c.
+                    for order in 0..<6 {
+                        let (aW, aI, aO): (Double, Double, Double)
+                        switch order {
+                        case 0: (aW, aI, aO) = (tX, tM, 1)        // x, m, c
+                        case 1: (aW, aI, aO) = (tX, 1, tC)        // x, c, m
+                        case 2: (aW, aI, aO) = (tX, tM, 1)        // m, x, c
+                        case 3: (aW, aI, aO) = (1, tM, tC)        // m, c, x
+                        case 4: (aW, aI, aO) = (tX, 1, tC)        // c, x, m
+                        default: (aW, aI, aO) = (1, tM, tC)       // c, m, x
+                        }
+                        let cost = weightsPerGroup * aW + inputWords * aI * inputCompression
+                            + outputsPerGroup * (2 * aO - 1) * outputCompression
+                        if best == nil || cost < best!.cost {
+                            let names = ["x,m,c", "x,c,m", "m,x,c", "m,c,x", "c,x,m", "c,m,x"]
+                            best = (cost, DRAMTiling(
+                                weightFetches: aW, inputWordsFetched: inputWords * aI,
+                                inputFetches: inputWords * aI / max(inputsPerGroup, 1), outputPasses: aO,
+                                summary: "tile n=\(n) m=\(m) c=\(c) rows=\(rowsOut) order=\(names[order])"))
+                        }
+                    }
+                }
+            }
+        }
+        return best?.tiling
+    }
+}

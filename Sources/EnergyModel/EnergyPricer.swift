@@ -11,8 +11,32 @@ public struct EnergyPricer: Sendable {
     /// Precision of weights, activations and psums on the accelerator.
     public var precision: Precision
 
-    public init(spec: ArchitectureSpec, dataflow: Dataflow, precision: Precision? = nil) {
+    /// Price a unary activation (ReLU, clip, sigmoid …) that directly consumes the previous
+    /// operator's output as applied on that output stream, as accelerators do (Eyeriss
+    /// applies ReLU before writing ofmaps): its arithmetic only, no data moved.
+    public var fuseActivations: Bool
+
+    public init(spec: ArchitectureSpec, dataflow: Dataflow, precision: Precision? = nil, fuseActivations: Bool = true) {
         self.spec = spec; self.dataflow = dataflow; self.precision = precision ?? spec.defaultPrecision
+        self.fuseActivations = fuseActivations
+    }
+
+    static let fusibleActivations: Set<String> = ["relu", "relu6", "clip", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish"]
+
+    static func isFusibleActivation(_ shape: OperatorShape) -> Bool {
+        shape.kind.category == .elementwise && fusibleActivations.contains(shape.kind.name) && shape.weightWords == 0
+    }
+
+    /// A fused activation: its operations at the operation energy; every level unused.
+    func priceFused(_ shape: OperatorShape, into producer: String) -> OperatorPrice {
+        var ledger = Ledger(spec: spec, precision: precision)
+        let operations = Double(shape.otherOperations > 0 ? shape.otherOperations : shape.outputWords)
+        ledger.operations = operations
+        ledger.arithmetic = operations * (spec.operationEnergy + instructionEnergyPerOperation)
+        ledger.computeCycles = 0
+        ledger.mapping = "fused into \(producer)"
+        ledger.notes.append("fused into \(producer)'s output stream: arithmetic only, no data moved")
+        return ledger.finish(shape: shape)
     }
 
     // MARK: - Networks
@@ -24,6 +48,7 @@ public struct EnergyPricer: Sendable {
         var cache: [CacheKey: OperatorPrice] = [:]
         var prices: [OperatorPrice] = []
         prices.reserveCapacity(trace.operators.count)
+        var previousOutputWords = -1
         for op in trace.operators {
             var shape = op.shape
             if let batch { shape = Self.rebatched(shape, to: batch) }
@@ -34,11 +59,15 @@ public struct EnergyPricer: Sendable {
                                weights: shape.weightWords, inputs: shape.inputWords, outputs: shape.outputWords,
                                streaming: shape.streaming, zeros: z)
             var price: OperatorPrice
-            if let cached = cache[key] { price = cached } else {
+            if fuseActivations, let previous = prices.last, Self.isFusibleActivation(shape),
+               previous.category != .dataMovement, shape.inputWords == previousOutputWords {
+                price = priceFused(shape, into: previous.name)
+            } else if let cached = cache[key] { price = cached } else {
                 price = try self.price(shape, zeros: z)
                 cache[key] = price
             }
             price.name = shape.name
+            previousOutputWords = shape.outputWords
             prices.append(price)
         }
         let batchSize = batch ?? trace.operators.first?.shape.loopNest.N ?? 1
@@ -206,7 +235,7 @@ public struct EnergyPricer: Sendable {
             lineBufferReadsPerOutput = Double(max(nest.R, 1) * max(nest.strideW, 1))
             windowReadsPerOutput = window
             lineBufferWords = Double(max(nest.R - 1, 0) * max(nest.W, 1) * max(nest.N, 1))
-        case .dataMovement where ["reshape", "flatten", "identity"].contains(shape.kind.name):
+        case .dataMovement where ["reshape", "flatten", "identity", "dropout"].contains(shape.kind.name):
             ledger.notes.append("\(shape.kind.name): metadata only, no data moved")
             ledger.macs = 0; ledger.performedMACs = 0; ledger.operations = 0
             ledger.activePEs = 0; ledger.meanActivePEs = 0; ledger.mapping = "none"

@@ -208,7 +208,7 @@ public struct EnergyPricer: Sendable {
 
         let performed = macs * (1 - skipFraction)
         ledger.macs = macs
-        ledger.performedMACs = performed
+        ledger.macsPerformed = performed
         ledger.arithmetic = macs * (1 - inputZeros) * (1 - weightZeros) * spec.macEnergy(precision)
             + macs * instructionEnergyPerOperation
         ledger.computeCycles = performed / mapping.meanActivePEs
@@ -237,7 +237,7 @@ public struct EnergyPricer: Sendable {
             lineBufferWords = Double(max(nest.R - 1, 0) * max(nest.W, 1) * max(nest.N, 1))
         case .dataMovement where ["reshape", "flatten", "identity", "dropout"].contains(shape.kind.name):
             ledger.notes.append("\(shape.kind.name): metadata only, no data moved")
-            ledger.macs = 0; ledger.performedMACs = 0; ledger.operations = 0
+            ledger.macs = 0; ledger.macsPerformed = 0; ledger.operations = 0
             ledger.activePEs = 0; ledger.meanActivePEs = 0; ledger.mapping = "none"
             return
         case .dataMovement:
@@ -282,7 +282,7 @@ public struct EnergyPricer: Sendable {
             ledger.add(.rf, .inputs, reads: outputs * windowReadsPerOutput, writes: outputs * lineBufferReadsPerOutput)
         }
         let macs = Double(shape.macs)
-        ledger.macs = macs; ledger.performedMACs = macs; ledger.operations = operations
+        ledger.macs = macs; ledger.macsPerformed = macs; ledger.operations = operations
         ledger.arithmetic = macs * spec.macEnergy(precision) + operations * spec.operationEnergy
             + (macs + operations) * instructionEnergyPerOperation
         let pes = Double(spec.processingElements)
@@ -316,7 +316,7 @@ struct Ledger {
     var reads: [PerDataType] = Array(repeating: PerDataType(), count: 4)
     var writes: [PerDataType] = Array(repeating: PerDataType(), count: 4)
     var touched: [Bool] = Array(repeating: false, count: 4)
-    var macs = 0.0, performedMACs = 0.0, operations = 0.0, arithmetic = 0.0
+    var macs = 0.0, macsPerformed = 0.0, operations = 0.0, arithmetic = 0.0
     var computeCycles = 0.0
     var activePEs = 0
     var meanActivePEs = 0.0
@@ -366,9 +366,9 @@ struct Ledger {
         total += arithmeticEnergy + idle
         return OperatorPrice(
             name: shape.name, kind: shape.kind.name, category: shape.kind.category, batch: shape.loopNest.N,
-            macs: macs, performedMACs: performedMACs, otherOperations: operations, arithmeticEnergy: arithmeticEnergy,
+            macs: macs, macsPerformed: macsPerformed, otherOperations: operations, arithmeticEnergy: arithmeticEnergy,
             levels: levels, idleEnergy: idle, totalEnergy: total, cycles: cycles, latencySeconds: latency,
-            activePEs: activePEs, utilization: meanActivePEs / Double(max(spec.processingElements, 1)),
+            activeProcessingElements: activePEs, utilization: meanActivePEs / Double(max(spec.processingElements, 1)),
             mapping: mapping, notes: notes)
     }
 }

@@ -48,7 +48,7 @@ public struct OperatorPrice: Codable, Hashable, Sendable {
     /// MACs of the operator (dense count).
     public var macs: Double
     /// MACs actually performed after zero-skipping (equal to `macs` without skipping).
-    public var performedMACs: Double
+    public var macsPerformed: Double
     /// Non-MAC arithmetic operations.
     public var otherOperations: Double
     /// Energy of the arithmetic (MACs after gating/skipping, plus other operations).
@@ -61,7 +61,7 @@ public struct OperatorPrice: Codable, Hashable, Sendable {
     public var cycles: Double
     public var latencySeconds: Double
     /// Peak PEs busy (Eyeriss's "active PEs").
-    public var activePEs: Int
+    public var activeProcessingElements: Int
     /// Mean busy PEs / all PEs over the operator.
     public var utilization: Double
     /// Mapping and tiling chosen, for the reader.

@@ -45,7 +45,7 @@ extension NetworkPrice {
         }
         for op in operators {
             rows2.append([op.name] + [MemoryLevel.dram, .globalBuffer, .noc, .rf].map { words(op.level($0)) }
-                         + [Self.short(op.cycles), String(format: "%.3f", op.latencySeconds * 1e3), "\(op.activePEs)",
+                         + [Self.short(op.cycles), String(format: "%.3f", op.latencySeconds * 1e3), "\(op.activeProcessingElements)",
                             String(format: "%.0f%%", op.utilization * 100)])
         }
         rows2.append(["TOTAL"] + [MemoryLevel.dram, .globalBuffer, .noc, .rf].map { level in words(levelTotals.first { $0.level == level }!) }

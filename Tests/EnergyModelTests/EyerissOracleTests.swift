@@ -81,7 +81,7 @@ import Workloads
     @Test("JSSC 2017 Table V: active PEs per AlexNet CONV layer (154/135/156/156/156)")
     func activePEs() throws {
         let prices = try Self.chipPrices()
-        #expect(prices.map(\.activePEs) == Self.chip.map(\.activePEs))
+        #expect(prices.map(\.activeProcessingElements) == Self.chip.map(\.activePEs))
     }
 
     @Test("ISSCC 2016 / JSSC 2017: latency within 0.85–1.0× of the chip (168 PEs, batch 4, 200 MHz)")

@@ -31,7 +31,7 @@ import Workloads
         let dense = try pricer.price(Self.conv3)
         let sparse = try pricer.price(Self.conv3, zeros: ZeroFractions(inputs: 0.7))
         #expect(abs(sparse.cycles / dense.cycles - 0.3) < 1e-9)
-        #expect(abs(sparse.performedMACs / dense.macs - 0.3) < 1e-9)
+        #expect(abs(sparse.macsPerformed / dense.macs - 0.3) < 1e-9)
         // Only non-zero inputs move, each with 4 bits of index per 16-bit value.
         let plain = try EnergyPricer(spec: try Self.eyeriss(), dataflow: .rs).price(Self.conv3)
         let nocRatio = sparse.level(.noc).words.inputs / plain.level(.noc).words.inputs

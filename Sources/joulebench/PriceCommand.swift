@@ -31,6 +31,9 @@ struct PriceCommand: ParsableCommand {
     @Flag(help: "Print JSON (keys documented in docs/ENERGY.md) instead of the table.")
     var json = false
 
+    @Option(help: "Benchmark: price the whole model N times and print the median and minimum wall time instead of the table.")
+    var benchmark: Int?
+
     func run() throws {
         guard let flow = Dataflow(rawValue: dataflow) else {
             throw ValidationError("unknown dataflow '\(dataflow)' (use rs, ws, os, is, nlr)")
@@ -57,6 +60,20 @@ struct PriceCommand: ParsableCommand {
                 }
             }
             let pricer = EnergyPricer(spec: spec, dataflow: flow, precision: chosenPrecision)
+            if let runs = benchmark {
+                guard runs >= 1 else { throw ValidationError("--benchmark needs at least 1 run") }
+                var seconds: [Double] = []
+                let clock = ContinuousClock()
+                for _ in 0..<runs {
+                    let elapsed = try clock.measure { _ = try pricer.price(trace: trace, batch: batch, zeros: overrides) }
+                    seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                }
+                seconds.sort()
+                print(String(format: "%@ %d operators %@ %@: median %.3f ms, min %.3f ms over %d runs",
+                             trace.model.name, trace.operators.count, arch, flow.rawValue,
+                             seconds[seconds.count / 2] * 1e3, seconds[0] * 1e3, runs))
+                return
+            }
             let price = try pricer.price(trace: trace, batch: batch, zeros: overrides)
             if json {
                 print(String(decoding: try price.jsonData(), as: UTF8.self))

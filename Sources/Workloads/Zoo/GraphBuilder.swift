@@ -68,9 +68,9 @@ struct GraphBuilder {
     }
 
     /// CONV → BN → activation (nil for none), named `<name>`, `<name>_bn`, `<name>_<act>`.
-    mutating func convBN(_ x: String, _ name: String, out: Int, kernel: Int, stride: Int = 1, pad: Int? = nil, groups: Int = 1, activation: Op? = .relu) throws -> String {
+    mutating func convBN(_ x: String, _ name: String, out: Int, kernel: Int, stride: Int = 1, pad: Int? = nil, groups: Int = 1, activation: Op? = .relu, epsilon: Float = 1e-5) throws -> String {
         var y = try conv(x, name, out: out, kernel: kernel, stride: stride, pad: pad ?? kernel / 2, groups: groups, bias: false)
-        y = try batchNorm(y, "\(name)_bn")
+        y = try batchNorm(y, "\(name)_bn", epsilon: epsilon)
         if let activation { y = try add("\(name)_\(activation.typeName)", activation, [y]) }
         return y
     }

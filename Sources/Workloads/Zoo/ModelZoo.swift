@@ -16,6 +16,14 @@ public enum ModelZoo {
     /// The zoo, in listing order.
     public static let entries: [Entry] = [
         Entry(name: "alexnet", summary: "AlexNet, two-group CONV2/4/5 with LRN, 227×227 (Krizhevsky et al., NIPS 2012; as Eyeriss ran it)", build: alexNet),
+        Entry(name: "vgg16", summary: "VGG-16, configuration D (Simonyan & Zisserman, ICLR 2015)", build: vgg16),
+        Entry(name: "googlenet", summary: "GoogLeNet / Inception v1, torchvision form with batch-norm (Szegedy et al., CVPR 2015)", build: { try googLeNet(batch: $0, caffe: false) }),
+        Entry(name: "googlenet_bvlc", summary: "GoogLeNet / Inception v1, Caffe bvlc_googlenet form with LRN and 5×5 branches", build: { try googLeNet(batch: $0, caffe: true) }),
+        Entry(name: "resnet50", summary: "ResNet-50, stride on the 3×3 (He et al., CVPR 2016; torchvision/ONNX form)", build: resNet50),
+        Entry(name: "mobilenet_v1", summary: "MobileNetV1, width 1.0 (Howard et al., arXiv 1704.04861)", build: mobileNetV1),
+        Entry(name: "mobilenet_v2", summary: "MobileNetV2, width 1.0 (Sandler et al., CVPR 2018)", build: mobileNetV2),
+        Entry(name: "fastdepth", summary: "FastDepth before pruning: MobileNet + NNConv5 decoder, additive skips (Wofk et al., ICRA 2019)", build: fastDepth),
+        Entry(name: "unet", summary: "U-Net semantic segmentation, padded convolutions, 256×256 RGB, 2 classes (Ronneberger et al., MICCAI 2015)", build: uNet),
     ]
 
     /// Names of the zoo models, lowercase, in listing order.

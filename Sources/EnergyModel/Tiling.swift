@@ -73,12 +73,15 @@ enum DRAMTiler {
 
         func inputRows(_ rowsOut: Int) -> Int { min(H, (rowsOut - 1) * sH + effectiveR) }
 
-        var best: (cost: Double, tiling: DRAMTiling)?
+        struct Choice { var n, m, c, rows, order: Int; var aW, aI, aO, inputWords: Double }
+        var best: (cost: Double, choice: Choice)?
         let mTiles = tiles(Mg), cTiles = tiles(Cg), nTiles = tiles(N), pTiles = tiles(P)
-        for n in nTiles {
-            for m in mTiles {
+        // Larger tiles never cost more traffic, so only maximal fitting tiles matter: a
+        // loop stops shrinking a dimension once everything inside it fits whole.
+        nLoop: for n in nTiles {
+            mLoop: for m in mTiles {
                 for c in cTiles {
-                    // Largest row tile that fits (larger tiles never cost more traffic).
+                    // Largest row tile that fits.
                     var rowsOut = 0
                     for p in pTiles where buffer.fits(
                         weights: m * c * R * S, inputs: n * c * inputRows(p) * Win, outputs: n * m * p * Q
@@ -103,16 +106,24 @@ enum DRAMTiler {
                         let cost = weightsPerGroup * aW + inputWords * aI * inputCompression
                             + outputsPerGroup * (2 * aO - 1) * outputCompression
                         if best == nil || cost < best!.cost {
-                            let names = ["x,m,c", "x,c,m", "m,x,c", "m,c,x", "c,x,m", "c,m,x"]
-                            best = (cost, DRAMTiling(
-                                weightFetches: aW, inputWordsFetched: inputWords * aI,
-                                inputFetches: inputWords * aI / max(inputsPerGroup, 1), outputPasses: aO,
-                                summary: "tile n=\(n) m=\(m) c=\(c) rows=\(rowsOut) order=\(names[order])"))
+                            best = (cost, Choice(n: n, m: m, c: c, rows: rowsOut, order: order, aW: aW, aI: aI, aO: aO,
+                                                 inputWords: inputWords))
                         }
+                    }
+                    if rowsOut == P {
+                        // (m, c, all rows) fits: a smaller c is dominated; with all channels a
+                        // smaller m is too, and with all filters a smaller n.
+                        if c == Cg { if m == Mg { break nLoop } else { break mLoop } }
+                        break
                     }
                 }
             }
         }
-        return best?.tiling
+        guard let b = best?.choice else { return nil }
+        let names = ["x,m,c", "x,c,m", "m,x,c", "m,c,x", "c,x,m", "c,m,x"]
+        return DRAMTiling(
+            weightFetches: b.aW, inputWordsFetched: b.inputWords * b.aI,
+            inputFetches: b.inputWords * b.aI / max(inputsPerGroup, 1), outputPasses: b.aO,
+            summary: "tile n=\(b.n) m=\(b.m) c=\(b.c) rows=\(b.rows) order=\(names[b.order])")
     }
 }

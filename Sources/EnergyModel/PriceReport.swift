@@ -57,8 +57,16 @@ extension NetworkPrice {
         if energyUnit == .picojoules { out += String(format: " = %.4g nJ/pixel", energyPerInputPixel / 1000) }
         out += "\n"
         for note in notes { out += "note: \(note)\n" }
-        let opNotes = operators.filter { !$0.notes.isEmpty }
-        for op in opNotes { out += "note \(op.name): \(op.notes.joined(separator: "; "))\n" }
+        // Operator notes, grouped: one line per distinct note with the operators it concerns.
+        var order: [String] = []
+        var concerned: [String: [String]] = [:]
+        for op in operators {
+            for note in op.notes {
+                if concerned[note] == nil { order.append(note) }
+                concerned[note, default: []].append(op.name)
+            }
+        }
+        for note in order { out += "note (\(concerned[note]!.joined(separator: ", "))): \(note)\n" }
         return out
     }
 

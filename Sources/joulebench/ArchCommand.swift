@@ -1,5 +1,6 @@
 import ArgumentParser
 import EnergyModel
+import Foundation
 
 /// `joulebench arch [SPEC]`: lists the shipped architecture presets, or shows and
 /// validates one spec (a preset name or a YAML file).
@@ -23,7 +24,8 @@ struct ArchCommand: ParsableCommand {
             print(try ArchitectureSpec.load(spec).summary(), terminator: "")
             print("valid")
         } catch let error as SpecError {
-            throw ValidationError(error.description)
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

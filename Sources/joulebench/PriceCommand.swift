@@ -80,8 +80,12 @@ struct PriceCommand: ParsableCommand {
             } else {
                 print(price.table(), terminator: "")
             }
-        } catch let error as CustomStringConvertible & Error where !(error is ValidationError) {
-            throw ValidationError(error.description)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            // Bad specs, traces, zero fractions and unpriceable operators: the message, no usage dump.
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

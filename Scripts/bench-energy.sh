@@ -4,7 +4,7 @@
 #   Scripts/bench-energy.sh            # JouleBench on 4 networks x 5 dataflows, nn_dataflow on AlexNet
 #   NND_RUNS=3 Scripts/bench-energy.sh # more runs of the (slow) exhaustive nn_dataflow search
 #
-# Setting (both tools): ISCA 2016's analysis array, 16x16 PEs, 512 B RF per PE, 128 kB global
+# Setting (both tools): ISCA 2016's analysis array (preset eyeriss-isca2016), 16x16 PEs, 512 B RF per PE, 128 kB global
 # buffer, costs MAC 1 / RF 1 / array 2 / buffer 6 / DRAM 200, batch 16.
 # JouleBench: `joulebench price MODEL --benchmark 20` prices the whole network 20 times in
 # process and prints the median. nn_dataflow 2.1 (PyPI, pinned with the sympy it was written
@@ -19,22 +19,7 @@ RUNS=20
 swift build -c release --product joulebench >/dev/null
 BIN="$(swift build -c release --show-bin-path)/joulebench"
 
-SPEC="$(mktemp --suffix=.yaml)"
-trap 'rm -f "$SPEC"' EXIT
-cat > "$SPEC" <<'YAML'
-name: isca2016-256pe
-description: ISCA 2016 analysis setting (16x16 PEs, 512 B RF, 128 kB buffer)
-energy_unit: normalized
-precision: int16
-pe_array: {rows: 16, columns: 16}
-clock_hz: 200e6
-mac: {energy: 1}
-levels:
-  - {level: dram, word_bits: 16, read_energy: 200}
-  - {level: global_buffer, word_bits: 16, capacity_words: 65536, read_energy: 6}
-  - {level: noc, word_bits: 16, read_energy: 2}
-  - {level: rf, word_bits: 16, capacity_words: 256, read_energy: 1}
-YAML
+SPEC=eyeriss-isca2016   # the preset of that setting
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -49,11 +49,13 @@ struct ArrayMapping: Hashable, Sendable {
     var summary: String
 }
 
-/// Register-file capacity in values of the data precision, per data type.
-struct RFValues {
+/// Capacity of a store (the per-PE RF or the global buffer) in values of the data
+/// precision, per data type; all zero for a level that is absent.
+struct StoreValues {
     var weights: Int
     var inputs: Int
     var outputs: Int
+    /// Set when one pool serves all data types.
     var shared: Int?
 
     init(level: LevelSpec?, precisionBits: Int) {
@@ -83,7 +85,7 @@ enum ArrayMapper {
     /// Maps a convolution-shaped loop nest (per group: `Mg`, `Cg`) on the array.
     /// `hasNoC == false` forces all array reuse to 1 (every delivery is a buffer read).
     static func map(
-        _ dataflow: Dataflow, nest: LoopNest, rows: Int, columns: Int, rf: RFValues, hasNoC: Bool
+        _ dataflow: Dataflow, nest: LoopNest, rows: Int, columns: Int, rf: StoreValues, hasNoC: Bool
     ) -> ArrayMapping {
         let N = max(nest.N, 1), P = max(nest.P, 1), Q = max(nest.Q, 1)
         let R = max(nest.R, 1), S = max(nest.S, 1)

@@ -149,7 +149,7 @@ public struct EnergyPricer: Sendable {
         if dataflow.usesRegisterFile && rfLevel == nil {
             throw PricingError(operator: shape.name, reason: "dataflow \(dataflow.rawValue) keeps data in the RF, but spec '\(spec.name)' has no rf level (use nlr)")
         }
-        let rf = RFValues(level: dataflow.usesRegisterFile ? rfLevel : nil, precisionBits: precision.bits)
+        let rf = StoreValues(level: dataflow.usesRegisterFile ? rfLevel : nil, precisionBits: precision.bits)
         let hasNoC = spec.level(.noc) != nil
         let mapping = ArrayMapper.map(dataflow, nest: nest, rows: spec.peRows, columns: spec.peColumns, rf: rf, hasNoC: hasNoC)
         for type in mapping.keptInRF where (type == .weights ? rf.weights : type == .inputs ? rf.inputs : rf.outputs) < 1 {
@@ -169,7 +169,7 @@ public struct EnergyPricer: Sendable {
         // DRAM: the tiling decides the fetch counts (ISCA 2016's `a`).
         let rlcIn = runLengthFactor(zeroFraction: z.inputs), rlcOut = runLengthFactor(zeroFraction: z.outputs)
         let gb = spec.level(.globalBuffer)!
-        guard let tiling = DRAMTiler.tile(nest: nest, buffer: BufferValues(level: gb, precisionBits: precision.bits),
+        guard let tiling = DRAMTiler.tile(nest: nest, buffer: StoreValues(level: gb, precisionBits: precision.bits),
                                           inputCompression: rlcIn, outputCompression: rlcOut) else {
             throw PricingError(operator: shape.name, reason: "global_buffer capacity is too small for any tile (one filter row, one input row and one output row must fit)")
         }
@@ -262,7 +262,7 @@ public struct EnergyPricer: Sendable {
                 ledger.notes.append("operations derived: one per output word")
             }
         }
-        let gb = BufferValues(level: spec.level(.globalBuffer)!, precisionBits: precision.bits)
+        let gb = StoreValues(level: spec.level(.globalBuffer)!, precisionBits: precision.bits)
         let capacity = Double(gb.shared ?? gb.inputs)
         var extraInputs = 0.0
         if lineBufferWords > capacity {

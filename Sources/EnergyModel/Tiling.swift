@@ -14,30 +14,6 @@ struct DRAMTiling: Hashable, Sendable {
     var summary: String
 }
 
-/// Global-buffer capacity in values of the data precision.
-struct BufferValues {
-    var shared: Int?
-    var weights: Int
-    var inputs: Int
-    var outputs: Int
-
-    init(level: LevelSpec, precisionBits: Int) {
-        let perWord = Double(level.wordBits) / Double(precisionBits)
-        func values(_ words: Int) -> Int { Int((Double(words) * perWord).rounded(.down)) }
-        switch level.capacity ?? .shared(words: 0) {
-        case .shared(let words):
-            shared = values(words); weights = shared!; inputs = shared!; outputs = shared!
-        case .partitioned(let w, let i, let o):
-            shared = nil; weights = values(w); inputs = values(i); outputs = values(o)
-        }
-    }
-
-    func fits(weights w: Int, inputs i: Int, outputs o: Int) -> Bool {
-        if let shared { return w + i + o <= shared }
-        return w <= weights && i <= inputs && o <= outputs
-    }
-}
-
 enum DRAMTiler {
     /// Tile sizes to try for a dimension of `extent`: the whole, and `ceil(extent / k)`.
     static func tiles(_ extent: Int) -> [Int] {
@@ -59,7 +35,7 @@ enum DRAMTiler {
     /// is irrelevant to it and sits outside its innermost relevant loop; psums spill to
     /// DRAM when the C loop is outside the innermost N·P / M loop.
     static func tile(
-        nest: LoopNest, buffer: BufferValues, inputCompression: Double, outputCompression: Double
+        nest: LoopNest, buffer: StoreValues, inputCompression: Double, outputCompression: Double
     ) -> DRAMTiling? {
         let N = max(nest.N, 1), P = max(nest.P, 1), Q = max(nest.Q, 1)
         let R = max(nest.R, 1), S = max(nest.S, 1)

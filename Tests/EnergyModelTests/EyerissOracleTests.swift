@@ -6,23 +6,9 @@ import Workloads
 /// The published Eyeriss figures the model must reproduce (REFERENCE.md §2).
 @Suite struct EyerissOracleTests {
     /// The ISCA 2016 analysis setting (§VI-A): 256 PEs, 512 B RF per PE, 128 kB global
-    /// buffer, the normalised costs of Table IV, dense data.
-    static let iscaSpecYAML = """
-    name: eyeriss-isca2016-256pe
-    energy_unit: normalized
-    precision: int16
-    pe_array: {rows: 16, columns: 16}
-    clock_hz: 200e6
-    mac: {energy: 1}
-    levels:
-      - {level: dram, word_bits: 16, read_energy: 200}
-      - {level: global_buffer, word_bits: 16, capacity_words: 65536, read_energy: 6}
-      - {level: noc, word_bits: 16, read_energy: 2}
-      - {level: rf, word_bits: 16, capacity_words: 256, read_energy: 1}
-    """
-
+    /// buffer, the normalised costs of Table IV, dense data (preset `eyeriss-isca2016`).
     static func iscaSpec() throws -> ArchitectureSpec {
-        try ArchitectureSpec.parse(yaml: iscaSpecYAML, file: "isca2016.yaml")
+        try ArchitectureSpec.preset(named: "eyeriss-isca2016")
     }
 
     /// ISCA 2016 Fig. 10: RS energy per AlexNet layer, ×10⁹ normalised units, batch 16

@@ -2,7 +2,7 @@ import Testing
 @testable import EnergyModel
 
 @Suite struct SpecParserTests {
-    @Test("every shipped preset parses and validates", arguments: ["eyeriss", "eyeriss-pj", "edge-int8", "cpu"])
+    @Test("every shipped preset parses and validates", arguments: ["eyeriss", "eyeriss-pj", "eyeriss-isca2016", "edge-int8", "cpu"])
     func presetsParse(name: String) throws {
         #expect(ArchitectureSpec.presetNames.contains(name))
         let spec = try ArchitectureSpec.preset(named: name)

@@ -85,7 +85,7 @@ extension NetworkPrice {
                 c == 0 ? text.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                        : String(repeating: " ", count: widths[c] - text.count) + text
             }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
+        }.map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n") + "\n"
     }
 }
 

@@ -115,7 +115,12 @@ import Workloads
         huge.levels[1].capacity = .shared(words: 1 << 30)
         var small = huge
         small.levels[1].capacity = .shared(words: 16_384)
-        for shape in AlexNetShapes.all(batch: 4) {
+        let depthwise = OperatorShape.convolution(
+            name: "dw", loopNest: LoopNest(N: 4, M: 64, C: 64, H: 56, W: 56, P: 56, Q: 56, R: 3, S: 3,
+                                           padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, groups: 64),
+            hasBias: false, bitWidths: .fixed16)
+        #expect(depthwise.kind == .depthwiseConv)
+        for shape in AlexNetShapes.all(batch: 4) + [depthwise] {
             let compulsory = Double(shape.weightWords + shape.inputWords + shape.outputWords)
             let fits = try EnergyPricer(spec: huge, dataflow: dataflow).price(shape).level(.dram).words.total
             let tight = try EnergyPricer(spec: small, dataflow: dataflow).price(shape).level(.dram).words.total

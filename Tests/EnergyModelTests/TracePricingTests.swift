@@ -107,3 +107,35 @@ import Workloads
         #expect(abs(compute - 0.10) <= 0.05)
     }
 }
+
+/// The whole printed table for a fixed fixture (STYLE.md: whole-output tests for the CLI,
+/// which prints exactly `NetworkPrice.table()`).
+@Suite struct PriceTableSnapshotTests {
+    @Test func alexNetConv3OnEyeriss() throws {
+        let trace = Trace(model: ModelIdentity(name: "fixture", source: "test", weights: "none"), inputPixels: 227 * 227,
+                          shapes: [AlexNetShapes.convolutions(batch: 4)[2], .fullyConnected(
+                              name: "FC", batch: 4, inputChannels: 64, outputFeatures: 10, hasBias: true, bitWidths: .fixed16)])
+        let table = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: trace).table()
+        print(table)
+        #expect(table == PriceTableSnapshotTests.expected)
+    }
+
+    static let expected = """
+    model fixture on eyeriss, dataflow rs, int16, batch 4
+    energy (norm.) by level x data type (W/I/O)
+    operator   MACs    MAC           RF W/I/O        NoC W/I/O         GLB W/I/O       DRAM W/I/O  total
+    CONV3      598M   598M     644M/611M/1.1G  92M/24.9M/66.5M  26.5M/12.5M/198M  177M/208M/51.9M  3.81G
+    FC        2.56k  2.56k  3.84k/2.82k/4.27k    2.56k/512/776   11.6k/3.07k/240    130k/51.2k/8k   221k
+    TOTAL      598M   598M     644M/611M/1.1G  92M/24.9M/66.5M  26.6M/12.5M/198M  177M/208M/51.9M  3.81G
+
+    words moved, cycles, utilisation
+    operator  DRAM words  GLB words  NoC words  RF words  cycles  latency ms  active PEs  util.
+    CONV3          2.18M      39.5M      91.7M     2.35G   3.83M      19.169         156    93%
+    FC               946      2.48k      1.92k     10.9k     116       0.001          22    13%
+    TOTAL          2.18M      39.5M      91.7M     2.35G   3.83M      19.170
+
+    total energy 3.81G norm.; per input pixel 1.847e+04 norm. (51529 pixels x batch 4)
+    note: energies are normalised (one int16 MAC = 1), not joules
+
+    """
+}

@@ -47,6 +47,8 @@ struct ArrayMapping: Hashable, Sendable {
     var keptInRF: Set<DataType>
     /// Human-readable mapping parameters (for example `p=16 q=1 n=1 sets=1`).
     var summary: String
+    /// The buffer tile one processing pass needs (the minimum DRAM tile).
+    var passTile = TileExtent()
 }
 
 /// Capacity of a store (the per-PE RF or the global buffer) in values of the data
@@ -153,7 +155,10 @@ enum ArrayMapper {
                 inputs: Reuse(array: max(1, Double(rSet) / sH) * Double(tm), registerFile: dI),
                 outputs: Reuse(array: Double(rSet * tc), registerFile: dO),
                 activePEs: peak, meanActivePEs: mean, keptInRF: [.weights, .inputs, .outputs],
-                summary: "p=\(best.p) q=\(best.q) n=\(best.n) set=\(rSet)x\(P) sets=\(used)")
+                summary: "p=\(best.p) q=\(best.q) n=\(best.n) set=\(rSet)x\(P) sets=\(used)",
+                // Spatial footprint only: the output rows across the columns and the sets'
+                // filters/channels; p, q, n are interleaved in time and may be split.
+                passTile: TileExtent(filters: tm, channels: tc, rows: min(P, columns * slots)))
 
         case .ws:
             let reduction = min(Cg * R * S, rows), filters = min(Mg, columns)
@@ -162,7 +167,8 @@ enum ArrayMapper {
                 inputs: Reuse(array: Double(filters), registerFile: 1),
                 outputs: Reuse(array: Double(reduction), registerFile: 1),
                 activePEs: reduction * filters, meanActivePEs: Double(reduction * filters),
-                keptInRF: [.weights], summary: "reduction=\(reduction) filters=\(filters)")
+                keptInRF: [.weights], summary: "reduction=\(reduction) filters=\(filters)",
+                passTile: TileExtent(filters: filters, channels: (reduction + R * S - 1) / (R * S)))
 
         case .os:
             let pixels = min(N * P * Q, pes)
@@ -173,7 +179,8 @@ enum ArrayMapper {
                 inputs: Reuse(array: forwarding * Double(filters), registerFile: 1),
                 outputs: Reuse(array: 1, registerFile: outputUse),
                 activePEs: pixels * filters, meanActivePEs: Double(pixels * filters),
-                keptInRF: [.outputs], summary: "pixels=\(pixels) filters=\(filters)")
+                keptInRF: [.outputs], summary: "pixels=\(pixels) filters=\(filters)",
+                passTile: TileExtent(filters: filters, rows: min(P, (pixels + Q - 1) / Q)))
 
         case .is:
             let channels = min(Cg, rows)
@@ -183,7 +190,8 @@ enum ArrayMapper {
                 inputs: Reuse(array: 1, registerFile: inputUse),
                 outputs: Reuse(array: Double(channels), registerFile: 1),
                 activePEs: channels * pixels, meanActivePEs: Double(channels * pixels),
-                keptInRF: [.inputs], summary: "channels=\(channels) pixels=\(pixels)")
+                keptInRF: [.inputs], summary: "channels=\(channels) pixels=\(pixels)",
+                passTile: TileExtent(channels: channels, rows: min(P, (pixels + max(nest.W, 1) - 1) / max(nest.W, 1))))
 
         case .nlr:
             let reduction = min(Cg * R * S, rows), filters = min(Mg, columns)
@@ -192,7 +200,8 @@ enum ArrayMapper {
                 inputs: Reuse(array: Double(filters), registerFile: 1),
                 outputs: Reuse(array: Double(reduction), registerFile: 1),
                 activePEs: reduction * filters, meanActivePEs: Double(reduction * filters),
-                keptInRF: [], summary: "reduction=\(reduction) filters=\(filters)")
+                keptInRF: [], summary: "reduction=\(reduction) filters=\(filters)",
+                passTile: TileExtent(filters: filters, channels: (reduction + R * S - 1) / (R * S)))
         }
         if !hasNoC {
             mapping.weights.array = 1; mapping.inputs.array = 1; mapping.outputs.array = 1

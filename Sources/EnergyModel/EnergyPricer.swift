@@ -169,8 +169,16 @@ public struct EnergyPricer: Sendable {
         // DRAM: the tiling decides the fetch counts (ISCA 2016's `a`).
         let rlcIn = runLengthFactor(zeroFraction: z.inputs), rlcOut = runLengthFactor(zeroFraction: z.outputs)
         let gb = spec.level(.globalBuffer)!
-        guard let tiling = DRAMTiler.tile(nest: nest, buffer: StoreValues(level: gb, precisionBits: precision.bits),
-                                          inputCompression: rlcIn, outputCompression: rlcOut) else {
+        let buffer = StoreValues(level: gb, precisionBits: precision.bits)
+        // A buffer tile holds at least one processing pass of the array; when even that does
+        // not fit, any tile that fits is used (and the pass is split, noted).
+        var tiling = DRAMTiler.tile(nest: nest, buffer: buffer, inputCompression: rlcIn, outputCompression: rlcOut,
+                                    minimum: mapping.passTile)
+        if tiling == nil, mapping.passTile != TileExtent() {
+            tiling = DRAMTiler.tile(nest: nest, buffer: buffer, inputCompression: rlcIn, outputCompression: rlcOut)
+            if tiling != nil { ledger.notes.append("global_buffer smaller than one processing pass: pass split across tiles") }
+        }
+        guard let tiling else {
             throw PricingError(operator: shape.name, reason: "global_buffer capacity is too small for any tile (one filter row, one input row and one output row must fit)")
         }
         let inputsFetched = tiling.inputWordsFetched * groups

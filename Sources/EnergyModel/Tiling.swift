@@ -14,6 +14,16 @@ struct DRAMTiling: Hashable, Sendable {
     var summary: String
 }
 
+/// The smallest buffer tile that feeds one processing pass of the array (a tile smaller
+/// than the array's spatial footprint would leave PEs idle). Each extent is clamped to
+/// the operator's.
+struct TileExtent: Hashable, Sendable {
+    var images = 1
+    var filters = 1
+    var channels = 1
+    var rows = 1
+}
+
 enum DRAMTiler {
     /// Tile sizes to try for a dimension of `extent`: the whole, and `ceil(extent / k)`.
     static func tiles(_ extent: Int) -> [Int] {
@@ -35,7 +45,8 @@ enum DRAMTiler {
     /// is irrelevant to it and sits outside its innermost relevant loop; psums spill to
     /// DRAM when the C loop is outside the innermost N·P / M loop.
     static func tile(
-        nest: LoopNest, buffer: StoreValues, inputCompression: Double, outputCompression: Double
+        nest: LoopNest, buffer: StoreValues, inputCompression: Double, outputCompression: Double,
+        minimum: TileExtent = TileExtent()
     ) -> DRAMTiling? {
         let N = max(nest.N, 1), P = max(nest.P, 1), Q = max(nest.Q, 1)
         let R = max(nest.R, 1), S = max(nest.S, 1)
@@ -51,7 +62,13 @@ enum DRAMTiler {
 
         struct Choice { var n, m, c, rows, order: Int; var aW, aI, aO, inputWords: Double }
         var best: (cost: Double, choice: Choice)?
-        let mTiles = tiles(Mg), cTiles = tiles(Cg), nTiles = tiles(N), pTiles = tiles(P)
+        func atLeast(_ extent: Int, _ least: Int) -> [Int] {
+            let floor = min(max(least, 1), extent)
+            let kept = tiles(extent).filter { $0 >= floor }
+            return kept.last == floor ? kept : kept + [floor]
+        }
+        let mTiles = atLeast(Mg, minimum.filters), cTiles = atLeast(Cg, minimum.channels)
+        let nTiles = atLeast(N, minimum.images), pTiles = atLeast(P, minimum.rows)
         // Larger tiles never cost more traffic, so only maximal fitting tiles matter: a
         // loop stops shrinking a dimension once everything inside it fits whole.
         nLoop: for n in nTiles {

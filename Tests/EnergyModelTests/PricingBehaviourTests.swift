@@ -157,6 +157,17 @@ import Workloads
         #expect(error.reason.contains("global_buffer"))
     }
 
+    @Test("a buffer smaller than one processing pass still prices, with a note")
+    func bufferSmallerThanAPass() throws {
+        var spec = try Self.eyeriss()
+        spec.levels[1].capacity = .shared(words: 500)
+        let price = try EnergyPricer(spec: spec, dataflow: .rs).price(Self.conv3)
+        #expect(price.notes.contains { $0.contains("smaller than one processing pass") })
+        let roomy = try EnergyPricer(spec: try Self.eyeriss(), dataflow: .rs).price(Self.conv3)
+        #expect(roomy.notes.isEmpty)
+        #expect(price.level(.dram).words.total > roomy.level(.dram).words.total)
+    }
+
     // MARK: Levels never silently zero
 
     @Test("a level the spec lacks is absent; one the dataflow does not use is unused")

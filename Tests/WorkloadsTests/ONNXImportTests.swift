@@ -218,6 +218,16 @@ struct Malformed: Sendable, CustomTestStringConvertible {
         try model([node("ConstantOfShape", ["big"], ["w"], name: "fill"), node("Add", ["x", "w"], ["y"], name: "a")],
                   outputs: ["y"], initializers: [ints("big", [3], [1 << 21, 1 << 21, 1 << 21])])
     }, node: "fill", opType: "ConstantOfShape", reasonContains: "absurd"),
+    Malformed(label: "absurdly long shape input", data: {
+        try model([node("Reshape", ["x", "target"], ["y"], name: "r")], outputs: ["y"],
+                  initializers: [ints("target", [100_000], Array(repeating: 1, count: 100_000))])
+    }, node: "r", opType: "Reshape", reasonContains: "absurd 100000 elements"),
+    Malformed(label: "gather of an absurd constant", data: {
+        try model([node("ConstantOfShape", ["dims"], ["table"], name: "fill"),
+                   node("Gather", ["table", "idx"], ["g"], name: "gather"),
+                   node("Add", ["x", "g"], ["y"], name: "a")], outputs: ["y"],
+                  initializers: [ints("dims", [2], [1000, 1000]), ints("idx", [2000], Array(repeating: 0, count: 2000))])
+    }, node: "gather", opType: "Gather", reasonContains: "absurd"),
     Malformed(label: "negative dimension", data: {
         try model([node("Relu", ["x"], ["y"], name: "r")], outputs: ["y"], initializers: [tensor("t", [-4], floats: [])])
     }, reasonContains: "negative"),

@@ -74,6 +74,8 @@ extension Trace {
         let shapes = try graph.operatorShapes()
         let input = graph.inputs.first?.shape ?? []
         let pixels = input.count >= 2 ? input[input.count - 1] * input[input.count - 2] : 1
-        return Trace(model: ModelIdentity(name: graph.name, source: "zoo", weights: "none"), inputPixels: pixels, shapes: shapes)
+        var trace = Trace(model: ModelIdentity(name: graph.name, source: "zoo", weights: "none"), inputPixels: pixels, shapes: shapes)
+        trace.provenance = ["producer": "EnergyModel Trace.loadForPricing", "batch": "\(batch)"]
+        return trace
     }
 }

@@ -215,10 +215,19 @@ public struct EnergyPricer: Sendable {
         }
 
         let performed = macs * (1 - skipFraction)
+        // Non-MAC work recorded on the operator (a fused activation, bias): priced per
+        // operation; a fused activation without a count costs one operation per output.
+        var operations = Double(shape.otherOperations)
+        if operations == 0, let activation = shape.fusedActivation {
+            operations = outputWords
+            ledger.notes.append("fused \(activation): one operation per output assumed")
+        }
         ledger.macs = macs
         ledger.macsPerformed = performed
+        ledger.operations = operations
         ledger.arithmetic = macs * (1 - inputZeros) * (1 - weightZeros) * spec.macEnergy(precision)
             + macs * instructionEnergyPerOperation
+            + operations * (spec.operationEnergy + instructionEnergyPerOperation)
         ledger.computeCycles = performed / mapping.meanActivePEs
         ledger.activePEs = mapping.activePEs
         ledger.meanActivePEs = mapping.meanActivePEs

@@ -242,6 +242,23 @@ import Workloads
         #expect(reshapePrice.notes.contains { $0.contains("metadata only") })
     }
 
+    @Test("a convolution's fused activation and other operations are priced, never dropped")
+    func fusedActivationOnConvolution() throws {
+        let spec = try Self.eyeriss()
+        let pricer = EnergyPricer(spec: spec, dataflow: .rs)
+        var fused = Self.conv3
+        fused.fusedActivation = "relu"
+        let plain = try pricer.price(Self.conv3)
+        let withRelu = try pricer.price(fused)
+        #expect(abs(withRelu.arithmeticEnergy - plain.arithmeticEnergy - Double(Self.conv3.outputWords) * spec.operationEnergy) < 1e-3)
+        #expect(withRelu.notes.contains { $0.contains("fused relu") })
+        var counted = fused
+        counted.otherOperations = 2 * Self.conv3.outputWords
+        let explicit = try pricer.price(counted)
+        #expect(abs(explicit.otherOperations - Double(2 * Self.conv3.outputWords)) < 1e-9)
+        #expect(explicit.notes.isEmpty)
+    }
+
     @Test("the CPU preset charges Dally's instruction overhead on every MAC")
     func cpuInstructionOverhead() throws {
         let spec = try ArchitectureSpec.preset(named: "cpu")

@@ -138,6 +138,9 @@ public struct ArchitectureSpec: Codable, Hashable, Sendable {
     /// Default precision of the data (Eyeriss: 16-bit fixed point).
     public var defaultPrecision: Precision
     public var sparsity: SparsitySpec
+    /// Fuse chains of streaming operators on chip (spec key `fuse_streaming`, default true;
+    /// docs/ENERGY.md, "Streaming fusion").
+    public var fuseStreaming: Bool = true
 
     public var processingElements: Int { peRows * peColumns }
 

@@ -16,9 +16,15 @@ public struct EnergyPricer: Sendable {
     /// applies ReLU before writing ofmaps): its arithmetic only, no data moved.
     public var fuseActivations: Bool
 
-    public init(spec: ArchitectureSpec, dataflow: Dataflow, precision: Precision? = nil, fuseActivations: Bool = true) {
+    /// Fuse chains of streaming operators on chip (docs/ENERGY.md, "Streaming fusion"):
+    /// the spec's `fuse_streaming` unless overridden here (`price --no-fusion`).
+    public var fuseStreaming: Bool
+
+    public init(spec: ArchitectureSpec, dataflow: Dataflow, precision: Precision? = nil, fuseActivations: Bool = true,
+                fuseStreaming: Bool? = nil) {
         self.spec = spec; self.dataflow = dataflow; self.precision = precision ?? spec.defaultPrecision
         self.fuseActivations = fuseActivations
+        self.fuseStreaming = fuseStreaming ?? spec.fuseStreaming
     }
 
     static let fusibleActivations: Set<String> = ["relu", "relu6", "clip", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish"]
@@ -49,29 +55,33 @@ public struct EnergyPricer: Sendable {
         var prices: [OperatorPrice] = []
         prices.reserveCapacity(trace.operators.count)
         var previousOutputWords = -1
-        for op in trace.operators {
-            var shape = op.shape
-            if let batch { shape = Self.rebatched(shape, to: batch) }
+        let shapes = trace.operators.map { op in batch.map { Self.rebatched(op.shape, to: $0) } ?? op.shape }
+        let fusion = StreamingFusionPlanner.plan(shapes, enabled: fuseStreaming, capacityWords: streamingBufferWords)
+        for (index, op) in trace.operators.enumerated() {
+            let shape = shapes[index]
             let z = zeros[shape.name] ?? op.measured.map {
                 ZeroFractions(inputs: $0.inputZeroFraction, outputs: $0.outputZeroFraction, weights: $0.weightZeroFraction ?? 0)
             } ?? ZeroFractions()
             let key = CacheKey(kind: shape.kind, nest: shape.loopNest, macs: shape.macs, other: shape.otherOperations,
                                weights: shape.weightWords, inputs: shape.inputWords, outputs: shape.outputWords,
-                               streaming: shape.streaming, zeros: z)
+                               streaming: shape.streaming, zeros: z, fusion: fusion[index])
             var price: OperatorPrice
             if fuseActivations, let previous = prices.last, Self.isFusibleActivation(shape),
                previous.category != .dataMovement, shape.inputWords == previousOutputWords {
                 price = priceFused(shape, into: previous.name)
             } else if let cached = cache[key] { price = cached } else {
-                price = try self.price(shape, zeros: z)
+                price = try self.price(shape, zeros: z, fusion: fusion[index])
                 cache[key] = price
             }
             price.name = shape.name
+            price.fusion = fusion[index]
             previousOutputWords = shape.outputWords
             prices.append(price)
         }
         let batchSize = batch ?? trace.operators.first?.shape.loopNest.N ?? 1
-        return summarise(prices, model: trace.model.name, batch: batchSize, inputPixels: trace.inputPixels)
+        var network = summarise(prices, model: trace.model.name, batch: batchSize, inputPixels: trace.inputPixels)
+        if let note = StreamingFusion.summary(fusion, shapes: shapes, enabled: fuseStreaming) { network.notes.append(note) }
+        return network
     }
 
     /// `shape` at batch `n`: MACs, operations and activation words scale by n / N.
@@ -115,6 +125,11 @@ public struct EnergyPricer: Sendable {
 
     /// Prices one operator with the given zero fractions.
     public func price(_ shape: OperatorShape, zeros: ZeroFractions = ZeroFractions()) throws -> OperatorPrice {
+        try price(shape, zeros: zeros, fusion: nil)
+    }
+
+    /// One operator with its streaming-fusion decision (`nil`: unfused, DRAM in and out).
+    func price(_ shape: OperatorShape, zeros: ZeroFractions, fusion: StreamingFusion?) throws -> OperatorPrice {
         for (name, value) in [("inputs", zeros.inputs), ("outputs", zeros.outputs), ("weights", zeros.weights)]
         where !(value >= 0 && value <= 1) {
             throw PricingError(operator: shape.name, reason: "zero fraction of \(name) \(value) is outside [0, 1]")
@@ -124,7 +139,7 @@ public struct EnergyPricer: Sendable {
         case .convolution, .fullyConnected:
             try priceConvolution(shape, zeros: zeros, into: &ledger)
         case .pooling, .elementwise, .dataMovement, .streaming:
-            try priceStreaming(shape, zeros: zeros, into: &ledger)
+            try priceStreaming(shape, zeros: zeros, fusion: fusion, into: &ledger)
         }
         return ledger.finish(shape: shape)
     }
@@ -238,8 +253,8 @@ public struct EnergyPricer: Sendable {
     /// Pooling, element-wise, data-movement and streaming (HOG, stereo) operators: the
     /// arithmetic from per-operation energies, the data movement through the line buffers
     /// (global buffer) and window registers (RF) of a streaming accelerator; inputs read
-    /// from and outputs written to DRAM once (no layer fusion is modelled).
-    func priceStreaming(_ shape: OperatorShape, zeros z: ZeroFractions, into ledger: inout Ledger) throws {
+    /// from and outputs written to DRAM once, unless `fusion` keeps them on chip.
+    func priceStreaming(_ shape: OperatorShape, zeros z: ZeroFractions, fusion: StreamingFusion? = nil, into ledger: inout Ledger) throws {
         let inputs = Double(shape.inputWords), outputs = Double(shape.outputWords)
         let weights = Double(shape.weightWords)
         let nest = shape.loopNest
@@ -287,12 +302,17 @@ public struct EnergyPricer: Sendable {
             extraInputs = (stripes - 1) * capacity
             ledger.notes.append("line buffer (\(Int(lineBufferWords)) words) exceeds the global buffer: \(Int(stripes)) stripes, overlap re-read from DRAM")
         }
-        ledger.add(.dram, .inputs, reads: (inputs + extraInputs) * runLengthFactor(zeroFraction: z.inputs), writes: 0)
+        // Streaming fusion (StreamingFusion.swift): an input on chip is not read from DRAM;
+        // an output consumed on chip goes straight into its consumers' line buffers (their
+        // GLB input writes), so it is neither staged in the GLB nor written to DRAM.
+        let inputFromDRAM = !(fusion?.inputOnChip ?? false), outputToDRAM = !(fusion?.outputOnChip ?? false)
+        ledger.notes.append(contentsOf: fusion?.notes ?? [])
+        ledger.add(.dram, .inputs, reads: inputFromDRAM ? (inputs + extraInputs) * runLengthFactor(zeroFraction: z.inputs) : 0, writes: 0)
         ledger.add(.dram, .weights, reads: weights, writes: 0)
-        ledger.add(.dram, .outputs, reads: 0, writes: outputs * runLengthFactor(zeroFraction: z.outputs))
+        ledger.add(.dram, .outputs, reads: 0, writes: outputToDRAM ? outputs * runLengthFactor(zeroFraction: z.outputs) : 0)
         ledger.add(.globalBuffer, .inputs, reads: outputs * lineBufferReadsPerOutput, writes: inputs + extraInputs)
         ledger.add(.globalBuffer, .weights, reads: weights, writes: weights)
-        ledger.add(.globalBuffer, .outputs, reads: 0, writes: outputs)
+        ledger.add(.globalBuffer, .outputs, reads: 0, writes: outputToDRAM ? outputs : 0)
         ledger.add(.noc, .inputs, reads: outputs * lineBufferReadsPerOutput, writes: 0)
         ledger.add(.noc, .outputs, reads: outputs, writes: 0)
         if spec.level(.rf) != nil && windowReadsPerOutput > 0 {
@@ -310,6 +330,12 @@ public struct EnergyPricer: Sendable {
         ledger.mapping = "streaming: line-buffer reads/output \(format(lineBufferReadsPerOutput)), window reads/output \(format(windowReadsPerOutput))"
     }
 
+    /// Global-buffer capacity available to line buffers, in values of the data precision.
+    var streamingBufferWords: Double {
+        let gb = StoreValues(level: spec.level(.globalBuffer)!, precisionBits: precision.bits)
+        return Double(gb.shared ?? gb.inputs)
+    }
+
     var instructionEnergyPerOperation: Double {
         guard let i = spec.instruction else { return 0 }
         return i.energy / i.operationsPerInstruction
@@ -324,6 +350,7 @@ struct CacheKey: Hashable {
     var macs: Int, other: Int, weights: Int, inputs: Int, outputs: Int
     var streaming: StreamingFootprint?
     var zeros: ZeroFractions
+    var fusion: StreamingFusion?
 }
 
 /// Accumulates words and energies for one operator.

@@ -67,6 +67,9 @@ public struct OperatorPrice: Codable, Hashable, Sendable {
     /// Mapping and tiling chosen, for the reader.
     public var mapping: String
     public var notes: [String]
+    /// Streaming fusion decision (docs/ENERGY.md, "Streaming fusion"); `nil` for operators
+    /// it does not apply to (not streaming, or producers unknown).
+    public var fusion: StreamingFusion? = nil
 
     public func level(_ level: MemoryLevel) -> LevelCost { levels.first { $0.level == level }! }
     /// Energy on chip (everything but DRAM), what the Eyeriss chip's power measures.

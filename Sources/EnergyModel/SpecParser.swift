@@ -156,6 +156,7 @@ private struct SpecReader {
         let top = try mapping(root, "", allowed: [
             "name", "description", "sources", "energy_unit", "pe_array", "clock_hz", "voltage",
             "idle_power_w", "precision", "mac", "operation_energy", "instruction", "levels", "sparsity",
+            "fuse_streaming",
         ])
         let name = try string(try required(top, "name", in: "", parent: root), "name")
         let description = try top["description"].map { try string($0, "description") } ?? ""
@@ -252,7 +253,8 @@ private struct SpecReader {
             mac: MACSpec(energy: macEnergy, referencePrecision: macPrecision, energyByPrecision: byPrecision),
             operationEnergy: operationEnergy, instruction: instruction, clockHz: clock,
             supplyVolts: supply, referenceVolts: reference, idlePowerWatts: idle,
-            defaultPrecision: defaultPrecision, sparsity: sparsity)
+            defaultPrecision: defaultPrecision, sparsity: sparsity,
+            fuseStreaming: try top["fuse_streaming"].map { try bool($0, "fuse_streaming") } ?? true)
     }
 
     func readLevel(_ node: Node, _ key: String) throws -> LevelSpec {

@@ -116,17 +116,24 @@ public struct OperatorShape: Codable, Hashable, Sendable {
     public var fusedActivation: String?
     /// For streaming (non-CNN) operators: the line-buffer and window footprint.
     public var streaming: StreamingFootprint?
+    /// Names of the operators (in the same trace or model) whose outputs this operator
+    /// reads, in input order without repeats. `nil`: unknown (traces written before the
+    /// field existed); `[]`: it reads only the graph's input (the camera frame). The
+    /// energy model uses it to fuse streaming chains (docs/ENERGY.md, "Streaming fusion").
+    public var producers: [String]?
 
     public init(
         name: String, kind: OperatorKind, loopNest: LoopNest, bitWidths: BitWidths = .float32,
         macs: Int, otherOperations: Int = 0, weightWords: Int, inputWords: Int, outputWords: Int,
-        foldedBatchNorm: Bool = false, fusedActivation: String? = nil, streaming: StreamingFootprint? = nil
+        foldedBatchNorm: Bool = false, fusedActivation: String? = nil, streaming: StreamingFootprint? = nil,
+        producers: [String]? = nil
     ) {
         self.name = name; self.kind = kind; self.loopNest = loopNest; self.bitWidths = bitWidths
         self.macs = macs; self.otherOperations = otherOperations
         self.weightWords = weightWords; self.inputWords = inputWords; self.outputWords = outputWords
         self.foldedBatchNorm = foldedBatchNorm; self.fusedActivation = fusedActivation
         self.streaming = streaming
+        self.producers = producers
     }
 
     /// A convolution (`groups` > 1 for grouped and depthwise) with its MACs and words

@@ -24,6 +24,9 @@ extension Graph {
     ///   data movement (concat, reshape, nearest resize …) 0.
     /// - A fully connected layer fed (through a flatten or reshape) by an N×C×H×W tensor
     ///   is written as the Eyeriss loop nest `C, H = R, W = S` (AlexNet FC6: C 256, R = S = 6).
+    /// - `producers` lists the operators whose outputs feed each shape's data inputs (a
+    ///   folded batch-norm's output counts as its convolution's); graph inputs add no
+    ///   name, so an operator reading only the graph input has `[]`.
     public func operatorShapes() throws -> [OperatorShape] {
         let shapes = try inferShapes()
         var consumers: [String: Int] = [:]
@@ -39,9 +42,14 @@ extension Graph {
 
         var result: [OperatorShape] = []
         var folded = Set<String>()  // batch-norm nodes folded into their convolution
+        var producingShape: [String: String] = [:]  // tensor → name of the shape that writes it
         for node in nodes {
             if folded.contains(node.name) { continue }
             let dataInputs = node.inputs.filter { !$0.isEmpty && weights[$0] == nil }
+            var producers: [String] = []
+            for input in dataInputs {
+                if let name = producingShape[input], !producers.contains(name) { producers.append(name) }
+            }
             let weightInputs = node.inputs.filter { !$0.isEmpty && weights[$0] != nil }
             let weightWords = weightInputs.reduce(0) { $0 + words($1) }
             let inputWords = dataInputs.reduce(0) { $0 + words($1) }
@@ -128,6 +136,12 @@ extension Graph {
                     name: node.name, kind: kind, loopNest: nest, macs: 0,
                     otherOperations: outputWords * operationsPerOutput,
                     weightWords: weightWords, inputWords: inputWords, outputWords: outputWords))
+            }
+            // Every branch above appended exactly one shape for this node.
+            result[result.count - 1].producers = producers
+            for output in node.outputs { producingShape[output] = node.name }
+            if let next = firstConsumer[output], folded.contains(next.name), next.inputs.first == output {
+                for foldedOutput in next.outputs { producingShape[foldedOutput] = node.name }
             }
         }
         return result

@@ -28,6 +28,10 @@ struct PriceCommand: ParsableCommand {
     @Option(help: "Zero fractions: a JSON file {op: {inputs, outputs, weights}} or NAME=FRACTION,… (input activations).")
     var zeros: String?
 
+    @Flag(name: .customLong("no-fusion"),
+          help: "Price every streaming operator with DRAM in and out (overrides the spec's fuse_streaming; docs/ENERGY.md).")
+    var noFusion = false
+
     @Flag(help: "Print JSON (keys documented in docs/ENERGY.md) instead of the table.")
     var json = false
 
@@ -59,7 +63,7 @@ struct PriceCommand: ParsableCommand {
                     throw ValidationError("--zeros names '\(unknown)', which is not an operator of \(trace.model.name)")
                 }
             }
-            let pricer = EnergyPricer(spec: spec, dataflow: flow, precision: chosenPrecision)
+            let pricer = EnergyPricer(spec: spec, dataflow: flow, precision: chosenPrecision, fuseStreaming: noFusion ? false : nil)
             if let runs = benchmark {
                 guard runs >= 1 else { throw ValidationError("--benchmark needs at least 1 run") }
                 var seconds: [Double] = []

@@ -55,7 +55,11 @@ enum HOGTraceBuilder {
         for (k, o) in outcomes.enumerated() {
             let r = o.report, s = o.stats
             let prefix = "L\(k)"
+            // Producers (docs/TRACE.md): each level is resized from the frame; the chain
+            // resize → gradient → binning → block_norm → svm runs within the level.
+            var gradientSource: [String] = []
             if r.width != width || r.height != height {
+                gradientSource = ["\(prefix)/resize"]
                 let resampledRows = min(height, 2 * r.height)
                 let outWords = r.width * r.height * cn
                 let shape = OperatorShape(
@@ -64,7 +68,8 @@ enum HOGTraceBuilder {
                     bitWidths: u8, macs: 2 * outWords + 2 * resampledRows * r.width * cn, otherOperations: outWords,
                     weightWords: 0, inputWords: width * height * cn, outputWords: outWords,
                     streaming: StreamingFootprint(lineBufferWords: 2 * r.width * cn, windowWords: 4 * cn,
-                                                  lineBufferReadsPerOutput: 2, windowReadsPerOutput: 4))
+                                                  lineBufferReadsPerOutput: 2, windowReadsPerOutput: 4),
+                    producers: [])
                 ops.append(TraceOperator(shape: shape, measured: MeasuredFacts(
                     inputZeroFraction: 0, outputZeroFraction: fraction(s.inputZeroComponents, s.inputComponents),
                     weightZeroFraction: nil, wallTimeSeconds: o.resizeSeconds,
@@ -86,7 +91,8 @@ enum HOGTraceBuilder {
                 outputWords: HOGOperationCounts.gradientWordsPerPixel * pixels,
                 streaming: StreamingFootprint(lineBufferWords: 2 * s.paddedWidth * cn, windowWords: 9 * cn,
                                               lineBufferReadsPerOutput: Double(2 * cn) / Double(HOGOperationCounts.gradientWordsPerPixel),
-                                              windowReadsPerOutput: Double(4 * cn) / Double(HOGOperationCounts.gradientWordsPerPixel)))
+                                              windowReadsPerOutput: Double(4 * cn) / Double(HOGOperationCounts.gradientWordsPerPixel)),
+                producers: gradientSource)
             ops.append(TraceOperator(shape: gradient, measured: MeasuredFacts(
                 inputZeroFraction: fraction(s.inputZeroComponents, s.inputComponents),
                 outputZeroFraction: fraction(s.zeroMagnitudes, pixels),
@@ -103,7 +109,8 @@ enum HOGTraceBuilder {
                 streaming: StreamingFootprint(lineBufferWords: s.cellsX * HOGOperationCounts.partialWordsPerCell,
                                               windowWords: HOGOperationCounts.partialWordsPerCell,
                                               lineBufferReadsPerOutput: 1,
-                                              windowReadsPerOutput: Double(HOGOperationCounts.binningMACsPerPixel * 64) / Double(HOGOperationCounts.partialWordsPerCell)))
+                                              windowReadsPerOutput: Double(HOGOperationCounts.binningMACsPerPixel * 64) / Double(HOGOperationCounts.partialWordsPerCell)),
+                producers: [gradient.name])
             ops.append(TraceOperator(shape: binning, measured: MeasuredFacts(
                 inputZeroFraction: fraction(s.zeroMagnitudes, pixels), outputZeroFraction: 0,
                 weightZeroFraction: 14.0 / 32.0, wallTimeSeconds: s.binningSeconds,
@@ -119,7 +126,8 @@ enum HOGTraceBuilder {
                 weightWords: 0, inputWords: partialWords, outputWords: blocks * HOGGeometry.blockHistogramLength,
                 streaming: StreamingFootprint(lineBufferWords: s.cellsX * HOGOperationCounts.partialWordsPerCell,
                                               windowWords: 2 * HOGOperationCounts.partialWordsPerCell + HOGGeometry.blockHistogramLength,
-                                              lineBufferReadsPerOutput: 2, windowReadsPerOutput: 5))
+                                              lineBufferReadsPerOutput: 2, windowReadsPerOutput: 5),
+                producers: [binning.name])
             ops.append(TraceOperator(shape: norm, measured: MeasuredFacts(
                 inputZeroFraction: 0, outputZeroFraction: fraction(s.zeroBlockValues, norm.outputWords),
                 weightZeroFraction: nil, wallTimeSeconds: s.normalisationSeconds,
@@ -139,7 +147,8 @@ enum HOGTraceBuilder {
                 streaming: StreamingFootprint(lineBufferWords: HOGGeometry.blocksPerWindowY * windowsX + r.blocksX * HOGGeometry.blockHistogramLength,
                                               windowWords: HOGGeometry.blocksPerWindowX * HOGGeometry.blockHistogramLength,
                                               lineBufferReadsPerOutput: Double(HOGGeometry.blocksPerWindowY),
-                                              windowReadsPerOutput: Double(HOGGeometry.descriptorLength)))
+                                              windowReadsPerOutput: Double(HOGGeometry.descriptorLength)),
+                producers: [norm.name])
             ops.append(TraceOperator(shape: svm, measured: MeasuredFacts(
                 inputZeroFraction: fraction(s.zeroBlockValues, norm.outputWords),
                 outputZeroFraction: fraction(o.zeroScores, r.windows),

@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workloads"], swiftSettings: hostCPUSwift),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "Workloads"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Imaging"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Imaging", "EnergyModel"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -64,7 +64,7 @@ func everySampleModelImports(_ name: String) throws {
 private func computeLayers(_ graph: Graph) throws -> [OperatorShape] {
     try graph.operatorShapes()
         .filter { $0.kind.category == .convolution || $0.kind.category == .fullyConnected }
-        .map { var s = $0; s.name = ""; return s }
+        .map { var s = $0; s.name = ""; s.producers = s.producers.map { $0.map { _ in "" } }; return s }  // ONNX and zoo names differ
 }
 
 /// The ONNX `bvlc_alexnet` graph (declared 224×224, which Caffe's AlexNet never ran at)

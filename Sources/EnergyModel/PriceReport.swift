@@ -112,6 +112,7 @@ extension ArchitectureSpec {
         }
         let s = sparsity
         out += "  sparsity: gating inputs \(s.gateZeroInputs), weights \(s.gateZeroWeights); skipping inputs \(s.skipZeroInputs), weights \(s.skipZeroWeights); RLC on DRAM \(s.runLengthCompression)\n"
+        if !fuseStreaming { out += "  streaming fusion: off (fuse_streaming: false)\n" }
         if idlePowerWatts > 0 { out += "  idle power \(idlePowerWatts) W\n" }
         for source in sources { out += "  source: \(source)\n" }
         return out

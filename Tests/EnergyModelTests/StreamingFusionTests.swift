@@ -82,7 +82,10 @@ import Workloads
     @Test func specKeyIsParsedAndChecked() throws {
         let yaml = try #require(ArchitectureSpec.presetYAML(named: "eyeriss"))
         #expect(try ArchitectureSpec.parse(yaml: yaml, file: "x.yaml").fuseStreaming)
-        #expect(try !ArchitectureSpec.parse(yaml: yaml + "\nfuse_streaming: false\n", file: "x.yaml").fuseStreaming)
+        let off = try ArchitectureSpec.parse(yaml: yaml + "\nfuse_streaming: false\n", file: "x.yaml")
+        #expect(!off.fuseStreaming)
+        #expect(off.summary().contains("streaming fusion: off"))
+        #expect(try !ArchitectureSpec.parse(yaml: yaml, file: "x.yaml").summary().contains("streaming fusion"))
         do {
             _ = try ArchitectureSpec.parse(yaml: yaml + "\nfuse_streaming: sometimes\n", file: "x.yaml")
             Issue.record("a non-boolean fuse_streaming was accepted")

@@ -59,6 +59,9 @@ let package = Package(
             ]
         ),
 
+        // Measurements behind docs/EXECUTOR.md (Scripts/bench-executor.sh), not a product.
+        .executableTarget(name: "executor-bench", dependencies: ["Executor", "Workloads"], path: "Sources/ExecutorBench", swiftSettings: hostCPUSwift),
+
         // MARK: - Tests
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"]),

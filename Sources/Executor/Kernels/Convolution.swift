@@ -1,0 +1,279 @@
+import Workloads
+
+/// An activation applied to a kernel's output as it is written (fused), so the output is
+/// not read back a second time.
+public enum FusedActivation: Hashable, Sendable {
+    case none
+    case relu
+    /// Clamp to [min, max] (ReLU6 is `clip(0, 6)`).
+    case clip(min: Float, max: Float)
+
+    /// The name recorded in `OperatorShape.fusedActivation`.
+    var traceName: String? {
+        switch self {
+        case .none: return nil
+        case .relu: return "relu"
+        case .clip(0, 6): return "relu6"
+        case .clip: return "clip"
+        }
+    }
+
+    @inline(__always) func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: return x
+        case .relu: return max(x, 0)
+        case .clip(let lo, let hi): return min(max(x, lo), hi)
+        }
+    }
+}
+
+/// The geometry of a (grouped, strided, padded, dilated) convolution over NCHW tensors,
+/// validated once: every extent is positive and the channel counts divide by `groups`.
+struct ConvGeometry: Equatable {
+    var batch: Int, inChannels: Int, height: Int, width: Int
+    var outChannels: Int, kernelHeight: Int, kernelWidth: Int
+    var strideH: Int, strideW: Int, dilationH: Int, dilationW: Int
+    var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+    var groups: Int, outHeight: Int, outWidth: Int
+
+    var inChannelsPerGroup: Int { inChannels / groups }
+    var outChannelsPerGroup: Int { outChannels / groups }
+    /// GEMM depth per group: (C/groups)·R·S.
+    var patchSize: Int { inChannelsPerGroup * kernelHeight * kernelWidth }
+    var outPixels: Int { outHeight * outWidth }
+    var inPixels: Int { height * width }
+    var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
+    var isPlainPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideH == 1 && strideW == 1
+            && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
+    }
+
+    /// Geometry of `Conv` with input `x` [N, C, H, W] and filters `w` [M, C/groups, R, S].
+    init(input x: [Int], filter w: [Int], attributes a: ConvAttributes, node: String) throws {
+        guard x.count == 4 else { throw ExecutorError(node: node, reason: "conv input must be NCHW, got shape \(x)") }
+        guard w.count == 4 else { throw ExecutorError(node: node, reason: "conv filter must be [M, C/groups, R, S], got \(w)") }
+        let g = a.groups
+        guard g >= 1, x[1] % g == 0, w[0] % g == 0, w[1] * g == x[1] else {
+            throw ExecutorError(node: node, reason: "filter \(w) with groups \(g) does not fit input channels \(x[1])")
+        }
+        guard w[2] == a.kernel.height, w[3] == a.kernel.width else {
+            throw ExecutorError(node: node, reason: "filter \(w) disagrees with kernel \(a.kernel.height)×\(a.kernel.width)")
+        }
+        try self.init(batch: x[0], inChannels: x[1], height: x[2], width: x[3], outChannels: w[0],
+                      attributes: a, outHeight: nil, outWidth: nil, node: node)
+    }
+
+    init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, attributes a: ConvAttributes,
+         outHeight: Int?, outWidth: Int?, node: String) throws {
+        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
+        self.outChannels = outChannels
+        kernelHeight = a.kernel.height; kernelWidth = a.kernel.width
+        strideH = a.stride.height; strideW = a.stride.width
+        dilationH = a.dilation.height; dilationW = a.dilation.width
+        padTop = a.pads.top; padLeft = a.pads.left; padBottom = a.pads.bottom; padRight = a.pads.right
+        groups = a.groups
+        guard kernelHeight >= 1, kernelWidth >= 1, strideH >= 1, strideW >= 1, dilationH >= 1, dilationW >= 1,
+              padTop >= 0, padLeft >= 0, padBottom >= 0, padRight >= 0, batch >= 1, height >= 1, width >= 1 else {
+            throw ExecutorError(node: node, reason: "invalid convolution attributes or input extent")
+        }
+        self.outHeight = outHeight ?? LoopNest.outputExtent(input: height, filter: kernelHeight, stride: strideH, padBefore: padTop, padAfter: padBottom, dilation: dilationH)
+        self.outWidth = outWidth ?? LoopNest.outputExtent(input: width, filter: kernelWidth, stride: strideW, padBefore: padLeft, padAfter: padRight, dilation: dilationW)
+        guard self.outHeight >= 1, self.outWidth >= 1 else {
+            throw ExecutorError(node: node, reason: "the \(kernelHeight)×\(kernelWidth) window does not fit the padded \(height)×\(width) input")
+        }
+    }
+}
+
+/// Convolution kernels over NCHW float32. `input`, `filter` and `output` are borrowed for
+/// the call; `output` must hold N·M·P·Q values.
+enum ConvolutionKernel {
+    /// Column-buffer budget for im2col, in floats (8 MiB): the patch matrix is built in
+    /// column tiles of at most this size, which bounds memory (VGG-16's conv1_2 would need
+    /// 115 MB at once) and keeps each tile in cache for the GEMM.
+    static let columnBudget = 1 << 21
+
+    static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        activation: FusedActivation, backend: GEMMBackend, output: UnsafeMutablePointer<Float>,
+                        columnBudget: Int = ConvolutionKernel.columnBudget) {
+        if g.isDepthwise && g.outChannelsPerGroup == 1 {
+            depthwise(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
+            return
+        }
+        let mg = g.outChannelsPerGroup, cg = g.inChannelsPerGroup, kdim = g.patchSize, pixels = g.outPixels
+        let tile: Int = {
+            if pixels * kdim <= columnBudget { return pixels }
+            return max(64, columnBudget / kdim / 64 * 64)
+        }()
+        let columns: UnsafeMutablePointer<Float>? = g.isPlainPointwise ? nil : .allocate(capacity: kdim * tile)
+        defer { columns?.deallocate() }
+        for n in 0..<g.batch {
+            for group in 0..<g.groups {
+                let x = input + (n * g.inChannels + group * cg) * g.inPixels
+                let y = output + (n * g.outChannels + group * mg) * pixels
+                let a = MatrixView(filter + group * mg * kdim, ld: kdim)
+                if let columns {
+                    var start = 0
+                    while start < pixels {
+                        let count = min(tile, pixels - start)
+                        im2col(g, channels: cg, input: x, firstPixel: start, pixelCount: count, into: columns)
+                        GEMM.multiply(backend: backend, m: mg, n: count, k: kdim, a: a, b: MatrixView(columns, ld: count),
+                                      beta: 0, c: y + start, ldc: pixels)
+                        start += count
+                    }
+                } else {
+                    GEMM.multiply(backend: backend, m: mg, n: pixels, k: kdim, a: a, b: MatrixView(x, ld: g.inPixels),
+                                  beta: 0, c: y, ldc: pixels)
+                }
+            }
+            biasAndActivation(output + n * g.outChannels * pixels, channels: g.outChannels, pixels: pixels, bias: bias, activation: activation)
+        }
+    }
+
+    /// Adds the per-channel bias and applies the activation in place over [channels, pixels].
+    static func biasAndActivation(_ y: UnsafeMutablePointer<Float>, channels: Int, pixels: Int, bias: UnsafePointer<Float>?, activation: FusedActivation) {
+        if bias == nil && activation == .none { return }
+        let ranges = splitRange(channels, parts: channels * pixels > 1 << 15 ? GEMM.threadCount : 1, quantum: 1)
+        parallelFor(ranges.count) { t in
+            for m in ranges[t] {
+                let b = bias?[m] ?? 0
+                let row = y + m * pixels
+                switch activation {
+                case .none: for i in 0..<pixels { row[i] += b }
+                case .relu: for i in 0..<pixels { row[i] = max(row[i] + b, 0) }
+                case .clip(let lo, let hi): for i in 0..<pixels { row[i] = min(max(row[i] + b, lo), hi) }
+                }
+            }
+        }
+    }
+
+    /// Writes the patch matrix rows (c, r, s) × output pixels [firstPixel, firstPixel + pixelCount)
+    /// for `channels` input channels starting at `input`; padded cells are zero.
+    static func im2col(_ g: ConvGeometry, channels: Int, input: UnsafePointer<Float>, firstPixel: Int, pixelCount: Int, into out: UnsafeMutablePointer<Float>) {
+        let rs = g.kernelHeight * g.kernelWidth
+        let rows = channels * rs
+        let ranges = splitRange(rows, parts: rows * pixelCount > 1 << 15 ? GEMM.threadCount : 1, quantum: 1)
+        parallelFor(ranges.count) { t in
+            for row in ranges[t] {
+                let c = row / rs, r = (row % rs) / g.kernelWidth, s = row % g.kernelWidth
+                let plane = input + c * g.inPixels
+                let dst = out + row * pixelCount
+                var p = firstPixel / g.outWidth, q = firstPixel % g.outWidth
+                var i = 0
+                while i < pixelCount {
+                    let run = min(pixelCount - i, g.outWidth - q)
+                    let h = p * g.strideH + r * g.dilationH - g.padTop
+                    if h < 0 || h >= g.height {
+                        (dst + i).update(repeating: 0, count: run)
+                    } else {
+                        let source = plane + h * g.width
+                        let w0 = q * g.strideW + s * g.dilationW - g.padLeft
+                        if g.strideW == 1 && w0 >= 0 && w0 + run <= g.width {
+                            (dst + i).update(from: source + w0, count: run)
+                        } else {
+                            for j in 0..<run {
+                                let w = w0 + j * g.strideW
+                                dst[i + j] = (w >= 0 && w < g.width) ? source[w] : 0
+                            }
+                        }
+                    }
+                    i += run; p += 1; q = 0
+                }
+            }
+        }
+    }
+
+    /// Depthwise convolution (one filter per channel): direct, on a zero-padded copy of each
+    /// plane, 16 output columns at a time for stride 1.
+    static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          activation: FusedActivation, output: UnsafeMutablePointer<Float>) {
+        let paddedH = g.height + g.padTop + g.padBottom, paddedW = g.width + g.padLeft + g.padRight
+        let planes = g.batch * g.inChannels
+        let ranges = splitRange(planes, parts: planes * g.outPixels * g.kernelHeight * g.kernelWidth > 1 << 15 ? GEMM.threadCount : 1, quantum: 1)
+        parallelFor(ranges.count) { t in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW)
+            let row = UnsafeMutablePointer<Float>.allocate(capacity: g.outWidth)
+            defer { padded.deallocate(); row.deallocate() }
+            padded.initialize(repeating: 0, count: paddedH * paddedW)
+            for plane in ranges[t] {
+                let c = plane % g.inChannels
+                let x = input + plane * g.inPixels
+                for h in 0..<g.height {
+                    (padded + (h + g.padTop) * paddedW + g.padLeft).update(from: x + h * g.width, count: g.width)
+                }
+                let w = filter + c * g.kernelHeight * g.kernelWidth
+                let b = bias?[c] ?? 0
+                let y = output + plane * g.outPixels
+                for p in 0..<g.outHeight {
+                    row.update(repeating: b, count: g.outWidth)
+                    for r in 0..<g.kernelHeight {
+                        let source = padded + (p * g.strideH + r * g.dilationH) * paddedW
+                        for s in 0..<g.kernelWidth {
+                            let weight = w[r * g.kernelWidth + s]
+                            let start = source + s * g.dilationW
+                            if g.strideW == 1 {
+                                axpy(weight, start, row, g.outWidth)
+                            } else {
+                                for q in 0..<g.outWidth { row[q] += weight * start[q * g.strideW] }
+                            }
+                        }
+                    }
+                    let target = y + p * g.outWidth
+                    for q in 0..<g.outWidth { target[q] = activation.apply(row[q]) }
+                }
+            }
+        }
+    }
+
+    /// y[i] += a · x[i] for i in 0..<n (16 lanes at a time).
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        let va = SIMD16<Float>(repeating: a)
+        let xr = UnsafeRawPointer(x), yr = UnsafeMutableRawPointer(y)
+        while i + 16 <= n {
+            let v = yr.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                .addingProduct(va, xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+            yr.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { y[i] += a * x[i]; i += 1 }
+    }
+
+    /// Transposed convolution (ONNX `ConvTranspose`): per group, columns = Wᵀ·X by GEMM,
+    /// then scattered (col2im) into the output. `g` describes the *forward* direction seen
+    /// from the output: `inChannels`/`height`/`width` are X's, `outChannels` is M,
+    /// `outHeight`/`outWidth` the transposed output's extent.
+    static func transposed(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                           backend: GEMMBackend, output: UnsafeMutablePointer<Float>) {
+        let cg = g.inChannelsPerGroup, mg = g.outChannelsPerGroup, rs = g.kernelHeight * g.kernelWidth
+        let rows = mg * rs
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * g.inPixels)
+        defer { columns.deallocate() }
+        let outPixels = g.outPixels
+        for n in 0..<g.batch {
+            let y = output + n * g.outChannels * outPixels
+            y.update(repeating: 0, count: g.outChannels * outPixels)
+            for group in 0..<g.groups {
+                let x = input + (n * g.inChannels + group * cg) * g.inPixels
+                // Filter block of this group: [cg, mg·R·S] row-major; we need its transpose.
+                let w = filter + group * cg * rows
+                GEMM.multiply(backend: backend, m: rows, n: g.inPixels, k: cg, a: MatrixView(w, ld: rows, transposed: true),
+                              b: MatrixView(x, ld: g.inPixels), beta: 0, c: columns, ldc: g.inPixels)
+                for row in 0..<rows {
+                    let m = row / rs, r = (row % rs) / g.kernelWidth, s = row % g.kernelWidth
+                    let plane = y + (group * mg + m) * outPixels
+                    let source = columns + row * g.inPixels
+                    for h in 0..<g.height {
+                        let oh = h * g.strideH + r * g.dilationH - g.padTop
+                        if oh < 0 || oh >= g.outHeight { continue }
+                        for wi in 0..<g.width {
+                            let ow = wi * g.strideW + s * g.dilationW - g.padLeft
+                            if ow >= 0 && ow < g.outWidth { plane[oh * g.outWidth + ow] += source[h * g.width + wi] }
+                        }
+                    }
+                }
+            }
+            biasAndActivation(y, channels: g.outChannels, pixels: outPixels, bias: bias, activation: .none)
+        }
+    }
+}

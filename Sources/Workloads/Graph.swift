@@ -54,6 +54,10 @@ public enum WeightSource: Hashable, Sendable {
     /// To be generated deterministically from a seed (He-normal-like for filters, small
     /// constants for biases and batch-norm parameters). Results from such weights say so.
     case synthetic(seed: UInt64)
+    /// Every element equals `value` and `values` is nil: an ONNX `ConstantOfShape` fill
+    /// (the architecture-only ONNX test models fill every weight this way), kept unexpanded
+    /// so that importing VGG-19 does not allocate its 143 M weights.
+    case constant(Float)
 }
 
 /// Input preparation a model expects: resize to the graph input's H×W, scale to [0, 1],

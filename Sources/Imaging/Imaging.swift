@@ -1,1 +1,10 @@
-// Imaging module (see DESIGN.md).
+// Imaging module (DESIGN.md: files → images → pyramids).
+//
+// Public API, in data-flow order (details in docs/IMAGING.md):
+// - `ImageDecoder.decode(contentsOf:limits:) throws(DecodeError) -> DecodedImage`
+//   (JPEG, PNG, binary PGM/PPM, PFM; format by magic bytes), then `.image8()` /
+//   `.imageFloat()` / `.pixels`.
+// - `Image<Component>` (`Image8`, `Image16`, `ImageF`): gray or interleaved RGB, row-major,
+//   no padding; `grayscale()` (OpenCV-exact on 8-bit), `rgb()`, `floats()`, `uint8()`.
+// - `Image8.resized(width:height:interpolation:)`: bit-exact cv2.resize INTER_LINEAR /
+//   INTER_LINEAR_EXACT.

@@ -41,15 +41,22 @@ public struct InferenceSession: Sendable {
         /// Words and exact zeros over the constant operands.
         var weightWords: Int
         var weightZeros: Int
+        /// The node's shape from `Graph.operatorShapes()`, with any fused activation merged in.
+        var shape: OperatorShape
     }
 
     /// Largest tensor (in words) a graph may declare: bad shapes are refused instead of allocated.
     public static let maximumTensorWords = 1 << 30
 
     /// Prepares `graph`. `source` and `sha256` go into the model identity (`zoo`,
-    /// `onnx:<file>` …). Throws an `ExecutorError` naming the node for graphs that
-    /// reference unknown tensors, use unsupported operand layouts, or declare absurd shapes.
+    /// `onnx:<file>` …). Throws the `GraphError` of `Graph.validate()` for malformed graphs
+    /// (unknown tensors, cycles, shapes that do not fit), and an `ExecutorError` naming the
+    /// node for weights without values, absurd weight shapes, or operand layouts this
+    /// executor does not run.
     public init(graph: Graph, source: String = "zoo", sha256: String? = nil, backend: GEMMBackend = .preferred) throws {
+        try graph.validate()
+        var shapesByNode: [String: OperatorShape] = [:]
+        for shape in try graph.operatorShapes() { shapesByNode[shape.name] = shape }
         self.backend = backend
         self.inputs = graph.inputs
         self.outputNames = graph.outputs
@@ -132,8 +139,11 @@ public struct InferenceSession: Sendable {
                     throw ExecutorError(node: node.name, reason: "input '\(input)' is neither a graph input, a weight, nor the output of an earlier node")
                 }
             }
+            guard let nodeShape = shapesByNode[node.name] else {
+                throw ExecutorError(node: node.name, reason: "Graph.operatorShapes() gave no shape for this node")
+            }
             var step = Step(name: node.name, op: node.op, operands: operands, output: 0, activation: .none, foldedBatchNorm: false,
-                            releases: [], weightWords: 0, weightZeros: 0)
+                            releases: [], weightWords: 0, weightZeros: 0, shape: nodeShape)
             var finalOutput = output
 
             // Fold a following batch-norm into a convolution's constant filter.
@@ -141,12 +151,18 @@ public struct InferenceSession: Sendable {
                 guard consumers[tensor] == 1, !graph.outputs.contains(tensor) else { return nil }
                 return graph.nodes.indices.dropFirst(position + 1).first { graph.nodes[$0].inputs.contains(tensor) }
             }
-            if case .conv = node.op, operands.count >= 2, case .constant(let filter) = operands[1],
+            var isConvolution = false
+            switch node.op { case .conv, .convTranspose: isConvolution = true; default: break }
+            if isConvolution, operands.count >= 2, case .constant(let filter) = operands[1],
                let next = soleConsumer(of: finalOutput, after: index), case .batchNorm(let epsilon) = graph.nodes[next].op,
                graph.nodes[next].inputs.count == 5, graph.nodes[next].inputs[0] == finalOutput {
                 let bn = graph.nodes[next]
                 let p = try (1...4).map { try constant(bn.inputs[$0], role: role(of: bn, operand: $0), node: bn.name) }
-                let m = filter.shape[0]
+                // Conv filters are [M, C/g, R, S]; ConvTranspose filters [C, M/g, R, S].
+                var groups = 1
+                var transposed = false
+                if case .convTranspose(let a) = node.op { groups = a.groups; transposed = true }
+                let m = transposed ? filter.shape[1] * groups : filter.shape[0]
                 guard p.allSatisfy({ $0.elementCount == m }) else {
                     throw ExecutorError(node: bn.name, reason: "batch-norm parameters do not match the \(m) filters of '\(node.name)'")
                 }
@@ -155,11 +171,17 @@ public struct InferenceSession: Sendable {
                 guard oldBias.count == m else { throw ExecutorError(node: node.name, reason: "bias has \(oldBias.count) values for \(m) filters") }
                 var w = filter.values
                 var b = [Float](repeating: 0, count: m)
-                let perFilter = filter.elementCount / max(m, 1)
-                for f in 0..<m {
-                    let k = p[0].values[f] / (p[3].values[f] + epsilon).squareRoot()
-                    for j in 0..<perFilter { w[f * perFilter + j] *= k }
-                    b[f] = (oldBias[f] - p[2].values[f]) * k + p[1].values[f]
+                let scale = (0..<m).map { p[0].values[$0] / (p[3].values[$0] + epsilon).squareRoot() }
+                for f in 0..<m { b[f] = (oldBias[f] - p[2].values[f]) * scale[f] + p[1].values[f] }
+                if transposed {
+                    let c = filter.shape[0], mg = filter.shape[1], taps = filter.shape[2] * filter.shape[3]
+                    for ci in 0..<c {
+                        let group = ci / max(c / groups, 1)
+                        for fm in 0..<mg { for t in 0..<taps { w[(ci * mg + fm) * taps + t] *= scale[group * mg + fm] } }
+                    }
+                } else {
+                    let perFilter = filter.elementCount / max(m, 1)
+                    for f in 0..<m { for j in 0..<perFilter { w[f * perFilter + j] *= scale[f] } }
                 }
                 step.operands = [operands[0], .constant(try Tensor(shape: filter.shape, values: w)), .constant(try Tensor(shape: [m], values: b))]
                 step.foldedBatchNorm = true
@@ -175,7 +197,13 @@ public struct InferenceSession: Sendable {
                     case .clip(let lo, let hi): step.activation = .clip(min: lo, max: hi)
                     default: break
                     }
-                    if step.activation != .none { skip.insert(next); finalOutput = graph.nodes[next].outputs[0] }
+                    if step.activation != .none {
+                        skip.insert(next)
+                        finalOutput = graph.nodes[next].outputs[0]
+                        // The activation's work moves into this operator's record.
+                        step.shape.fusedActivation = step.activation.traceName
+                        step.shape.otherOperations += shapesByNode[graph.nodes[next].name]?.otherOperations ?? 0
+                    }
                 }
             default: break
             }
@@ -205,7 +233,19 @@ public struct InferenceSession: Sendable {
         self.inputSlots = graph.inputs.map { slots[$0.name]! }
         self.outputSlots = graph.outputs.map { slots[$0]! }
         let weights: String
-        if syntheticSeeds.isEmpty { weights = "real" } else { weights = "synthetic(seed=\(syntheticSeeds.sorted().map(String.init).joined(separator: ",")))" }
+        if syntheticSeeds.isEmpty {
+            weights = "real"
+        } else if syntheticSeeds.count == 1 {
+            weights = "synthetic(seed=\(syntheticSeeds.first!))"
+        } else if graph.weights.allSatisfy({ name, w in
+            if case .synthetic(let seed) = w.source { return seed == WeightTensor.syntheticSeed(model: graph.name, tensor: name) }
+            return true
+        }) {
+            // The zoo's convention: one seed per tensor, FNV-1a of "<model>/<tensor>".
+            weights = "synthetic(seed=fnv1a(\"\(graph.name)/<tensor>\"))"
+        } else {
+            weights = "synthetic(seeds=\(syntheticSeeds.count) per-tensor)"
+        }
         self.identity = ModelIdentity(name: graph.name, source: source, sha256: sha256, weights: weights)
     }
 
@@ -258,7 +298,7 @@ public struct InferenceSession: Sendable {
             let output = try apply(step, operands)
             let end = DispatchTime.now().uptimeNanoseconds
             if tracing {
-                operators.append(TraceOperator(shape: try OperatorShapes.shape(of: step, operands: operands, output: output),
+                operators.append(TraceOperator(shape: step.shape,
                                                measured: measure(step, operands: operands, output: output, seconds: Double(end - start) * 1e-9)))
             }
             for s in step.releases { values[s] = nil }

@@ -82,6 +82,7 @@ public struct InferenceSession: Sendable {
         // Materialise constants, each with the role its first consumer gives it.
         var constants: [String: Tensor] = [:]
         var syntheticSeeds: Set<UInt64> = []
+        var constantFills = 0
         func constant(_ name: String, role: WeightRole, node: String) throws -> Tensor {
             if let t = constants[name] { return t }
             guard let w = graph.weights[name] else { throw ExecutorError(node: node, reason: "weight '\(name)' is missing") }
@@ -97,6 +98,9 @@ public struct InferenceSession: Sendable {
             } else if case .synthetic(let seed) = w.source {
                 syntheticSeeds.insert(seed)
                 values = SyntheticWeights.values(seed: seed, name: name, count: w.elementCount, role: role)
+            } else if case .constant(let fill) = w.source {
+                constantFills += 1
+                values = [Float](repeating: fill, count: w.elementCount)
             } else {
                 throw ExecutorError(node: node, reason: "weight '\(name)' has no values")
             }
@@ -233,7 +237,10 @@ public struct InferenceSession: Sendable {
         self.inputSlots = graph.inputs.map { slots[$0.name]! }
         self.outputSlots = graph.outputs.map { slots[$0]! }
         let weights: String
-        if syntheticSeeds.isEmpty {
+        if syntheticSeeds.isEmpty && constantFills > 0 {
+            // Architecture-only files (ONNX ConstantOfShape fills): not a trained network either.
+            weights = "synthetic(constant fills from the file)"
+        } else if syntheticSeeds.isEmpty {
             weights = "real"
         } else if syntheticSeeds.count == 1 {
             weights = "synthetic(seed=\(syntheticSeeds.first!))"

@@ -9,6 +9,7 @@ struct JouleBench: ParsableCommand {
         abstract: "How many joules per pixel does this perception workload cost on this hardware?",
         subcommands: [
             ModelsCommand.self,
+            InferCommand.self,
         ]
     )
 }

@@ -171,3 +171,24 @@ func withoutTimes(_ t: Trace) -> Trace {
         try good.run(Tensor(shape: [1, 1, 8, 8]))
     }
 }
+
+@Test(arguments: [1, 2])
+func batchNormFoldsIntoTransposedConvolution(groups: Int) throws {
+    let a = ConvAttributes(kernel: (2, 2), stride: (2, 2), groups: groups)
+    let weights: [String: WeightTensor] = [
+        "w": realWeights("w", [4, 3, 2, 2]),
+        "s": realWeights("s", [3 * groups]), "b": realWeights("b", [3 * groups]), "m": realWeights("m", [3 * groups]),
+        "v": WeightTensor(shape: [3 * groups], values: (0..<(3 * groups)).map { Float($0) * 0.3 + 0.5 }, source: .file),
+    ]
+    let graph = Graph(name: "ct", inputs: [TensorSpec(name: "x", shape: [1, 4, 5, 5])], outputs: ["y"], nodes: [
+        Node(name: "up", op: .convTranspose(a), inputs: ["x", "w"], outputs: ["u"]),
+        Node(name: "bn", op: .batchNorm(epsilon: 1e-5), inputs: ["u", "s", "b", "m", "v"], outputs: ["y"]),
+    ], weights: weights)
+    let x = Naive.tensor([1, 4, 5, 5], seed: 45)
+    let (outputs, trace) = try InferenceSession(graph: graph).runWithTrace(x)
+    func w(_ n: String) throws -> Tensor { try Tensor(shape: weights[n]!.shape, values: weights[n]!.values!) }
+    let want = try Operators.batchNorm(try Operators.convTranspose(x, filter: w("w"), bias: nil, attributes: a),
+                                       scale: w("s"), bias: w("b"), mean: w("m"), variance: w("v"), epsilon: 1e-5)
+    #expect(Naive.maxError(outputs["y"]!.values, want.values) < 1e-5)
+    #expect(trace.operators.count == 1 && trace.operators[0].shape.foldedBatchNorm)
+}

@@ -59,6 +59,8 @@ let convCases: [ConvCase] = [
     ConvCase(c: 16, h: 17, w: 19, m: 16, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 16, name: "depthwise 3×3 stride 2"),
     ConvCase(c: 8, h: 20, w: 21, m: 8, r: 5, s: 5, pads: (2, 2, 2, 2), groups: 8, name: "depthwise 5×5 (FastDepth)"),
     ConvCase(c: 4, h: 9, w: 9, m: 8, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 4, name: "depthwise with multiplier 2"),
+    ConvCase(c: 2, h: 5, w: 37, m: 40, r: 3, s: 7, stride: (1, 3), pads: (3, 6, 3, 6), name: "padding wider than the stride (empty runs)"),
+    ConvCase(c: 3, h: 70, w: 3, m: 9, r: 2, s: 2, pads: (0, 1, 1, 2), dilation: (1, 3), name: "narrow rows, dilation past the edge"),
 ]
 
 @Test(arguments: convCases)
@@ -81,12 +83,14 @@ func convMatchesNaive(_ c: ConvCase) throws {
     let c = ConvCase(c: 3, h: 40, w: 40, m: 5, r: 3, s: 3, pads: (1, 1, 1, 1), name: "tiled")
     let x = Naive.tensor([1, 3, 40, 40], seed: 10), w = Naive.tensor([5, 3, 3, 3], seed: 11)
     let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "t")
-    var out = [Float](repeating: .nan, count: 5 * 1600)
-    x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
-        ConvolutionKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .none, backend: .simd,
-                                  output: op.baseAddress!, columnBudget: 300)
-    } } }
-    #expect(Naive.maxError(out, Naive.conv(x, w, nil, c.attributes).values) < 1e-4)
+    for backend in GEMMBackend.allCases where backend != .openBLAS || OpenBLAS.shared != nil {
+        var out = [Float](repeating: .nan, count: 5 * 1600)
+        x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
+            ConvolutionKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .none, backend: backend,
+                                      output: op.baseAddress!, columnBudget: 300)
+        } } }
+        #expect(Naive.maxError(out, Naive.conv(x, w, nil, c.attributes).values) < 1e-4, "\(backend)")
+    }
 }
 
 @Test(arguments: [

@@ -104,7 +104,10 @@ enum ConvolutionKernel {
             if pixels * kdim <= columnBudget { return pixels }
             return max(64, columnBudget / kdim / 64 * 64)
         }()
-        let columns: UnsafeMutablePointer<Float>? = g.isPlainPointwise ? nil : .allocate(capacity: kdim * tile)
+        // The SIMD backend takes the patch matrix already in its panel layout.
+        let packed = backend == .simd
+        let panelColumns = (tile + SIMDGEMM.nr - 1) / SIMDGEMM.nr * SIMDGEMM.nr
+        let columns: UnsafeMutablePointer<Float>? = g.isPlainPointwise ? nil : .allocate(capacity: kdim * panelColumns)
         defer { columns?.deallocate() }
         for n in 0..<g.batch {
             for group in 0..<g.groups {
@@ -115,9 +118,14 @@ enum ConvolutionKernel {
                     var start = 0
                     while start < pixels {
                         let count = min(tile, pixels - start)
-                        im2col(g, channels: cg, input: x, firstPixel: start, pixelCount: count, into: columns)
-                        GEMM.multiply(backend: backend, m: mg, n: count, k: kdim, a: a, b: MatrixView(columns, ld: count),
-                                      beta: 0, c: y + start, ldc: pixels)
+                        if packed {
+                            im2col(g, channels: cg, input: x, firstPixel: start, pixelCount: count, into: columns, panels: true)
+                            SIMDGEMM.multiply(m: mg, n: count, k: kdim, a: a, packedB: columns, beta: 0, c: y + start, ldc: pixels)
+                        } else {
+                            im2col(g, channels: cg, input: x, firstPixel: start, pixelCount: count, into: columns, panels: false)
+                            GEMM.multiply(backend: backend, m: mg, n: count, k: kdim, a: a, b: MatrixView(columns, ld: count),
+                                          beta: 0, c: y + start, ldc: pixels)
+                        }
                         start += count
                     }
                 } else {
@@ -147,10 +155,17 @@ enum ConvolutionKernel {
     }
 
     /// Writes the patch matrix rows (c, r, s) × output pixels [firstPixel, firstPixel + pixelCount)
-    /// for `channels` input channels starting at `input`; padded cells are zero.
-    static func im2col(_ g: ConvGeometry, channels: Int, input: UnsafePointer<Float>, firstPixel: Int, pixelCount: Int, into out: UnsafeMutablePointer<Float>) {
+    /// for `channels` input channels starting at `input`; padded cells are zero. Row-major
+    /// (`panels == false`) or in `SIMDGEMM`'s panel layout, the unused columns of the
+    /// last panel zeroed.
+    static func im2col(_ g: ConvGeometry, channels: Int, input: UnsafePointer<Float>, firstPixel: Int, pixelCount: Int,
+                       into out: UnsafeMutablePointer<Float>, panels: Bool) {
         let rs = g.kernelHeight * g.kernelWidth
         let rows = channels * rs
+        if panels {
+            im2colPanels(g, rows: rows, input: input, firstPixel: firstPixel, pixelCount: pixelCount, into: out)
+            return
+        }
         let ranges = splitRange(rows, parts: rows * pixelCount > 1 << 15 ? GEMM.threadCount : 1, quantum: 1)
         parallelFor(ranges.count) { t in
             for row in ranges[t] {
@@ -178,6 +193,59 @@ enum ConvolutionKernel {
                     }
                     i += run; p += 1; q = 0
                 }
+            }
+        }
+    }
+
+    static func im2colPanels(_ g: ConvGeometry, rows: Int, input: UnsafePointer<Float>, firstPixel: Int, pixelCount: Int,
+                             into out: UnsafeMutablePointer<Float>) {
+        let rs = g.kernelHeight * g.kernelWidth
+        let nr = SIMDGEMM.nr
+        let ranges = splitRange(rows, parts: rows * pixelCount > 1 << 15 ? GEMM.threadCount : 1, quantum: 1)
+        parallelFor(ranges.count) { t in
+            for row in ranges[t] {
+                let c = row / rs, r = (row % rs) / g.kernelWidth, s = row % g.kernelWidth
+                let plane = input + c * g.inPixels
+                /// Writes `count` values for columns [i, i + count) from `source` (stride `step`, or zeros when nil).
+                @inline(__always) func put(_ i: Int, _ count: Int, _ source: UnsafePointer<Float>?, _ step: Int) {
+                    var j = 0
+                    while j < count {
+                        let column = i + j
+                        let lane = column & (nr - 1)
+                        let length = min(nr - lane, count - j)
+                        let dst = out + SIMDGEMM.packedPanelOffset(row: row, column: column, k: rows)
+                        if let source {
+                            if step == 1 { dst.update(from: source + j, count: length) } else { for l in 0..<length { dst[l] = source[(j + l) * step] } }
+                        } else {
+                            dst.update(repeating: 0, count: length)
+                        }
+                        j += length
+                    }
+                }
+                var p = firstPixel / g.outWidth, q = firstPixel % g.outWidth
+                var i = 0
+                while i < pixelCount {
+                    let run = min(pixelCount - i, g.outWidth - q)
+                    let h = p * g.strideH + r * g.dilationH - g.padTop
+                    if h < 0 || h >= g.height {
+                        put(i, run, nil, 0)
+                    } else {
+                        let source = plane + h * g.width
+                        let w0 = q * g.strideW + s * g.dilationW - g.padLeft
+                        // Columns whose input column is left of, inside, or right of the row.
+                        let firstInside = w0 >= 0 ? 0 : min(run, (-w0 + g.strideW - 1) / g.strideW)
+                        let lastInside = w0 > g.width - 1 ? firstInside : min(run, max(firstInside, (g.width - 1 - w0) / g.strideW + 1))
+                        if firstInside > 0 { put(i, firstInside, nil, 0) }
+                        if lastInside > firstInside {
+                            put(i + firstInside, lastInside - firstInside, source + w0 + firstInside * g.strideW, g.strideW)
+                        }
+                        if run > lastInside { put(i + lastInside, run - lastInside, nil, 0) }
+                    }
+                    i += run; p += 1; q = 0
+                }
+                // Zero the columns past the end of the last panel.
+                let padded = (pixelCount + nr - 1) / nr * nr
+                if padded > pixelCount { put(pixelCount, padded - pixelCount, nil, 0) }
             }
         }
     }

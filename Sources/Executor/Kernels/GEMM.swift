@@ -172,9 +172,36 @@ enum SIMDGEMM {
             let (rows, columns) = parts[t]
             var subA = a; subA.base += rows.lowerBound * a.rowStride
             var subB = b; subB.base += columns.lowerBound * b.columnStride
-            blocked(m: rows.count, n: columns.count, k: k, alpha: alpha, a: subA, b: subB, beta: beta,
+            blocked(m: rows.count, n: columns.count, k: k, alpha: alpha, a: subA, b: subB, bPanels: nil, beta: beta,
                     c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
         }
+    }
+
+    /// C = alpha · A · B + beta · C with B already in panel layout (see `packedPanelOffset`):
+    /// the convolution writes its patch matrix this way, so B is never copied twice.
+    static func multiply(m: Int, n: Int, k: Int, alpha: Float = 1, a: MatrixView, packedB: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0, k > 0 else { return }
+        let parts: [(rows: Range<Int>, columns: Range<Int>)]
+        if m * n * k < 1 << 16 {
+            parts = [(0..<m, 0..<n)]
+        } else if n >= m || n >= 2 * nr * GEMM.threadCount {
+            parts = splitRange(n, parts: GEMM.threadCount, quantum: nr).map { (0..<m, $0) }
+        } else {
+            parts = splitRange(m, parts: GEMM.threadCount, quantum: mr).map { ($0, 0..<n) }
+        }
+        parallelFor(parts.count) { t in
+            let (rows, columns) = parts[t]
+            var subA = a; subA.base += rows.lowerBound * a.rowStride
+            blocked(m: rows.count, n: columns.count, k: k, alpha: alpha, a: subA, b: nil,
+                    bPanels: packedB + (columns.lowerBound / nr) * k * nr, beta: beta,
+                    c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
+        }
+    }
+
+    /// Where element (row, column) of a k-row matrix lives in panel layout: panels of 32
+    /// columns, each k×32 floats row by row.
+    @inline(__always) static func packedPanelOffset(row: Int, column: Int, k: Int) -> Int {
+        (column >> 5) * k * nr + row * nr + (column & 31)
     }
 
     /// y[j] = alpha · Σ_p x[0, p] · w[p, j] + beta · y[j] where w is stored with rows of `w`'s
@@ -204,9 +231,11 @@ enum SIMDGEMM {
         }
     }
 
-    /// One thread's blocked product.
-    static func blocked(m: Int, n: Int, k: Int, alpha: Float, a: MatrixView, b: MatrixView, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
+    /// One thread's blocked product; B comes either as a view (packed here, block by
+    /// block) or already in panel layout (`bPanels`, k rows).
+    static func blocked(m: Int, n: Int, k: Int, alpha: Float, a: MatrixView, b: MatrixView?, bPanels: UnsafePointer<Float>?, beta: Float,
+                        c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: bPanels == nil ? kc * nc : 1)
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kc * mc)
         let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
         defer { packedB.deallocate(); packedA.deallocate(); edge.deallocate() }
@@ -218,7 +247,7 @@ enum SIMDGEMM {
                 let kcb = min(kc, k - pc)
                 // beta applies on the first k block only; later blocks accumulate.
                 let blockBeta: Float = pc == 0 ? beta : 1
-                packB(b, row: pc, column: jc, kcb: kcb, ncb: ncb, into: packedB)
+                if let b { packB(b, row: pc, column: jc, kcb: kcb, ncb: ncb, into: packedB) }
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
@@ -229,7 +258,8 @@ enum SIMDGEMM {
                         var ir = 0
                         while ir < mcb {
                             let mrb = min(mr, mcb - ir)
-                            let tileA = packedA + ir * kcb, tileB = packedB + jr * kcb
+                            let tileA = packedA + ir * kcb
+                            let tileB = bPanels.map { $0 + ((jc + jr) / nr) * k * nr + pc * nr } ?? UnsafePointer(packedB + jr * kcb)
                             let target = c + (ic + ir) * ldc + jc + jr
                             if mrb == mr && nrb == nr {
                                 registerTile(kc: kcb, a: tileA, b: tileB, c: target, ldc: ldc, alpha: alpha, beta: blockBeta)

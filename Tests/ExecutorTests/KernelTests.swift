@@ -59,6 +59,8 @@ let convCases: [ConvCase] = [
     ConvCase(c: 16, h: 17, w: 19, m: 16, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 16, name: "depthwise 3×3 stride 2"),
     ConvCase(c: 8, h: 20, w: 21, m: 8, r: 5, s: 5, pads: (2, 2, 2, 2), groups: 8, name: "depthwise 5×5 (FastDepth)"),
     ConvCase(c: 4, h: 9, w: 9, m: 8, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 4, name: "depthwise with multiplier 2"),
+    ConvCase(n: 2, c: 16, h: 9, w: 11, m: 20, r: 3, s: 3, pads: (1, 1, 1, 1), name: "Winograd F(2×2,3×3), odd output"),
+    ConvCase(c: 24, h: 10, w: 7, m: 16, r: 3, s: 3, pads: (0, 2, 1, 0), name: "Winograd, asymmetric pads"),
     ConvCase(c: 2, h: 5, w: 37, m: 40, r: 3, s: 7, stride: (1, 3), pads: (3, 6, 3, 6), name: "padding wider than the stride (empty runs)"),
     ConvCase(c: 3, h: 70, w: 3, m: 9, r: 2, s: 2, pads: (0, 1, 1, 2), dilation: (1, 3), name: "narrow rows, dilation past the edge"),
 ]
@@ -91,6 +93,21 @@ func convMatchesNaive(_ c: ConvCase) throws {
         } } }
         #expect(Naive.maxError(out, Naive.conv(x, w, nil, c.attributes).values) < 1e-4, "\(backend)")
     }
+}
+
+@Test func winogradChunksTilesWhenTheyExceedTheBudget() throws {
+    let a = ConvAttributes(kernel: 3, pad: 1)
+    let x = Naive.tensor([1, 16, 21, 19], seed: 17), w = Naive.tensor([16, 16, 3, 3], seed: 18), bias = Naive.tensor([16], seed: 19)
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: a, node: "w")
+    #expect(WinogradKernel.applies(to: g))
+    var out = [Float](repeating: .nan, count: 16 * 21 * 19)
+    x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in bias.values.withUnsafeBufferPointer { bp in
+        out.withUnsafeMutableBufferPointer { op in
+            WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: bp.baseAddress!, activation: .relu,
+                                   output: op.baseAddress!, chunkBudget: 2000)
+        }
+    } } }
+    #expect(Naive.maxError(out, Naive.conv(x, w, bias.values, a).values.map { max($0, 0) }) < 1e-4)
 }
 
 @Test(arguments: [

@@ -99,6 +99,10 @@ enum ConvolutionKernel {
             depthwise(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
             return
         }
+        if backend == .simd && WinogradKernel.applies(to: g) {
+            WinogradKernel.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
+            return
+        }
         let mg = g.outChannelsPerGroup, cg = g.inChannelsPerGroup, kdim = g.patchSize, pixels = g.outPixels
         let tile: Int = {
             if pixels * kdim <= columnBudget { return pixels }

@@ -1,4 +1,5 @@
 import Foundation
+import Workloads
 
 /// Measurement helpers for Scripts/bench-executor.sh (docs/EXECUTOR.md): they time the
 /// executor's own kernels so the backend choice rests on numbers from this machine.
@@ -27,6 +28,30 @@ public enum KernelBenchmark {
                 }
             }
         }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Median seconds of a 3×3, pad-1 convolution over [1, c, size, size] to m filters, by
+    /// Winograd F(2×2,3×3) (`winograd`) or by im2col + GEMM, on the SIMD backend.
+    public static func conv3x3Seconds(c: Int, m: Int, size: Int, winograd: Bool, repeats: Int) throws -> Double {
+        let a = ConvAttributes(kernel: 3, pad: 1)
+        let g = try ConvGeometry(input: [1, c, size, size], filter: [m, c, 3, 3], attributes: a, node: "bench")
+        let x = (0..<(c * size * size)).map { Float($0 % 17) * 0.1 - 0.8 }
+        let w = (0..<(m * c * 9)).map { Float($0 % 13) * 0.01 - 0.06 }
+        var y = [Float](repeating: 0, count: m * size * size)
+        var times: [Double] = []
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+            for r in 0...repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                if winograd {
+                    WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .relu, output: yp.baseAddress!)
+                } else {
+                    ConvolutionKernel.im2colForward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .relu,
+                                                    backend: .simd, output: yp.baseAddress!, columnBudget: ConvolutionKernel.columnBudget)
+                }
+                if r > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+            }
+        } } }
         return times.sorted()[times.count / 2]
     }
 

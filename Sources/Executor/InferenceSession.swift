@@ -43,6 +43,8 @@ public struct InferenceSession: Sendable {
         var weightZeros: Int
         /// The node's shape from `Graph.operatorShapes()`, with any fused activation merged in.
         var shape: OperatorShape
+        /// For convolutions the SIMD backend runs by Winograd: the transformed filter, once.
+        var winogradFilter: Tensor? = nil
     }
 
     /// Largest tensor (in words) a graph may declare: bad shapes are refused instead of allocated.
@@ -57,6 +59,7 @@ public struct InferenceSession: Sendable {
         try graph.validate()
         var shapesByNode: [String: OperatorShape] = [:]
         for shape in try graph.operatorShapes() { shapesByNode[shape.name] = shape }
+        let tensorShapes = try graph.inferShapes()
         self.backend = backend
         self.inputs = graph.inputs
         self.outputNames = graph.outputs
@@ -211,6 +214,11 @@ public struct InferenceSession: Sendable {
                 }
             default: break
             }
+            if backend == .simd, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
+               let x = tensorShapes[node.inputs[0]],
+               let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: node.name), WinogradKernel.applies(to: g) {
+                step.winogradFilter = WinogradKernel.transformedFilters(filter)
+            }
             for case .constant(let t) in step.operands {
                 step.weightWords += t.elementCount
                 step.weightZeros += t.values.withUnsafeBufferPointer { countZeros($0) }
@@ -341,7 +349,8 @@ public struct InferenceSession: Sendable {
         switch step.op {
         case .conv(let a):
             try need(2...3)
-            return try Operators.conv(x[0], filter: x[1], bias: x.count > 2 ? x[2] : nil, attributes: a, activation: step.activation, backend: backend, node: name)
+            return try Operators.conv(x[0], filter: x[1], winogradFilter: step.winogradFilter, bias: x.count > 2 ? x[2] : nil, attributes: a,
+                                      activation: step.activation, backend: backend, node: name)
         case .convTranspose(let a):
             try need(2...3)
             return try Operators.convTranspose(x[0], filter: x[1], bias: x.count > 2 ? x[2] : nil, attributes: a, backend: backend, node: name)

@@ -7,6 +7,13 @@ public enum Operators {
     /// ONNX `Conv`: x [N, C, H, W], filter [M, C/groups, R, S], bias [M] → [N, M, P, Q].
     public static func conv(_ x: Tensor, filter: Tensor, bias: Tensor?, attributes: ConvAttributes, activation: FusedActivation = .none,
                             backend: GEMMBackend = .simd, node: String = "conv") throws -> Tensor {
+        try conv(x, filter: filter, winogradFilter: nil, bias: bias, attributes: attributes, activation: activation, backend: backend, node: node)
+    }
+
+    /// `conv` with the filter's Winograd transform (`WinogradKernel.transformedFilters`)
+    /// computed ahead, as the session caches it.
+    static func conv(_ x: Tensor, filter: Tensor, winogradFilter: Tensor?, bias: Tensor?, attributes: ConvAttributes, activation: FusedActivation,
+                     backend: GEMMBackend, node: String) throws -> Tensor {
         let g = try ConvGeometry(input: x.shape, filter: filter.shape, attributes: attributes, node: node)
         if let bias, bias.elementCount != g.outChannels {
             throw ExecutorError(node: node, reason: "bias has \(bias.elementCount) values for \(g.outChannels) filters")
@@ -15,8 +22,10 @@ public enum Operators {
             x.values.withUnsafeBufferPointer { xp in
                 filter.values.withUnsafeBufferPointer { wp in
                     withOptionalPointer(bias) { bp in
-                        ConvolutionKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: bp, activation: activation,
-                                                  backend: backend, output: out.baseAddress!)
+                        withOptionalPointer(winogradFilter) { up in
+                            ConvolutionKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: bp, activation: activation,
+                                                      backend: backend, output: out.baseAddress!, winogradFilter: up)
+                        }
                     }
                 }
             }

@@ -94,15 +94,21 @@ enum ConvolutionKernel {
 
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         activation: FusedActivation, backend: GEMMBackend, output: UnsafeMutablePointer<Float>,
-                        columnBudget: Int = ConvolutionKernel.columnBudget) {
+                        columnBudget: Int = ConvolutionKernel.columnBudget, winogradFilter: UnsafePointer<Float>? = nil) {
         if g.isDepthwise && g.outChannelsPerGroup == 1 {
             depthwise(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
             return
         }
         if backend == .simd && WinogradKernel.applies(to: g) {
-            WinogradKernel.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
+            WinogradKernel.forward(g, input: input, filter: filter, transformedFilter: winogradFilter, bias: bias, activation: activation, output: output)
             return
         }
+        im2colForward(g, input: input, filter: filter, bias: bias, activation: activation, backend: backend, output: output, columnBudget: columnBudget)
+    }
+
+    /// Convolution as (tiled) im2col + GEMM, or a direct GEMM for plain pointwise shapes.
+    static func im2colForward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                              activation: FusedActivation, backend: GEMMBackend, output: UnsafeMutablePointer<Float>, columnBudget: Int) {
         let mg = g.outChannelsPerGroup, cg = g.inChannelsPerGroup, kdim = g.patchSize, pixels = g.outPixels
         let tile: Int = {
             if pixels * kdim <= columnBudget { return pixels }

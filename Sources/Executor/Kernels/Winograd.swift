@@ -20,36 +20,49 @@ enum WinogradKernel {
     /// processed in chunks so memory stays bounded on large images.
     static let chunkBudget = 1 << 22
 
-    static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        activation: FusedActivation, output: UnsafeMutablePointer<Float>, chunkBudget: Int = WinogradKernel.chunkBudget) {
+    static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, transformedFilter: UnsafePointer<Float>? = nil,
+                        bias: UnsafePointer<Float>?, activation: FusedActivation, output: UnsafeMutablePointer<Float>,
+                        chunkBudget: Int = WinogradKernel.chunkBudget) {
         let m = g.outChannels, c = g.inChannels
         let tilesH = (g.outHeight + 1) / 2, tilesW = (g.outWidth + 1) / 2, tiles = tilesH * tilesW
         let nr = SIMDGEMM.nr
-        var chunk = max(nr, chunkBudget / (16 * (c + m)) / nr * nr)
-        if chunk >= tiles { chunk = tiles }
+        // Whole rows of tiles per chunk, as many as the budget allows (at least one).
+        let rowsPerChunk = max(1, min(tilesH, chunkBudget / (16 * (c + m)) / tilesW))
+        let chunk = rowsPerChunk * tilesW
         let panelTiles = (chunk + nr - 1) / nr * nr
 
-        // U_ξ = (G g Gᵀ)_ξ as 16 row-major M×C matrices.
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * m * c)
+        let ownFilter: UnsafeMutablePointer<Float>? = transformedFilter == nil ? .allocate(capacity: 16 * m * c) : nil
         let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * panelTiles)
         let product = UnsafeMutablePointer<Float>.allocate(capacity: 16 * m * chunk)
-        defer { u.deallocate(); v.deallocate(); product.deallocate() }
-        transformFilters(filter, m: m, c: c, into: u)
+        defer { ownFilter?.deallocate(); v.deallocate(); product.deallocate() }
+        if let ownFilter { transformFilters(filter, m: m, c: c, into: ownFilter) }
+        let u = transformedFilter ?? UnsafePointer(ownFilter!)
 
         for n in 0..<g.batch {
             let x = input + n * c * g.inPixels
             let y = output + n * m * g.outPixels
-            var first = 0
-            while first < tiles {
-                let count = min(chunk, tiles - first)
-                transformInput(g, x, firstTile: first, tileCount: count, tilesW: tilesW, into: v)
+            var firstRow = 0
+            while firstRow < tilesH {
+                let rowCount = min(rowsPerChunk, tilesH - firstRow)
+                let count = rowCount * tilesW
+                transformInput(g, x, tileRows: firstRow..<(firstRow + rowCount), tilesW: tilesW, into: v)
                 for xi in 0..<16 {
                     SIMDGEMM.multiply(m: m, n: count, k: c, a: MatrixView(u + xi * m * c, ld: c),
                                       packedB: v + xi * c * ((count + nr - 1) / nr * nr), beta: 0, c: product + xi * m * count, ldc: count)
                 }
-                transformOutput(g, product, firstTile: first, tileCount: count, tilesW: tilesW, bias: bias, activation: activation, into: y)
-                first += count
+                transformOutput(g, product, firstTile: firstRow * tilesW, tileCount: count, tilesW: tilesW, bias: bias, activation: activation, into: y)
+                firstRow += rowCount
             }
+        }
+        _ = tiles
+    }
+
+    /// The 16 transformed filter matrices U_ξ [M×C] for `w` [M, C, 3, 3], as the session
+    /// caches them.
+    static func transformedFilters(_ w: Tensor) -> Tensor {
+        let m = w.shape[0], c = w.shape[1]
+        return Tensor(uninitializedShape: [16, m, c]) { out in
+            w.values.withUnsafeBufferPointer { transformFilters($0.baseAddress!, m: m, c: c, into: out.baseAddress!) }
         }
     }
 
@@ -75,45 +88,65 @@ enum WinogradKernel {
     }
 
     /// V_ξ[ch, tile] = (Bᵀ d B)_ξ for the 4×4 input patch d of each tile (zero outside the
-    /// image), in panel layout per ξ (k = C rows).
-    static func transformInput(_ g: ConvGeometry, _ x: UnsafePointer<Float>, firstTile: Int, tileCount: Int, tilesW: Int,
+    /// image), in panel layout per ξ (k = C rows), for whole rows of tiles. Bᵀ d runs on
+    /// four full input rows at once and d B on their even and odd columns, so both stay
+    /// contiguous, vectorisable loops.
+    static func transformInput(_ g: ConvGeometry, _ x: UnsafePointer<Float>, tileRows: Range<Int>, tilesW: Int,
                                into v: UnsafeMutablePointer<Float>) {
-        let c = g.inChannels
-        let panelTiles = (tileCount + SIMDGEMM.nr - 1) / SIMDGEMM.nr * SIMDGEMM.nr
+        let c = g.inChannels, nr = SIMDGEMM.nr
+        let count = tileRows.count * tilesW
+        let panelTiles = (count + nr - 1) / nr * nr
         let xiStride = c * panelTiles
+        let span = 2 * tilesW + 2          // input columns the tiles of one row read
         let ranges = splitRange(c, parts: GEMM.threadCount, quantum: 1)
         parallelFor(ranges.count) { part in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 8 * span + 2 * (tilesW + 1) + 16 * tilesW)
+            defer { scratch.deallocate() }
+            let rows = scratch, combined = scratch + 4 * span
+            let even = scratch + 8 * span, odd = even + tilesW + 1, out = odd + tilesW + 1
             for ch in ranges[part] {
                 let plane = x + ch * g.inPixels
-                @inline(__always) func row(_ h: Int, _ w0: Int, _ inside: Bool) -> SIMD4<Float> {
-                    if inside { return UnsafeRawPointer(plane + h * g.width + w0).loadUnaligned(as: SIMD4<Float>.self) }
-                    guard h >= 0 && h < g.height else { return .zero }
-                    var r = SIMD4<Float>.zero
-                    for j in 0..<4 where w0 + j >= 0 && w0 + j < g.width { r[j] = plane[h * g.width + w0 + j] }
-                    return r
-                }
-                @inline(__always) func store(_ i: Int, _ r: SIMD4<Float>, _ offset: Int) {
-                    let base = v + offset + i * 4 * xiStride
-                    base[0] = r.x - r.z
-                    base[xiStride] = r.y + r.z
-                    base[2 * xiStride] = r.z - r.y
-                    base[3 * xiStride] = r.y - r.w
-                }
-                for t in 0..<panelTiles {
-                    let offset = SIMDGEMM.packedPanelOffset(row: ch, column: t, k: c)
-                    if t >= tileCount {
-                        for xi in 0..<16 { v[xi * xiStride + offset] = 0 }
-                        continue
+                for (local, ty) in tileRows.enumerated() {
+                    for i in 0..<4 {
+                        let row = rows + i * span
+                        let h = 2 * ty + i - g.padTop
+                        row.update(repeating: 0, count: span)
+                        guard h >= 0 && h < g.height else { continue }
+                        let from = max(0, g.padLeft), to = min(span, g.width + g.padLeft)   // row[j] = x[h][j − padLeft]
+                        if to > from { (row + from).update(from: plane + h * g.width + from - g.padLeft, count: to - from) }
                     }
-                    let tile = firstTile + t
-                    let h0 = (tile / tilesW) * 2 - g.padTop, w0 = (tile % tilesW) * 2 - g.padLeft
-                    let inside = w0 >= 0 && w0 + 4 <= g.width
-                    let d0 = row(h0, w0, inside && h0 >= 0 && h0 < g.height)
-                    let d1 = row(h0 + 1, w0, inside && h0 + 1 >= 0 && h0 + 1 < g.height)
-                    let d2 = row(h0 + 2, w0, inside && h0 + 2 >= 0 && h0 + 2 < g.height)
-                    let d3 = row(h0 + 3, w0, inside && h0 + 3 >= 0 && h0 + 3 < g.height)
-                    // Rows: Bᵀ d; columns: (Bᵀ d) B.
-                    store(0, d0 - d2, offset); store(1, d1 + d2, offset); store(2, d2 - d1, offset); store(3, d1 - d3, offset)
+                    let r0 = rows, r1 = rows + span, r2 = rows + 2 * span, r3 = rows + 3 * span
+                    let b0 = combined, b1 = combined + span, b2 = combined + 2 * span, b3 = combined + 3 * span
+                    for j in 0..<span {
+                        b0[j] = r0[j] - r2[j]; b1[j] = r1[j] + r2[j]; b2[j] = r2[j] - r1[j]; b3[j] = r1[j] - r3[j]
+                    }
+                    for i in 0..<4 {
+                        let b = combined + i * span
+                        for t in 0...tilesW { even[t] = b[2 * t] }
+                        for t in 0..<tilesW { odd[t] = b[2 * t + 1] }
+                        odd[tilesW] = 2 * tilesW + 1 < span ? b[2 * tilesW + 1] : 0
+                        let o0 = out + (i * 4) * tilesW, o1 = o0 + tilesW, o2 = o1 + tilesW, o3 = o2 + tilesW
+                        for t in 0..<tilesW {
+                            o0[t] = even[t] - even[t + 1]; o1[t] = odd[t] + even[t + 1]
+                            o2[t] = even[t + 1] - odd[t]; o3[t] = odd[t] - odd[t + 1]
+                        }
+                    }
+                    // Scatter the 16 rows of tiles into the panels (contiguous within a panel).
+                    let firstColumn = local * tilesW
+                    for xi in 0..<16 {
+                        let source = out + xi * tilesW
+                        var t = 0
+                        while t < tilesW {
+                            let column = firstColumn + t
+                            let length = min(nr - (column & (nr - 1)), tilesW - t)
+                            (v + xi * xiStride + SIMDGEMM.packedPanelOffset(row: ch, column: column, k: c)).update(from: source + t, count: length)
+                            t += length
+                        }
+                    }
+                }
+                // Zero the columns past the last tile in the last panel.
+                for column in count..<panelTiles {
+                    for xi in 0..<16 { v[xi * xiStride + SIMDGEMM.packedPanelOffset(row: ch, column: column, k: c)] = 0 }
                 }
             }
         }

@@ -59,8 +59,6 @@ let convCases: [ConvCase] = [
     ConvCase(c: 16, h: 17, w: 19, m: 16, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 16, name: "depthwise 3×3 stride 2"),
     ConvCase(c: 8, h: 20, w: 21, m: 8, r: 5, s: 5, pads: (2, 2, 2, 2), groups: 8, name: "depthwise 5×5 (FastDepth)"),
     ConvCase(c: 4, h: 9, w: 9, m: 8, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 4, name: "depthwise with multiplier 2"),
-    ConvCase(n: 2, c: 16, h: 9, w: 11, m: 20, r: 3, s: 3, pads: (1, 1, 1, 1), name: "Winograd F(2×2,3×3), odd output"),
-    ConvCase(c: 24, h: 10, w: 7, m: 16, r: 3, s: 3, pads: (0, 2, 1, 0), name: "Winograd, asymmetric pads"),
     ConvCase(c: 2, h: 5, w: 37, m: 40, r: 3, s: 7, stride: (1, 3), pads: (3, 6, 3, 6), name: "padding wider than the stride (empty runs)"),
     ConvCase(c: 3, h: 70, w: 3, m: 9, r: 2, s: 2, pads: (0, 1, 1, 2), dilation: (1, 3), name: "narrow rows, dilation past the edge"),
 ]
@@ -95,19 +93,39 @@ func convMatchesNaive(_ c: ConvCase) throws {
     }
 }
 
-@Test func winogradChunksTilesWhenTheyExceedTheBudget() throws {
-    let a = ConvAttributes(kernel: 3, pad: 1)
-    let x = Naive.tensor([1, 16, 21, 19], seed: 17), w = Naive.tensor([16, 16, 3, 3], seed: 18), bias = Naive.tensor([16], seed: 19)
-    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: a, node: "w")
-    #expect(WinogradKernel.applies(to: g))
-    var out = [Float](repeating: .nan, count: 16 * 21 * 19)
-    x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in bias.values.withUnsafeBufferPointer { bp in
-        out.withUnsafeMutableBufferPointer { op in
-            WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: bp.baseAddress!, activation: .relu,
-                                   output: op.baseAddress!, chunkBudget: 2000)
-        }
-    } } }
-    #expect(Naive.maxError(out, Naive.conv(x, w, bias.values, a).values.map { max($0, 0) }) < 1e-4)
+/// Winograd F(2×2,3×3) called directly (the executor only routes ≥ 128-channel layers to
+/// it): odd and even output sizes, asymmetric padding, batch 2, and a chunk budget small
+/// enough to split the tiles into many row chunks.
+@Test(arguments: [
+    (ConvCase(n: 2, c: 16, h: 9, w: 11, m: 20, r: 3, s: 3, pads: (1, 1, 1, 1), name: "odd output, batch 2"), 1 << 21),
+    (ConvCase(c: 24, h: 10, w: 7, m: 16, r: 3, s: 3, pads: (0, 2, 1, 0), name: "asymmetric pads"), 1 << 21),
+    (ConvCase(c: 16, h: 21, w: 19, m: 16, r: 3, s: 3, pads: (1, 1, 1, 1), name: "many chunks"), 16 * 32 * 10),
+])
+func winogradMatchesNaive(_ c: ConvCase, chunkBudget: Int) throws {
+    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 17), w = Naive.tensor([c.m, c.c, 3, 3], seed: 18), bias = Naive.tensor([c.m], seed: 19)
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "w")
+    let cached = WinogradKernel.transformedFilters(w)
+    let want = Naive.conv(x, w, bias.values, c.attributes).values.map { max($0, 0) }
+    for useCache in [false, true] {
+        var out = [Float](repeating: .nan, count: want.count)
+        x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in bias.values.withUnsafeBufferPointer { bp in
+            cached.values.withUnsafeBufferPointer { up in out.withUnsafeMutableBufferPointer { op in
+                WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, transformedFilter: useCache ? up.baseAddress! : nil,
+                                       bias: bp.baseAddress!, activation: .relu, output: op.baseAddress!, chunkBudget: chunkBudget)
+            } }
+        } } }
+        #expect(Naive.maxError(out, want) < 1e-4)
+    }
+}
+
+@Test func winogradTakesOnlyWideThreeByThreeLayers() throws {
+    func geometry(_ c: Int, _ size: Int, stride: Int = 1) throws -> ConvGeometry {
+        try ConvGeometry(input: [1, c, size, size], filter: [c, c, 3, 3], attributes: ConvAttributes(kernel: 3, stride: stride, pad: 1), node: "g")
+    }
+    #expect(try WinogradKernel.applies(to: geometry(256, 56)))
+    #expect(try !WinogradKernel.applies(to: geometry(64, 224)))     // too few channels
+    #expect(try !WinogradKernel.applies(to: geometry(512, 7)))      // too few tiles
+    #expect(try !WinogradKernel.applies(to: geometry(256, 56, stride: 2)))
 }
 
 @Test(arguments: [
@@ -127,6 +145,8 @@ func convTransposeMatchesNaive(_ a: ConvAttributes, channels: Int, filtersPerGro
 
 @Test(arguments: [
     PoolAttributes(kernel: 3, stride: 2),
+    PoolAttributes(kernel: 2, stride: 2),                             // VGG
+    PoolAttributes(kernel: 2, stride: 2, ceilMode: true),
     PoolAttributes(kernel: 3, stride: 2, ceilMode: true),             // Caffe GoogLeNet / AlexNet pools
     PoolAttributes(kernel: 3, stride: 1, pad: 1),
     PoolAttributes(kernel: (2, 3), stride: (2, 2), pads: (0, 1, 1, 1), ceilMode: true, countIncludePad: true),

@@ -42,19 +42,25 @@ enum PoolingKernel {
 
     private static func window(_ g: PoolGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, average: Bool) {
         let a = g.attributes
+        let (kh, kw, sh, sw) = (a.kernel.height, a.kernel.width, a.stride.height, a.stride.width)
+        // Output columns whose window lies inside the input row: no bounds checks there.
+        let qFirst = Swift.min(g.outWidth, (a.pads.left + sw - 1) / sw)
+        let qEnd = Swift.max(qFirst, Swift.min(g.outWidth, (g.width + a.pads.left - kw) / sw + 1))
         let ranges = splitRange(g.planes, parts: g.planes * g.outHeight * g.outWidth > 1 << 14 ? GEMM.threadCount : 1, quantum: 1)
         parallelFor(ranges.count) { t in
             for plane in ranges[t] {
                 let x = input + plane * g.height * g.width
                 let y = output + plane * g.outHeight * g.outWidth
                 for p in 0..<g.outHeight {
-                    let h0 = p * a.stride.height - a.pads.top
-                    let hs = Swift.max(h0, 0), he = Swift.min(h0 + a.kernel.height, g.height)
+                    let h0 = p * sh - a.pads.top
+                    let hs = Swift.max(h0, 0), he = Swift.min(h0 + kh, g.height)
+                    let rowsInside = h0 >= 0 && h0 + kh <= g.height
                     // The padded window (for count_include_pad) stops at the padded edge.
-                    let paddedRows = Swift.min(h0 + a.kernel.height, g.height + a.pads.bottom) - h0
-                    for q in 0..<g.outWidth {
-                        let w0 = q * a.stride.width - a.pads.left
-                        let ws = Swift.max(w0, 0), we = Swift.min(w0 + a.kernel.width, g.width)
+                    let paddedRows = Swift.min(h0 + kh, g.height + a.pads.bottom) - h0
+                    let target = y + p * g.outWidth
+                    @inline(__always) func edge(_ q: Int) {
+                        let w0 = q * sw - a.pads.left
+                        let ws = Swift.max(w0, 0), we = Swift.min(w0 + kw, g.width)
                         var acc: Float = average ? 0 : -.infinity
                         if hs < he && ws < we {
                             for h in hs..<he {
@@ -63,12 +69,36 @@ enum PoolingKernel {
                             }
                         }
                         if average {
-                            let paddedColumns = Swift.min(w0 + a.kernel.width, g.width + a.pads.right) - w0
+                            let paddedColumns = Swift.min(w0 + kw, g.width + a.pads.right) - w0
                             let count = a.countIncludePad ? paddedRows * paddedColumns : Swift.max(he - hs, 0) * Swift.max(we - ws, 0)
                             acc = count > 0 ? acc / Float(count) : 0
                         }
-                        y[p * g.outWidth + q] = acc
+                        target[q] = acc
                     }
+                    guard rowsInside else { for q in 0..<g.outWidth { edge(q) }; continue }
+                    for q in 0..<qFirst { edge(q) }
+                    let top = x + h0 * g.width - a.pads.left
+                    if average {
+                        let scale = 1 / Float(kh * kw)
+                        for q in qFirst..<qEnd {
+                            var acc: Float = 0
+                            for r in 0..<kh { let row = top + r * g.width + q * sw; for s in 0..<kw { acc += row[s] } }
+                            target[q] = acc * scale
+                        }
+                    } else if kh == 2 && kw == 2 && sw == 2 {
+                        // VGG's 2×2/2: the common case, written out.
+                        let r0 = top, r1 = top + g.width
+                        for q in qFirst..<qEnd {
+                            target[q] = Swift.max(Swift.max(r0[2 * q], r0[2 * q + 1]), Swift.max(r1[2 * q], r1[2 * q + 1]))
+                        }
+                    } else {
+                        for q in qFirst..<qEnd {
+                            var acc = -Float.infinity
+                            for r in 0..<kh { let row = top + r * g.width + q * sw; for s in 0..<kw { acc = Swift.max(acc, row[s]) } }
+                            target[q] = acc
+                        }
+                    }
+                    for q in qEnd..<g.outWidth { edge(q) }
                 }
             }
         }

@@ -9,16 +9,19 @@
 /// Aᵀ = [1 1 1 0; 0 1 −1 −1].
 enum WinogradKernel {
     /// Shapes this kernel takes: 3×3, stride 1, no dilation, one group, and enough
-    /// channels and tiles (two 32-wide panels) for its GEMMs to pay.
+    /// channels (≥ 128: below that the transforms cost more than the MACs they save, as
+    /// `executor-bench conv3x3` measured on VGG-16's 64-channel layers) and tiles (two
+    /// 32-wide panels) for its GEMMs to pay.
     static func applies(to g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
-            && g.groups == 1 && g.inChannels >= 16 && g.outChannels >= 16
+            && g.groups == 1 && g.inChannels >= 128 && g.outChannels >= 128
             && ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= 2 * SIMDGEMM.nr
     }
 
-    /// Floats of transformed input plus GEMM output held at once (16 MiB): tiles are
+    /// Floats of transformed input plus GEMM output held at once (8 MiB, so a chunk stays in the caches between
+    /// the transforms and the GEMMs): tiles are
     /// processed in chunks so memory stays bounded on large images.
-    static let chunkBudget = 1 << 22
+    static let chunkBudget = 1 << 21
 
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, transformedFilter: UnsafePointer<Float>? = nil,
                         bias: UnsafePointer<Float>?, activation: FusedActivation, output: UnsafeMutablePointer<Float>,
@@ -153,33 +156,43 @@ enum WinogradKernel {
     }
 
     /// Y = Aᵀ M A per tile and filter, plus bias and activation, clipped at the output edge.
+    /// For one filter the 16 products of consecutive tiles are contiguous, so the transform
+    /// runs as vectorisable loops over tiles, then the 2×2 outputs are interleaved into rows.
     static func transformOutput(_ g: ConvGeometry, _ product: UnsafePointer<Float>, firstTile: Int, tileCount: Int, tilesW: Int,
                                 bias: UnsafePointer<Float>?, activation: FusedActivation, into y: UnsafeMutablePointer<Float>) {
         let m = g.outChannels
         let xiStride = m * tileCount
         let ranges = splitRange(m, parts: GEMM.threadCount, quantum: 1)
         parallelFor(ranges.count) { part in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 4 * tileCount)
+            defer { scratch.deallocate() }
+            let y00 = scratch, y01 = scratch + tileCount, y10 = y01 + tileCount, y11 = y10 + tileCount
             for f in ranges[part] {
                 let b = bias?[f] ?? 0
-                let plane = y + f * g.outPixels
+                let base = product + f * tileCount
+                // Rows: s = Aᵀ M (s0_j = M0j + M1j + M2j, s1_j = M1j − M2j − M3j); columns: s A.
                 for t in 0..<tileCount {
-                    let base = product + f * tileCount + t
-                    @inline(__always) func row(_ i: Int) -> SIMD4<Float> {
-                        SIMD4(base[(4 * i) * xiStride], base[(4 * i + 1) * xiStride], base[(4 * i + 2) * xiStride], base[(4 * i + 3) * xiStride])
-                    }
-                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
-                    // Rows: Aᵀ M; columns: (Aᵀ M) A.
-                    let s0 = m0 + m1 + m2, s1 = m1 - m2 - m3
-                    let tile = firstTile + t
-                    let p0 = (tile / tilesW) * 2, q0 = (tile % tilesW) * 2
-                    let last = q0 + 1 < g.outWidth
-                    let top = plane + p0 * g.outWidth + q0
-                    top[0] = activation.apply(s0.x + s0.y + s0.z + b)
-                    if last { top[1] = activation.apply(s0.y - s0.z - s0.w + b) }
-                    if p0 + 1 < g.outHeight {
-                        let bottom = top + g.outWidth
-                        bottom[0] = activation.apply(s1.x + s1.y + s1.z + b)
-                        if last { bottom[1] = activation.apply(s1.y - s1.z - s1.w + b) }
+                    @inline(__always) func at(_ xi: Int) -> Float { base[xi * xiStride + t] }
+                    let s00 = at(0) + at(4) + at(8), s01 = at(1) + at(5) + at(9), s02 = at(2) + at(6) + at(10), s03 = at(3) + at(7) + at(11)
+                    let s10 = at(4) - at(8) - at(12), s11 = at(5) - at(9) - at(13), s12 = at(6) - at(10) - at(14), s13 = at(7) - at(11) - at(15)
+                    y00[t] = s00 + s01 + s02 + b; y01[t] = s01 - s02 - s03 + b
+                    y10[t] = s10 + s11 + s12 + b; y11[t] = s11 - s12 - s13 + b
+                }
+                let plane = y + f * g.outPixels
+                let rows = tileCount / tilesW
+                let firstRow = firstTile / tilesW
+                for r in 0..<rows {
+                    let p0 = (firstRow + r) * 2
+                    let top = plane + p0 * g.outWidth
+                    let hasBottom = p0 + 1 < g.outHeight
+                    for tx in 0..<tilesW {
+                        let t = r * tilesW + tx, q0 = 2 * tx
+                        top[q0] = activation.apply(y00[t])
+                        if q0 + 1 < g.outWidth { top[q0 + 1] = activation.apply(y01[t]) }
+                        if hasBottom {
+                            top[g.outWidth + q0] = activation.apply(y10[t])
+                            if q0 + 1 < g.outWidth { top[g.outWidth + q0 + 1] = activation.apply(y11[t]) }
+                        }
                     }
                 }
             }

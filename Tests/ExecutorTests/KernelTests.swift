@@ -58,6 +58,8 @@ let convCases: [ConvCase] = [
     ConvCase(c: 16, h: 17, w: 19, m: 16, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 16, name: "depthwise 3×3"),
     ConvCase(c: 16, h: 17, w: 19, m: 16, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 16, name: "depthwise 3×3 stride 2"),
     ConvCase(c: 8, h: 20, w: 21, m: 8, r: 5, s: 5, pads: (2, 2, 2, 2), groups: 8, name: "depthwise 5×5 (FastDepth)"),
+    ConvCase(c: 8, h: 20, w: 21, m: 8, r: 5, s: 5, stride: (2, 2), pads: (2, 1, 2, 2), groups: 8, name: "depthwise 5×5 stride 2, odd padded width"),
+    ConvCase(c: 4, h: 12, w: 40, m: 4, r: 3, s: 3, stride: (1, 3), pads: (1, 1, 1, 1), dilation: (2, 2), groups: 4, name: "depthwise stride 3, dilated"),
     ConvCase(c: 4, h: 9, w: 9, m: 8, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 4, name: "depthwise with multiplier 2"),
     ConvCase(c: 2, h: 5, w: 37, m: 40, r: 3, s: 7, stride: (1, 3), pads: (3, 6, 3, 6), name: "padding wider than the stride (empty runs)"),
     ConvCase(c: 3, h: 70, w: 3, m: 9, r: 2, s: 2, pads: (0, 1, 1, 2), dilation: (1, 3), name: "narrow rows, dilation past the edge"),

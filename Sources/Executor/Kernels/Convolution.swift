@@ -261,22 +261,36 @@ enum ConvolutionKernel {
     }
 
     /// Depthwise convolution (one filter per channel): direct, on a zero-padded copy of each
-    /// plane, 16 output columns at a time for stride 1.
+    /// plane, 16 output columns at a time. For horizontal stride 2 the padded rows are split
+    /// into even and odd columns first, so every tap is again a unit-stride row update.
     static func depthwise(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                           activation: FusedActivation, output: UnsafeMutablePointer<Float>) {
         let paddedH = g.height + g.padTop + g.padBottom, paddedW = g.width + g.padLeft + g.padRight
+        let split = g.strideW == 2
+        let halfW = (paddedW + 1) / 2
         let planes = g.batch * g.inChannels
         let ranges = splitRange(planes, parts: planes * g.outPixels * g.kernelHeight * g.kernelWidth > 1 << 15 ? GEMM.threadCount : 1, quantum: 1)
         parallelFor(ranges.count) { t in
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW)
+            let phases = UnsafeMutablePointer<Float>.allocate(capacity: split ? 2 * paddedH * halfW : 1)
             let row = UnsafeMutablePointer<Float>.allocate(capacity: g.outWidth)
-            defer { padded.deallocate(); row.deallocate() }
+            defer { padded.deallocate(); phases.deallocate(); row.deallocate() }
             padded.initialize(repeating: 0, count: paddedH * paddedW)
+            if split { phases.initialize(repeating: 0, count: 2 * paddedH * halfW) }
             for plane in ranges[t] {
                 let c = plane % g.inChannels
                 let x = input + plane * g.inPixels
                 for h in 0..<g.height {
                     (padded + (h + g.padTop) * paddedW + g.padLeft).update(from: x + h * g.width, count: g.width)
+                }
+                if split {
+                    // phases[φ][h][j] = padded[h][2j + φ]
+                    for h in 0..<paddedH {
+                        let source = padded + h * paddedW
+                        let even = phases + h * halfW, odd = phases + (paddedH + h) * halfW
+                        for j in 0..<halfW { even[j] = source[2 * j] }
+                        for j in 0..<(paddedW / 2) { odd[j] = source[2 * j + 1] }
+                    }
                 }
                 let w = filter + c * g.kernelHeight * g.kernelWidth
                 let b = bias?[c] ?? 0
@@ -284,19 +298,27 @@ enum ConvolutionKernel {
                 for p in 0..<g.outHeight {
                     row.update(repeating: b, count: g.outWidth)
                     for r in 0..<g.kernelHeight {
-                        let source = padded + (p * g.strideH + r * g.dilationH) * paddedW
+                        let h = p * g.strideH + r * g.dilationH
                         for s in 0..<g.kernelWidth {
                             let weight = w[r * g.kernelWidth + s]
-                            let start = source + s * g.dilationW
+                            let column = s * g.dilationW
                             if g.strideW == 1 {
-                                axpy(weight, start, row, g.outWidth)
+                                axpy(weight, padded + h * paddedW + column, row, g.outWidth)
+                            } else if split {
+                                // Input column 2q + column lives in phase column & 1 at index q + column / 2.
+                                axpy(weight, phases + ((column & 1) * paddedH + h) * halfW + column / 2, row, g.outWidth)
                             } else {
+                                let start = padded + h * paddedW + column
                                 for q in 0..<g.outWidth { row[q] += weight * start[q * g.strideW] }
                             }
                         }
                     }
                     let target = y + p * g.outWidth
-                    for q in 0..<g.outWidth { target[q] = activation.apply(row[q]) }
+                    switch activation {
+                    case .none: target.update(from: row, count: g.outWidth)
+                    case .relu: for q in 0..<g.outWidth { target[q] = max(row[q], 0) }
+                    case .clip(let lo, let hi): for q in 0..<g.outWidth { target[q] = min(max(row[q], lo), hi) }
+                    }
                 }
             }
         }

@@ -3,7 +3,7 @@ import Workloads
 
 /// A graph prepared for running on the CPU: weights materialised (from the graph, or
 /// generated deterministically for `.synthetic(seed:)`), batch-norms folded into the
-/// preceding convolutions, ReLU/clip fused into the preceding convolution or GEMM, and
+/// preceding convolutions, ReLU/clip fused into the preceding convolution, GEMM or add, and
 /// every tensor's last use known so activations are freed as soon as they are dead.
 ///
 /// `run` computes the outputs; `runWithTrace` also measures, per executed operator, the
@@ -56,6 +56,7 @@ public struct InferenceSession: Sendable {
     /// node for weights without values, absurd weight shapes, or operand layouts this
     /// executor does not run.
     public init(graph: Graph, source: String = "zoo", sha256: String? = nil, backend: GEMMBackend = .preferred) throws {
+        MemoryReuse.keepFreedBlocks
         try graph.validate()
         var shapesByNode: [String: OperatorShape] = [:]
         for shape in try graph.operatorShapes() { shapesByNode[shape.name] = shape }
@@ -197,7 +198,7 @@ public struct InferenceSession: Sendable {
             }
             // Fuse a following ReLU / clip into a convolution or GEMM.
             switch node.op {
-            case .conv, .gemm:
+            case .conv, .gemm, .add:
                 if let next = soleConsumer(of: finalOutput, after: index), graph.nodes[next].inputs.first == finalOutput {
                     switch graph.nodes[next].op {
                     case .relu: step.activation = .relu
@@ -374,7 +375,14 @@ public struct InferenceSession: Sendable {
             return try Operators.batchNorm(x[0], scale: x[1], bias: x[2], mean: x[3], variance: x[4], epsilon: eps, node: name)
         case .localResponseNorm(let size, let alpha, let beta, let bias):
             try need(1...1); return try Operators.localResponseNorm(x[0], size: size, alpha: alpha, beta: beta, bias: bias, node: name)
-        case .add: try need(2...2); return try Operators.binary(.add, x[0], x[1], node: name)
+        case .add:
+            try need(2...2)
+            let sum = try Operators.binary(.add, x[0], x[1], node: name)
+            switch step.activation {
+            case .none: return sum
+            case .relu: return Operators.unary(.relu, sum)
+            case .clip(let lo, let hi): return Operators.unary(.clip(min: lo, max: hi), sum)
+            }
         case .sub: try need(2...2); return try Operators.binary(.sub, x[0], x[1], node: name)
         case .mul: try need(2...2); return try Operators.binary(.mul, x[0], x[1], node: name)
         case .div: try need(2...2); return try Operators.binary(.div, x[0], x[1], node: name)
@@ -388,4 +396,20 @@ public struct InferenceSession: Sendable {
         case .dropout, .identity: try need(1...Int.max); return x[0]
         }
     }
+}
+
+
+/// glibc returns large freed blocks to the kernel at once (they are mmap'ed), so every
+/// forward pass would page-fault its activations in again. Raising the mmap and trim
+/// thresholds keeps freed blocks in the heap for the next operator and the next run;
+/// the peak resident size is unchanged (docs/EXECUTOR.md measures it).
+enum MemoryReuse {
+    static let keepFreedBlocks: Void = {
+        // <malloc.h> is not in Swift's Glibc module: look mallopt up (RTLD_DEFAULT = nil).
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        _ = mallopt(-3, 1 << 30)        // M_MMAP_THRESHOLD: 1 GiB
+        _ = mallopt(-1, Int32.max)      // M_TRIM_THRESHOLD: never trim
+    }()
 }

@@ -55,15 +55,16 @@ func unfusedReference(_ g: Graph, _ x: Tensor) throws -> Tensor {
     let (outputs, trace) = try session.runWithTrace(x)
     let want = try unfusedReference(graph, x)
     #expect(Naive.maxError(outputs["prob"]!.values, want.values) < 1e-5)
-    // bn1 and relu1 disappear into conv1; relu2 stays (it follows an add).
-    #expect(trace.operators.map(\.shape.name) == ["conv1", "conv2", "add", "relu2", "pool", "flatten", "fc", "softmax"])
+    // bn1 and relu1 disappear into conv1, relu2 into the add.
+    #expect(trace.operators.map(\.shape.name) == ["conv1", "conv2", "add", "pool", "flatten", "fc", "softmax"])
+    #expect(trace.operators[2].shape.fusedActivation == "relu")
     let conv1 = trace.operators[0].shape
     #expect(conv1.foldedBatchNorm && conv1.fusedActivation == "relu")
     #expect(conv1.macs == 8 * 8 * 8 * 3 * 9)
     #expect(conv1.weightWords == 8 * 27 + 8)
-    #expect(trace.operators[6].shape.kind == .fullyConnected && trace.operators[6].shape.macs == 10 * 128)
+    #expect(trace.operators[5].shape.kind == .fullyConnected && trace.operators[5].shape.macs == 10 * 128)
     #expect(trace.model.weights == "real")
-    #expect(trace.totals.operators == 8)
+    #expect(trace.totals.operators == 7)
 }
 
 @Test func measuredFactsCountZerosWordsAndBytes() throws {
@@ -75,10 +76,11 @@ func unfusedReference(_ g: Graph, _ x: Tensor) throws -> Tensor {
     #expect(conv1.outputZeroFraction > 0)                         // after the fused ReLU
     #expect(conv1.bytesTouched == (192 + 8 * 27 + 8 + 512) * 4)
     #expect(conv1.wallTimeSeconds > 0)
-    let relu2 = try #require(trace.operators[3].measured)
-    #expect(relu2.weightZeroFraction == nil)
-    #expect(relu2.inputZeroFraction < relu2.outputZeroFraction)
-    let flatten = try #require(trace.operators[5].measured)
+    let addReLU = try #require(trace.operators[2].measured)
+    #expect(addReLU.weightZeroFraction == nil)
+    #expect(addReLU.outputZeroFraction > 0)                           // the fused ReLU zeroes negatives
+    #expect(try #require(trace.operators[3].measured).inputZeroFraction == addReLU.outputZeroFraction)   // what the pool read
+    let flatten = try #require(trace.operators[4].measured)
     #expect(flatten.inputZeroFraction == flatten.outputZeroFraction)
 }
 

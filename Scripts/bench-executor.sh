@@ -39,7 +39,7 @@ echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 echo "- $(swift --version 2>/dev/null | head -1); onnxruntime $("$py" -c 'import onnxruntime; print(onnxruntime.__version__)')"
 echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); command: Scripts/bench-executor.sh $runs"
 echo
-echo "## FP32 peak (pure FMA loop, GFLOP/s)"
+echo "## FP32 peak (pure FMA loop, best of 9, GFLOP/s)"
 $bench peak | while read -r _ threads rate; do echo "- $threads thread(s): $rate"; done
 peak2=$($bench peak | awk '$2 == 2 { print $3 }')
 echo

@@ -5,8 +5,9 @@
 #      the kernel the environment picks) vs the executor's own SIMD16 kernel;
 #   3. batch-1 latency, 2 threads, median of RUNS (default 11) per side, with ratios, for
 #      AlexNet, VGG-16, GoogLeNet, ResNet-50 and MobileNetV2 (onnxruntime CPU provider);
-#   4. GFLOP/s per layer class and for the large CONV layers, against the peak;
-#   5. peak RSS of a VGG-16 forward pass vs its weights plus its two largest activations.
+#   4. the two backends end to end (VGG-16, ResNet-50);
+#   5. GFLOP/s per layer class and for the large CONV layers, against the peak;
+#   6. peak RSS of a VGG-16 forward pass vs its weights plus its two largest activations.
 # Equivalent graphs: AlexNet, GoogLeNet and ResNet-50 are the same ONNX files on both sides
 # (the onnx package's architecture-only test models, copied into the repo's Workloads
 # fixtures); VGG-16 and MobileNetV2 are the zoo graphs, which the peer rebuilds layer for
@@ -70,6 +71,16 @@ for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.on
   a=$(median < "$jb"); b=$(median < "$ort")
   echo "| $name | $(basename "$ours") | $(basename "$theirs") | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') |"
   rm -f "$jb" "$ort"
+done
+echo
+
+echo "## Backend end to end: batch-1 latency (ms), median of $runs, same binary"
+echo "| model | SIMD16 (default) | OpenBLAS, SkylakeX kernels | ratio OpenBLAS/SIMD16 |"
+echo "|---|---:|---:|---:|"
+for model in vgg16 "$cache/light_resnet50.onnx"; do
+  a=$($bench latency "$model" "$runs" | median)
+  b=$(JOULEBENCH_GEMM=openblas OPENBLAS_CORETYPE=SkylakeX $bench latency "$model" "$runs" | median)
+  echo "| $(basename "$model") | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }') |"
 done
 echo
 

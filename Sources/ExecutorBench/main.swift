@@ -58,6 +58,14 @@ do {
             let simd = flops / KernelBenchmark.sgemmSeconds(backend: .simd, m: m, n: n, k: k, repeats: repeats) / 1e9
             print("| \(name) | \(m) | \(n) | \(k) | \(String(format: "%.0f", blas)) | \(String(format: "%.0f", simd)) |")
         }
+    case "conv3x3":
+        // Winograd vs im2col on VGG/ResNet 3×3 shapes, same process.
+        print("| C | M | H=W | im2col ms | Winograd ms |")
+        for (c, m, size) in [(64, 64, 224), (128, 128, 112), (256, 256, 56), (512, 512, 28), (512, 512, 14), (64, 64, 56), (256, 256, 14)] {
+            let a = try KernelBenchmark.conv3x3Seconds(c: c, m: m, size: size, winograd: false, repeats: 5) * 1e3
+            let b = try KernelBenchmark.conv3x3Seconds(c: c, m: m, size: size, winograd: true, repeats: 5) * 1e3
+            print("| \(c) | \(m) | \(size) | \(String(format: "%.2f", a)) | \(String(format: "%.2f", b)) |")
+        }
     case "peak":
         for threads in [1, 2] {
             print("peak \(threads) \(String(format: "%.1f", KernelBenchmark.peakGFLOPs(threads: threads)))")

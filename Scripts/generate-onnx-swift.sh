@@ -4,8 +4,9 @@
 # Run once when the proto changes; the generated file is committed, so building JouleBench
 # needs neither protoc nor the plugin. Provenance of the committed file:
 #   - onnx.proto (syntax proto2) from the `onnx` 1.23.2 wheel on PyPI (Apache-2.0, see
-#     Scripts/onnx/LICENSE): `pip download onnx==1.23.2 --no-deps`, then the file
-#     onnx/onnx.proto inside the wheel;
+#     Scripts/onnx/LICENSE), taken from `pip install onnx==1.23.2` in a throw-away venv
+#     (site-packages/onnx/onnx.proto; `pip download onnx==1.23.2 --no-deps` and unzipping
+#     the wheel gives the same file);
 #   - protoc from Debian's protobuf-compiler;
 #   - protoc-gen-swift 1.39.0, built from swift-protobuf (the version Package.swift uses).
 # Generated types are internal (Visibility=Internal): the ONNX schema is not JouleBench's

@@ -5,7 +5,7 @@
 /// Nodes are stored in a topological order (every node's inputs are graph inputs,
 /// weights, or outputs of earlier nodes); `Graph.validate()` checks it.
 public struct Graph: Sendable {
-    /// Model name (`alexnet`, or the ONNX graph name).
+    /// Model name (`alexnet`, or the ONNX file's name without its extension).
     public var name: String
     /// Graph inputs with their shapes (the batch dimension included).
     public var inputs: [TensorSpec]

@@ -223,6 +223,7 @@ enum ShapeRules {
             try require(a.groups >= 1, "groups must be ≥ 1, is \(a.groups)")
             try require(a.stride.height >= 1 && a.stride.width >= 1 && a.dilation.height >= 1 && a.dilation.width >= 1,
                         "strides and dilations must be ≥ 1")
+            try requireSane(a)
             try require(w[1] * a.groups == x[1], "filter sees \(w[1]) channels × \(a.groups) groups, input has \(x[1])")
             try require(w[0] % a.groups == 0, "\(w[0]) filters do not split into \(a.groups) groups")
             try require(w[2] == a.kernel.height && w[3] == a.kernel.width,
@@ -236,7 +237,9 @@ enum ShapeRules {
             let x = try input(0), w = try input(1)
             try require(x.count == 4, "input must be N×C×H×W, is \(x)")
             try require(w.count == 4, "filter must be C×(M/groups)×R×S, is \(w)")
-            try require(a.groups >= 1 && a.stride.height >= 1 && a.stride.width >= 1, "groups and strides must be ≥ 1")
+            try require(a.groups >= 1 && a.stride.height >= 1 && a.stride.width >= 1 && a.dilation.height >= 1 && a.dilation.width >= 1,
+                        "groups, strides and dilations must be ≥ 1")
+            try requireSane(a)
             try require(w[0] == x[1], "filter expects \(w[0]) input channels, input has \(x[1])")
             try require(x[1] % a.groups == 0, "\(x[1]) channels do not split into \(a.groups) groups")
             try require(w[2] == a.kernel.height && w[3] == a.kernel.width,
@@ -276,6 +279,8 @@ enum ShapeRules {
             try require(x.count == 4, "input must be N×C×H×W, is \(x)")
             try require(a.stride.height >= 1 && a.stride.width >= 1 && a.kernel.height >= 1 && a.kernel.width >= 1,
                         "kernel and strides must be ≥ 1")
+            try require([a.kernel.height, a.kernel.width, a.stride.height, a.stride.width, a.pads.top, a.pads.left, a.pads.bottom, a.pads.right]
+                            .allSatisfy { $0 >= 0 && $0 <= maximumWindowAttribute }, "window attributes beyond \(maximumWindowAttribute) are absurd")
             let p = poolExtent(input: x[2], kernel: a.kernel.height, stride: a.stride.height, padBefore: a.pads.top, padAfter: a.pads.bottom, ceil: a.ceilMode)
             let q = poolExtent(input: x[3], kernel: a.kernel.width, stride: a.stride.width, padBefore: a.pads.left, padAfter: a.pads.right, ceil: a.ceilMode)
             try require(p >= 1 && q >= 1, "output would be \(p)×\(q): the window is larger than the padded input")
@@ -292,7 +297,7 @@ enum ShapeRules {
         case .localResponseNorm(let size, _, _, _):
             primary = try input(0)
             try require(primary.count >= 3, "input must be N×C×spatial, is \(primary)")
-            try require(size >= 1, "size must be ≥ 1")
+            try require(size >= 1 && size <= maximumWindowAttribute, "size must be in 1…\(maximumWindowAttribute)")
         case .batchNorm:
             let x = try input(0)
             try require(x.count >= 2, "input must be N×C×…, is \(x)")
@@ -371,10 +376,37 @@ enum ShapeRules {
             try require(pads.count == 2 * x.count, "pads \(pads) must have 2 × rank = \(2 * x.count) entries")
             primary = x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] }
         }
+        // Bound the work too, so that MAC counts cannot overflow: 2⁶⁰ MACs is a billion
+        // times the largest network in the zoo.
+        let work: Double
+        switch op {
+        case .conv, .convTranspose:
+            let x = try input(0), w = try input(1)
+            // Every output (conv) or input (transposed conv) word meets w[1]·R·S weights.
+            work = Double(max(elementCount(primary) ?? 0, elementCount(x) ?? 0)) * Double(w[1] * w[2] * w[3])
+        case .gemm, .matMul:
+            let a = try input(0), b = try input(1)
+            work = Double(elementCount(primary) ?? 0) * Double(max(a.first ?? 1, a.last ?? 1, b.first ?? 1, b.last ?? 1))
+        default:
+            work = 0
+        }
+        if work > 0x1p60 { throw Failure(reason: "would take \(work) MACs: absurd") }
         // Dropout may declare a mask output; every other extra output is malformed.
         if case .dropout = op, outputCount == 2 { return [primary, primary] }
         guard outputCount == 1 else { throw Failure(reason: "has \(outputCount) outputs, takes 1") }
         return [primary]
+    }
+
+    /// Kernel sizes, strides, dilations and paddings beyond this are malformed input (and
+    /// would let extents overflow).
+    static let maximumWindowAttribute = 1 << 16
+
+    static func requireSane(_ a: ConvAttributes) throws {
+        let values = [a.kernel.height, a.kernel.width, a.stride.height, a.stride.width, a.dilation.height, a.dilation.width,
+                      a.pads.top, a.pads.left, a.pads.bottom, a.pads.right, a.outputPadding.height, a.outputPadding.width, a.groups]
+        guard values.allSatisfy({ $0 >= 0 && $0 <= maximumWindowAttribute }) else {
+            throw Failure(reason: "convolution attributes beyond \(maximumWindowAttribute) (or negative) are absurd")
+        }
     }
 
     /// Pool output extent, ONNX rules: floor or ceil of `(in + pads − k) / s + 1`, and in

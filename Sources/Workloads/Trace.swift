@@ -89,7 +89,7 @@ public struct TraceError: Error, CustomStringConvertible, Equatable {
 
 /// Which model a trace describes.
 public struct ModelIdentity: Codable, Hashable, Sendable {
-    /// Zoo name (`alexnet`) or ONNX graph name.
+    /// Zoo name (`alexnet`) or the ONNX file's name without its extension.
     public var name: String
     /// `zoo`, `onnx:<file name>`, or a pipeline name (`hog`).
     public var source: String

@@ -53,13 +53,14 @@ struct ModelsCommand: ParsableCommand {
         let shapes = try graph.operatorShapes()
         if json {
             let pixels = graph.inputs.first.map { $0.shape.count == 4 ? $0.shape[2] * $0.shape[3] : 0 } ?? 0
-            let trace = Trace(model: identity, inputPixels: pixels, shapes: shapes)
+            var trace = Trace(model: identity, inputPixels: pixels, shapes: shapes)
+            trace.provenance = ["producer": "joulebench models", "batch": "\(batch)"]
             print(String(decoding: try trace.jsonData(), as: UTF8.self))
             return
         }
         let summary = try ModelSummary(graph: graph, summary: identity.source)
         print("\(graph.name) (\(identity.source), weights: \(identity.weights))")
-        print("input \(summary.input), \(Self.giga(summary.macs)) GMACs, \(Self.mega(summary.parameters)) M parameters, \(shapes.count) operators")
+print("input \(summary.input.map(String.init).joined(separator: "×")), \(Self.giga(summary.macs)) GMACs, \(Self.mega(summary.parameters)) M parameters, \(shapes.count) operators")
         if layers { print(Self.table(shapes)) }
     }
 
@@ -82,7 +83,7 @@ struct ModelsCommand: ParsableCommand {
         var rows = [["model", "input", "GMACs", "params (M)", "what"]]
         for entry in ModelZoo.entries {
             let s = try ModelSummary(graph: ModelZoo.graph(named: entry.name, batch: batch), summary: entry.summary)
-            rows.append([s.name, s.input, Self.giga(s.macs), Self.mega(s.parameters), s.summary])
+            rows.append([s.name, s.input.map(String.init).joined(separator: "×"), Self.giga(s.macs), Self.mega(s.parameters), s.summary])
         }
         print(Self.align(rows, rightAligned: [2, 3]))
     }
@@ -126,15 +127,15 @@ struct ModelsCommand: ParsableCommand {
 /// One zoo listing row.
 struct ModelSummary: Codable {
     var name: String
-    /// Input shape, `N×C×H×W`.
-    var input: String
+    /// Shape of the (first) graph input, N, C, H, W.
+    var input: [Int]
     var macs: Int
     var parameters: Int
     var summary: String
 
     init(graph: Graph, summary: String) throws {
         name = graph.name
-        input = graph.inputs.map { $0.shape.map(String.init).joined(separator: "×") }.joined(separator: ", ")
+        input = graph.inputs.first?.shape ?? []
         macs = try graph.operatorShapes().reduce(0) { $0 + $1.macs }
         parameters = graph.parameterCount
         self.summary = summary

@@ -218,6 +218,16 @@ struct Malformed: Sendable, CustomTestStringConvertible {
         try model([node("ConstantOfShape", ["big"], ["w"], name: "fill"), node("Add", ["x", "w"], ["y"], name: "a")],
                   outputs: ["y"], initializers: [ints("big", [3], [1 << 21, 1 << 21, 1 << 21])])
     }, node: "fill", opType: "ConstantOfShape", reasonContains: "absurd"),
+    Malformed(label: "absurdly long shape input", data: {
+        try model([node("Reshape", ["x", "target"], ["y"], name: "r")], outputs: ["y"],
+                  initializers: [ints("target", [100_000], Array(repeating: 1, count: 100_000))])
+    }, node: "r", opType: "Reshape", reasonContains: "absurd 100000 elements"),
+    Malformed(label: "gather of an absurd constant", data: {
+        try model([node("ConstantOfShape", ["dims"], ["table"], name: "fill"),
+                   node("Gather", ["table", "idx"], ["g"], name: "gather"),
+                   node("Add", ["x", "g"], ["y"], name: "a")], outputs: ["y"],
+                  initializers: [ints("dims", [2], [1000, 1000]), ints("idx", [2000], Array(repeating: 0, count: 2000))])
+    }, node: "gather", opType: "Gather", reasonContains: "absurd"),
     Malformed(label: "negative dimension", data: {
         try model([node("Relu", ["x"], ["y"], name: "r")], outputs: ["y"], initializers: [tensor("t", [-4], floats: [])])
     }, reasonContains: "negative"),
@@ -253,4 +263,36 @@ func malformedModelsGiveTypedErrors(_ c: Malformed) throws {
     #expect(throws: ONNXImportError.self) {
         try ONNXImporter.load(contentsOf: URL(fileURLWithPath: "/nonexistent/model.onnx"))
     }
+}
+
+/// Damaged files never crash the importer: every truncation point and a sweep of byte
+/// flips of a real model either import or throw `ONNXImportError`.
+@Test func damagedFilesNeverCrash() throws {
+    let whole = try Data(contentsOf: fixture("light_bvlc_alexnet"))
+    var outcomes = (imported: 0, rejected: 0)
+    func attempt(_ data: Data) {
+        do {
+            let graph = try ONNXImporter.graph(fromONNX: data, file: "damaged.onnx")
+            _ = try graph.operatorShapes()
+            outcomes.imported += 1
+        } catch is ONNXImportError {
+            outcomes.rejected += 1
+        } catch {
+            Issue.record("untyped error \(error)")
+        }
+    }
+    for length in stride(from: 0, to: whole.count, by: 7) { attempt(whole.prefix(length)) }
+    var state: UInt64 = 0x9e37_79b9_7f4a_7c15  // splitmix64: deterministic positions and values
+    for _ in 0..<600 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        z ^= z >> 31
+        var damaged = whole
+        damaged[Int(z % UInt64(whole.count))] = UInt8(truncatingIfNeeded: z >> 32)
+        attempt(damaged)
+    }
+    #expect(outcomes.rejected > 100)
+    #expect(outcomes.imported + outcomes.rejected == (whole.count + 6) / 7 + 600)
 }

@@ -68,8 +68,8 @@ public enum ONNXImporter {
         return try graph(fromONNX: data, file: path, batch: batch, inputShapes: inputShapes)
     }
 
-    /// Imports a model from its serialized bytes; `file` names it in errors and gives the
-    /// graph its name when the model has none.
+    /// Imports a model from its serialized bytes; `file` names it in errors, and its last
+    /// path component without extension names the graph.
     public static func graph(fromONNX data: Data, file: String, batch: Int? = nil, inputShapes: [String: [Int]] = [:]) throws -> Graph {
         guard data.count <= maximumFileBytes else {
             throw ONNXImportError(file: file, reason: "is \(data.count) bytes, more than the 2 GiB a protobuf message can hold")
@@ -157,7 +157,9 @@ private struct ImportContext {
         }
         var weights: [String: WeightTensor] = [:]
         for name in weightNames { weights[name] = constants[name]?.weight }
-        let graph = Graph(name: g.name.isEmpty ? fallbackName : g.name, inputs: inputs, outputs: outputs, nodes: nodes, weights: weights)
+        // The file's name identifies a model better than ONNX graph names do ("paddle-onnx",
+        // "Model from PaddlePaddle."); it is used unless the file has none.
+        let graph = Graph(name: fallbackName.isEmpty ? g.name : fallbackName, inputs: inputs, outputs: outputs, nodes: nodes, weights: weights)
         do { try graph.validate() } catch let error as GraphError {
             throw fail(error.reason, node: error.node, op: error.opType)
         }
@@ -337,9 +339,12 @@ private struct ImportContext {
             guard let name = input(i) else { throw fail("input \(i) is missing") }
             return name
         }
+        /// A constant input that plays the part of an attribute (a shape, axes, scales …):
+        /// small by nature, so anything larger than 2¹⁶ elements is refused unread.
         func constantInput(_ i: Int, _ role: String) throws -> ConstantTensor? {
             guard let name = input(i) else { return nil }
             guard let c = constants[name] else { throw fail("\(role) (input \(i), '\(name)') must be a constant") }
+            guard c.count <= 1 << 16 else { throw fail("\(role) (input \(i), '\(name)') has an absurd \(c.count) elements") }
             return c
         }
         func allConstant() -> Bool { inputs.allSatisfy { $0.isEmpty || constants[$0] != nil } }
@@ -397,7 +402,8 @@ private struct ImportContext {
         default: break
         }
 
-        if allConstant(), let first = input(0), let data = constants[first], data.count <= ConstantTensor.foldingLimit {
+        let foldable = allConstant() && inputs.allSatisfy { $0.isEmpty || constants[$0]!.count <= ConstantTensor.foldingLimit }
+        if foldable, let first = input(0), let data = constants[first] {
             switch op {
             case "Identity", "Dropout":
                 try define(data); return
@@ -417,10 +423,14 @@ private struct ImportContext {
                     guard k >= 0 && k < extent else { throw fail("index \(i) is out of range for extent \(extent)") }
                     picks.append(k)
                 }
+                let outShape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+                guard let outCount = ShapeRules.elementCount(outShape), outCount <= ConstantTensor.foldingLimit else {
+                    throw fail("would gather an absurd constant of shape \(outShape)")
+                }
                 var lists = data.shape.map { Array(0..<$0) }
                 lists[axis] = picks
                 var picked = data.select(lists)
-                picked.shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+                picked.shape = outShape
                 try define(picked); return
             case "Unsqueeze", "Squeeze", "Reshape", "Flatten":
                 let newShape = try reshapedShape(op: op, data: data.shape, attributes: attributes, constantInput: constantInput, normalize: normalize, fail: fail)
@@ -455,7 +465,7 @@ private struct ImportContext {
                 let lists = try sliceLists(shape: data.shape, attributes: attributes, constantInput: constantInput, normalize: normalize, fail: fail)
                 try define(data.select(lists)); return
             case "Add", "Sub", "Mul", "Div":
-                guard let other = try constantInput(1, "operand") else { throw fail("input 1 is missing") }
+                guard let second = input(1), let other = constants[second] else { throw fail("input 1 is missing") }
                 guard let outShape = ShapeRules.broadcast(data.shape, other.shape) else {
                     throw fail("constant shapes \(data.shape) and \(other.shape) do not broadcast")
                 }

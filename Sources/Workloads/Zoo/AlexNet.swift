@@ -23,15 +23,7 @@ extension ModelZoo {
         x = try b.conv(x, "conv5", out: 256, kernel: 3, pad: 1, groups: 2)
         x = try b.add("relu5", .relu, [x])
         x = try b.add("pool5", pool, [x])
-        x = try b.add("flatten", .flatten(axis: 1), [x])
-        x = try b.fc(x, "fc6", out: 4096)
-        x = try b.add("relu6", .relu, [x])
-        x = try b.add("drop6", .dropout, [x])
-        x = try b.fc(x, "fc7", out: 4096)
-        x = try b.add("relu7", .relu, [x])
-        x = try b.add("drop7", .dropout, [x])
-        x = try b.fc(x, "fc8", out: 1000)
-        x = try b.add("prob", .softmax(axis: 1), [x])
+        x = try b.alexNetStyleClassifier(x)
         return try b.build(outputs: [x], preprocessing: .caffeBGR)
     }
 }

@@ -82,6 +82,19 @@ struct GraphBuilder {
                        weights: [("weight", [out, k]), ("bias", [out])])
     }
 
+    /// The classifier of AlexNet and VGG: flatten, FC6 and FC7 (4096, ReLU, dropout), FC8
+    /// (1000 classes), softmax `prob`.
+    mutating func alexNetStyleClassifier(_ features: String) throws -> String {
+        var x = try add("flatten", .flatten(axis: 1), [features])
+        for layer in [6, 7] {
+            x = try fc(x, "fc\(layer)", out: 4096)
+            x = try add("relu\(layer)", .relu, [x])
+            x = try add("drop\(layer)", .dropout, [x])
+        }
+        x = try fc(x, "fc8", out: 1000)
+        return try add("prob", .softmax(axis: 1), [x])
+    }
+
     func build(outputs: [String], preprocessing: Preprocessing) throws -> Graph {
         let graph = Graph(name: model, inputs: [input], outputs: outputs, nodes: nodes, weights: weights, preprocessing: preprocessing)
         try graph.validate()

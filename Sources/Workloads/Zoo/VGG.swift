@@ -14,15 +14,7 @@ extension ModelZoo {
             }
             x = try b.add("pool\(blockIndex + 1)", .maxPool(PoolAttributes(kernel: 2, stride: 2)), [x])
         }
-        x = try b.add("flatten", .flatten(axis: 1), [x])
-        x = try b.fc(x, "fc6", out: 4096)
-        x = try b.add("relu6", .relu, [x])
-        x = try b.add("drop6", .dropout, [x])
-        x = try b.fc(x, "fc7", out: 4096)
-        x = try b.add("relu7", .relu, [x])
-        x = try b.add("drop7", .dropout, [x])
-        x = try b.fc(x, "fc8", out: 1000)
-        x = try b.add("prob", .softmax(axis: 1), [x])
+        x = try b.alexNetStyleClassifier(x)
         return try b.build(outputs: [x], preprocessing: .imageNet)
     }
 }

@@ -258,13 +258,18 @@ def make_resize(rng):
         ("rgb", 37, 23): rng.integers(0, 256, (23, 37, 3), dtype=np.uint8),
         ("gray", 64, 48): rng.integers(0, 256, (48, 64), dtype=np.uint8),
     }
+    wide_rng = np.random.default_rng(7)  # separate stream: earlier fixtures stay as committed
+    wide = {("gray", 203, 61): wide_rng.integers(0, 256, (61, 203), dtype=np.uint8),
+            ("rgb", 151, 40): wide_rng.integers(0, 256, (40, 151, 3), dtype=np.uint8)}
     targets = {
         ("gray", 37, 23): [(20, 13), (50, 31), (18, 11), (74, 46), (36, 22), (1, 1), (37, 1), (5, 40)],
         ("rgb", 37, 23): [(30, 19), (64, 40), (35, 22)],
         ("gray", 64, 48): [(32, 24), (61, 46), (58, 44), (53, 40)],
+        ("gray", 203, 61): [(193, 58), (184, 55), (97, 29), (250, 80), (67, 20), (40, 12)],
+        ("rgb", 151, 40): [(144, 38), (137, 36), (75, 20), (30, 8)],
     }
     lines = []
-    for (layout, w, h), src in sources.items():
+    for (layout, w, h), src in list(sources.items()) + list(wide.items()):
         ext = "pgm" if layout == "gray" else "ppm"
         name = f"src_{layout}_{w}x{h}.{ext}"
         write_pnm(os.path.join(folder, name), src)

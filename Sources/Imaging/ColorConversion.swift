@@ -18,6 +18,20 @@ public enum GrayWeights {
     public static let shift: Int32 = 15
 }
 
+extension Image {
+    /// The RGB version of this image: itself when already RGB; gray replicated to R, G, B.
+    public func rgb() -> Image<Component> {
+        guard layout == .gray else { return self }
+        return Image(width: width, height: height, layout: .rgb) { out in
+            for (i, value) in components.enumerated() {
+                out[3 * i] = value
+                out[3 * i + 1] = value
+                out[3 * i + 2] = value
+            }
+        }
+    }
+}
+
 extension Image where Component == UInt8 {
     /// The gray version of this image: itself when already gray; RGB reduced with
     /// ``GrayWeights`` in fixed point (bit-exact with OpenCV's 8-bit RGB2GRAY).
@@ -26,18 +40,6 @@ extension Image where Component == UInt8 {
         return Image<UInt8>(width: width, height: height, layout: .gray) { out in
             components.withUnsafeBufferPointer { rgb in
                 rgbToGray8(rgb.baseAddress!, out.baseAddress!, count: width * height)
-            }
-        }
-    }
-
-    /// The RGB version of this image: itself when already RGB; gray replicated to R, G, B.
-    public func rgb() -> Image<UInt8> {
-        guard layout == .gray else { return self }
-        return Image<UInt8>(width: width, height: height, layout: .rgb) { out in
-            for (i, value) in components.enumerated() {
-                out[3 * i] = value
-                out[3 * i + 1] = value
-                out[3 * i + 2] = value
             }
         }
     }
@@ -56,18 +58,6 @@ extension Image where Component == Float {
             for i in 0..<(width * height) {
                 out[i] = GrayWeights.red * components[3 * i] + GrayWeights.green * components[3 * i + 1]
                     + GrayWeights.blue * components[3 * i + 2]
-            }
-        }
-    }
-
-    /// The RGB version: itself when RGB; gray replicated.
-    public func rgb() -> Image<Float> {
-        guard layout == .gray else { return self }
-        return Image<Float>(width: width, height: height, layout: .rgb) { out in
-            for (i, value) in components.enumerated() {
-                out[3 * i] = value
-                out[3 * i + 1] = value
-                out[3 * i + 2] = value
             }
         }
     }

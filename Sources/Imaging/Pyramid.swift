@@ -17,6 +17,25 @@ public struct ImagePyramid<Component: PixelComponent>: Sendable {
         self.scales = scales
     }
 
+    /// Octave pyramid: `base`, then `down` of the previous level, `levels` levels in all,
+    /// stopping early when a level is 1×1.
+    init(octavesOf base: Image<Component>, levels: Int, down: (Image<Component>) -> Image<Component>) {
+        precondition(levels >= 1, "a pyramid has at least one level")
+        var images = [base]
+        var scales = [1.0]
+        while images.count < levels, images.last!.width > 1 || images.last!.height > 1 {
+            images.append(down(images.last!))
+            scales.append(scales.last! * 2)
+        }
+        self.init(levels: images, scales: scales)
+    }
+
+    /// Fine-scale pyramid: `resize(base, width, height)` for each level of `schedule`.
+    init(scalesOf base: Image<Component>, _ schedule: ScaleSchedule, resize: (Image<Component>, Int, Int) -> Image<Component>) {
+        let plan = schedule.levels(width: base.width, height: base.height)
+        self.init(levels: plan.map { resize(base, $0.width, $0.height) }, scales: plan.map(\.scale))
+    }
+
     /// Pixels (width × height) of each level, base first.
     public var pixelsPerLevel: [Int] { levels.map(\.pixelCount) }
 
@@ -86,23 +105,14 @@ extension Image where Component == UInt8 {
     /// Octave Gaussian pyramid: the base, then `pyramidDown()` of the previous level,
     /// `levels` levels in all (base included), stopping early when a level would be 1×1.
     public func octavePyramid(levels: Int) -> ImagePyramid<UInt8> {
-        precondition(levels >= 1, "a pyramid has at least one level")
-        var images = [self]
-        var scales = [1.0]
-        while images.count < levels, images.last!.width > 1 || images.last!.height > 1 {
-            images.append(images.last!.pyramidDown())
-            scales.append(scales.last! * 2)
-        }
-        return ImagePyramid(levels: images, scales: scales)
+        ImagePyramid(octavesOf: self, levels: levels) { $0.pyramidDown() }
     }
 
     /// Fine-scale pyramid: each level resized from the ORIGINAL image (not the previous
     /// level, as `HOGDescriptor::detectMultiScale` does) to the sizes of `schedule`, with
     /// bilinear `interpolation` (bit-exact with cv2.resize's).
     public func scalePyramid(_ schedule: ScaleSchedule, interpolation: ResizeInterpolation = .linear) -> ImagePyramid<UInt8> {
-        let plan = schedule.levels(width: width, height: height)
-        let images = plan.map { level in resized(width: level.width, height: level.height, interpolation: interpolation) }
-        return ImagePyramid(levels: images, scales: plan.map(\.scale))
+        ImagePyramid(scalesOf: self, schedule) { $0.resized(width: $1, height: $2, interpolation: interpolation) }
     }
 }
 
@@ -121,20 +131,11 @@ extension Image where Component == Float {
 
     /// Octave pyramid of a float image (see the 8-bit `octavePyramid`).
     public func octavePyramid(levels: Int) -> ImagePyramid<Float> {
-        precondition(levels >= 1, "a pyramid has at least one level")
-        var images = [self]
-        var scales = [1.0]
-        while images.count < levels, images.last!.width > 1 || images.last!.height > 1 {
-            images.append(images.last!.pyramidDown())
-            scales.append(scales.last! * 2)
-        }
-        return ImagePyramid(levels: images, scales: scales)
+        ImagePyramid(octavesOf: self, levels: levels) { $0.pyramidDown() }
     }
 
     /// Fine-scale pyramid of a float image: each level resized bilinearly from the original.
     public func scalePyramid(_ schedule: ScaleSchedule) -> ImagePyramid<Float> {
-        let plan = schedule.levels(width: width, height: height)
-        let images = plan.map { level in resized(width: level.width, height: level.height) }
-        return ImagePyramid(levels: images, scales: plan.map(\.scale))
+        ImagePyramid(scalesOf: self, schedule) { $0.resized(width: $1, height: $2) }
     }
 }

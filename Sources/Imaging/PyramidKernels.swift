@@ -1,5 +1,6 @@
-// Unsafe pyrDown kernels behind Image.pyramidDown(). Tested against OpenCV's output and a
-// naive reference in ImagingTests.
+// pyrDown kernels behind Image.pyramidDown() (per-row arithmetic in CCodecs/kernels.c).
+// Tested against OpenCV's output and a naive reference in ImagingTests.
+import CCodecs
 
 enum PyramidKernels {
     /// OpenCV's BORDER_REFLECT_101 index (…, 2, 1 | 0, 1, 2, …, n−1 | n−2, …).
@@ -38,10 +39,10 @@ enum PyramidKernels {
     }
 
     /// Horizontal pass of 8-bit pyrDown for one source row: sums with weights 1 4 6 4 1 at
-    /// columns 2x−2…2x+2 (reflected), kept at scale 16 in UInt16 (max 4080).
+    /// pixels 2x−2…2x+2 (reflected at the borders), kept at scale 16 in UInt16 (max 4080).
     static func pyrDownRow8(_ s: UnsafePointer<UInt8>, width: Int, channels: Int, newWidth: Int,
                             _ out: UnsafeMutablePointer<UInt16>) {
-        @inline(__always) func scalar(_ x: Int) {
+        func scalar(_ x: Int) {
             for c in 0..<channels {
                 let p0 = UInt16(s[reflect101(2 * x - 2, width) * channels + c])
                 let p1 = UInt16(s[reflect101(2 * x - 1, width) * channels + c])
@@ -51,74 +52,54 @@ enum PyramidKernels {
                 out[x * channels + c] = p0 &+ p4 &+ 4 &* (p1 &+ p3) &+ 6 &* p2
             }
         }
-        var x = 0
-        if channels == 1 {
-            // Interior, 16 outputs at a time from three 32-byte loads (even/odd lanes).
-            if newWidth > 0 { scalar(0) }
-            x = 1
-            while 2 * x + 33 <= width - 1 {
-                let a = UnsafeRawPointer(s + 2 * x - 2).loadUnaligned(as: SIMD32<UInt8>.self)
-                let b = UnsafeRawPointer(s + 2 * x).loadUnaligned(as: SIMD32<UInt8>.self)
-                let c = UnsafeRawPointer(s + 2 * x + 2).loadUnaligned(as: SIMD32<UInt8>.self)
-                let m2 = SIMD16<UInt16>(truncatingIfNeeded: a.evenHalf)
-                let m1 = SIMD16<UInt16>(truncatingIfNeeded: a.oddHalf)
-                let z0 = SIMD16<UInt16>(truncatingIfNeeded: b.evenHalf)
-                let p1 = SIMD16<UInt16>(truncatingIfNeeded: b.oddHalf)
-                let p2 = SIMD16<UInt16>(truncatingIfNeeded: c.evenHalf)
-                let sum = m2 &+ p2 &+ ((m1 &+ p1) &<< 2) &+ (z0 &* 6)
-                UnsafeMutableRawPointer(out + x).storeBytes(of: sum, as: SIMD16<UInt16>.self)
-                x += 16
-            }
-        } else if channels == 3 {
-            // Interior pixels need no reflection: direct indexing.
-            if newWidth > 0 { scalar(0) }
-            x = 1
-            while x < newWidth && 2 * x + 2 <= width - 1 {
-                let base = (2 * x) * 3
-                for c in 0..<3 {
-                    let i = base + c
-                    let sum = UInt16(s[i - 6]) &+ UInt16(s[i + 6]) &+ 4 &* (UInt16(s[i - 3]) &+ UInt16(s[i + 3])) &+ 6 &* UInt16(s[i])
-                    out[x * 3 + c] = sum
-                }
-                x += 1
-            }
+        // Interior outputs need no reflection: 2x − 2 ≥ 0 and 2x + 2 ≤ width − 1.
+        let interiorBegin = min(1, newWidth)
+        let interiorEnd = max(interiorBegin, min(newWidth, (width - 3) / 2 + 1))
+        for x in 0..<interiorBegin { scalar(x) }
+        if interiorEnd > interiorBegin {
+            cc_pyrdown_row8(s, Int32(channels), Int32(interiorBegin), Int32(interiorEnd), out)
         }
-        while x < newWidth { scalar(x); x += 1 }
+        for x in interiorEnd..<newWidth { scalar(x) }
     }
 
     /// Bit-exact OpenCV pyrDown on 8-bit interleaved data (see Image.pyramidDown()).
+    /// Five filtered rows are kept in a ring indexed by source row modulo 5 (the rows one
+    /// output row needs are at most five consecutive ones, so they never collide).
     static func pyrDown8(_ src: UnsafePointer<UInt8>, width: Int, height: Int, channels: Int,
                          _ dst: UnsafeMutablePointer<UInt8>) {
         let newWidth = (width + 1) / 2, newHeight = (height + 1) / 2
         let rowLength = newWidth * channels
-        var cache = RowCache<UInt16>(count: 5, length: rowLength)
-        defer { cache.deallocate() }
-        for y in 0..<newHeight {
-            let needed = (0..<5).map { reflect101(2 * y - 2 + $0, height) }
-            var r: [UnsafeMutablePointer<UInt16>] = []
-            r.reserveCapacity(5)
-            for tag in needed {
-                r.append(cache.row(tag, keep: needed) { out in
-                    pyrDownRow8(src + tag * width * channels, width: width, channels: channels, newWidth: newWidth, out)
-                })
+        let ring = UnsafeMutablePointer<UInt16>.allocate(capacity: 5 * rowLength)
+        defer { ring.deallocate() }
+        var tags = (-1, -1, -1, -1, -1)
+        func row(_ sourceRow: Int) -> UnsafeMutablePointer<UInt16> {
+            let slot = sourceRow % 5
+            let buffer = ring + slot * rowLength
+            let tag: Int
+            switch slot {
+            case 0: tag = tags.0
+            case 1: tag = tags.1
+            case 2: tag = tags.2
+            case 3: tag = tags.3
+            default: tag = tags.4
             }
-            let r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4]
-            let d = dst + y * rowLength
-            var k = 0
-            let rounding = SIMD16<UInt16>(repeating: 128)
-            while k + 16 <= rowLength {
-                @inline(__always) func load(_ p: UnsafeMutablePointer<UInt16>) -> SIMD16<UInt16> {
-                    UnsafeRawPointer(p + k).loadUnaligned(as: SIMD16<UInt16>.self)
+            if tag != sourceRow {
+                pyrDownRow8(src + sourceRow * width * channels, width: width, channels: channels, newWidth: newWidth, buffer)
+                switch slot {
+                case 0: tags.0 = sourceRow
+                case 1: tags.1 = sourceRow
+                case 2: tags.2 = sourceRow
+                case 3: tags.3 = sourceRow
+                default: tags.4 = sourceRow
                 }
-                let sum = load(r0) &+ load(r4) &+ ((load(r1) &+ load(r3)) &<< 2) &+ (load(r2) &* 6) &+ rounding
-                UnsafeMutableRawPointer(d + k).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: sum &>> 8), as: SIMD16<UInt8>.self)
-                k += 16
             }
-            while k < rowLength {
-                let sum = r0[k] &+ r4[k] &+ 4 &* (r1[k] &+ r3[k]) &+ 6 &* r2[k] &+ 128
-                d[k] = UInt8(truncatingIfNeeded: sum >> 8)
-                k += 1
-            }
+            return buffer
+        }
+        for y in 0..<newHeight {
+            let r0 = row(reflect101(2 * y - 2, height)), r1 = row(reflect101(2 * y - 1, height))
+            let r2 = row(reflect101(2 * y, height)), r3 = row(reflect101(2 * y + 1, height))
+            let r4 = row(reflect101(2 * y + 2, height))
+            cc_pyrdown_col8(r0, r1, r2, r3, r4, dst + y * rowLength, Int32(rowLength))
         }
     }
 

@@ -8,6 +8,7 @@ struct JouleBench: ParsableCommand {
         commandName: "joulebench",
         abstract: "How many joules per pixel does this perception workload cost on this hardware?",
         subcommands: [
+            ImagesCommand.self,
             ModelsCommand.self,
             InferCommand.self,
         ]

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cckernels.h" /* the pixel kernels of the same target */
+
 #ifdef __cplusplus
 extern "C" {
 #endif

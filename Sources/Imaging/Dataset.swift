@@ -1,0 +1,183 @@
+// Dataset folders: deterministic recursive scan, image files found by magic bytes, and the
+// naming convention by which ground truth sits beside the images (docs/IMAGING.md).
+import Foundation
+
+/// Why a dataset folder could not be scanned.
+public struct DatasetError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// The folder (or sub-folder) concerned.
+    public let path: String
+    /// The reason, from the OS.
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): cannot read folder: \(reason)" }
+}
+
+/// What a file is for, by the suite-folder naming convention (docs/IMAGING.md): the
+/// suffix of the file's stem (name without extension) decides.
+public enum DatasetRole: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A plain image to process.
+    case image
+    /// `<name>_left.<ext>`: the left view of a rectified stereo pair.
+    case stereoLeft = "stereo-left"
+    /// `<name>_right.<ext>`: the right view.
+    case stereoRight = "stereo-right"
+    /// `<name>_disp.pfm`: ground-truth disparity of `<name>_left`, in pixels; `inf` = unknown.
+    case disparity
+    /// `<stem>_mask.png`: ground-truth label map of the image `<stem>.<ext>` (8-bit gray,
+    /// one value per class).
+    case mask
+
+    /// The role given by `fileName`'s stem suffix, and the stem without that suffix.
+    public static func classify(fileName: String) -> (role: DatasetRole, key: String) {
+        let stem = (fileName as NSString).deletingPathExtension
+        for (suffix, role) in [("_left", DatasetRole.stereoLeft), ("_right", .stereoRight), ("_disp", .disparity), ("_mask", .mask)] {
+            if stem.hasSuffix(suffix) && stem.count > suffix.count {
+                return (role, String(stem.dropLast(suffix.count)))
+            }
+        }
+        return (.image, stem)
+    }
+}
+
+/// One image file found in a dataset folder.
+public struct DatasetFile: Sendable, Hashable {
+    /// The file.
+    public let url: URL
+    /// Its path relative to the scanned folder, `/`-separated.
+    public let relativePath: String
+    /// The format its magic bytes announce, or nil when the bytes are unknown but the
+    /// extension says image (such a file is listed so that its failure is reported).
+    public let format: ImageFormat?
+    /// Its role by the naming convention.
+    public let role: DatasetRole
+}
+
+/// A rectified stereo pair with its optional ground truth.
+public struct StereoSample: Sendable, Hashable {
+    public let name: String
+    public let left: DatasetFile
+    public let right: DatasetFile
+    /// `<name>_disp.pfm`, when present.
+    public let disparity: DatasetFile?
+}
+
+/// An image with its label mask.
+public struct SegmentationSample: Sendable, Hashable {
+    public let image: DatasetFile
+    public let mask: DatasetFile
+}
+
+/// The result of scanning a folder.
+public struct DatasetScan: Sendable {
+    /// The scanned folder.
+    public let root: URL
+    /// Image files (known magic bytes, or an image extension), in scan order: relative
+    /// paths compared byte by byte (UTF-8), so the order does not depend on the file system
+    /// or the locale.
+    public let files: [DatasetFile]
+    /// Relative paths of files skipped as non-images (unknown magic and no image
+    /// extension), in scan order. Hidden files (`.name`) are ignored altogether.
+    public let skipped: [String]
+
+    /// Stereo pairs: `<name>_left` and `<name>_right` in the same folder, with
+    /// `<name>_disp.pfm` when present. Sorted by name.
+    public var stereoSamples: [StereoSample] {
+        func key(_ file: DatasetFile) -> String {
+            let folder = (file.relativePath as NSString).deletingLastPathComponent
+            let name = DatasetRole.classify(fileName: file.url.lastPathComponent).key
+            return folder.isEmpty ? name : folder + "/" + name
+        }
+        let lefts = files.filter { $0.role == .stereoLeft }
+        return lefts.compactMap { left in
+            let name = key(left)
+            guard let right = files.first(where: { $0.role == .stereoRight && key($0) == name }) else { return nil }
+            let disparity = files.first { $0.role == .disparity && key($0) == name && $0.format == .pfm }
+            return StereoSample(name: name, left: left, right: right, disparity: disparity)
+        }
+    }
+
+    /// Images with a `<stem>_mask` label map in the same folder.
+    public var segmentationSamples: [SegmentationSample] {
+        func key(_ file: DatasetFile) -> String {
+            let folder = (file.relativePath as NSString).deletingLastPathComponent
+            let name = DatasetRole.classify(fileName: file.url.lastPathComponent).key
+            return folder + "/" + name
+        }
+        let masks = files.filter { $0.role == .mask }
+        return files.filter { $0.role == .image }.compactMap { image in
+            guard let mask = masks.first(where: { key($0) == key(image) }) else { return nil }
+            return SegmentationSample(image: image, mask: mask)
+        }
+    }
+}
+
+/// Scanning dataset folders.
+public enum DatasetFolder {
+    /// File extensions (lower-cased) that mark a file as meant to be an image even when its
+    /// bytes are not recognised: such files are reported as failures, not skipped.
+    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "pgm", "ppm", "pnm", "pfm"]
+
+    /// Scans `root` recursively. Throws only when `root` itself cannot be listed; an
+    /// unreadable sub-folder is an error too (the scan would silently lose data otherwise).
+    /// Symbolic links to folders already visited are not followed twice.
+    public static func scan(_ root: URL) throws(DatasetError) -> DatasetScan {
+        var files: [DatasetFile] = []
+        var skipped: [String] = []
+        var visited: Set<String> = []
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else {
+            throw DatasetError(path: root.path, reason: "no such file or directory")
+        }
+        guard isDirectory.boolValue else { throw DatasetError(path: root.path, reason: "not a folder") }
+        try walk(root, relative: "", files: &files, skipped: &skipped, visited: &visited)
+        return DatasetScan(root: root, files: files, skipped: skipped)
+    }
+
+    private static func walk(_ folder: URL, relative: String, files: inout [DatasetFile], skipped: inout [String],
+                             visited: inout Set<String>) throws(DatasetError) {
+        let real = folder.resolvingSymlinksInPath().path
+        guard visited.insert(real).inserted else { return }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        } catch {
+            let nsError = error as NSError
+            let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription
+            throw DatasetError(path: folder.path, reason: underlying ?? nsError.localizedDescription)
+        }
+        // Byte-wise UTF-8 order: deterministic across file systems and locales.
+        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
+            let url = folder.appendingPathComponent(name)
+            let relativePath = relative.isEmpty ? name : relative + "/" + name
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                skipped.append(relativePath)  // dangling link
+                continue
+            }
+            if isDirectory.boolValue {
+                try walk(url, relative: relativePath, files: &files, skipped: &skipped, visited: &visited)
+                continue
+            }
+            let format = ImageFormat.detect(magic: readMagic(url))
+            let hasImageExtension = imageExtensions.contains(url.pathExtension.lowercased())
+            if format == nil && !hasImageExtension {
+                skipped.append(relativePath)
+                continue
+            }
+            files.append(DatasetFile(url: url, relativePath: relativePath, format: format,
+                                     role: DatasetRole.classify(fileName: name).role))
+        }
+    }
+
+    /// The first 8 bytes of a file (fewer when shorter or unreadable).
+    static func readMagic(_ url: URL) -> [UInt8] {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return [] }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 8)).map { Array($0) } ?? []
+    }
+}

@@ -1,0 +1,248 @@
+// The work behind `joulebench images FOLDER`: decode every image of a folder, time it,
+// build its pyramids and report what multi-scale processing would add.
+import Foundation
+
+/// Pyramid settings of a survey.
+public struct SurveyPyramids: Sendable, Hashable, Codable {
+    /// Fine-scale step (HOG: 1.05).
+    public var step: Double
+    /// Smallest fine-scale level (HOG window: 64 × 128).
+    public var minimumWidth: Int
+    public var minimumHeight: Int
+    /// Octave pyramid levels, base included.
+    public var octaveLevels: Int
+
+    public init(step: Double = 1.05, minimumWidth: Int = 64, minimumHeight: Int = 128, octaveLevels: Int = 5) {
+        self.step = step
+        self.minimumWidth = minimumWidth
+        self.minimumHeight = minimumHeight
+        self.octaveLevels = octaveLevels
+    }
+}
+
+/// Levels and data expansion of one pyramid.
+public struct PyramidSummary: Sendable, Hashable, Codable {
+    /// Number of levels, base included.
+    public let levels: Int
+    /// Pixels (width × height) per level, base first.
+    public let pixelsPerLevel: [Int]
+    /// Total pixels over base pixels.
+    public let expansion: Double
+    /// Wall time to build the pyramid from the gray base image (median over the survey's
+    /// repeats), seconds.
+    public let buildSeconds: Double
+    /// CPU time of this thread for the same build (median), seconds: robust to other
+    /// processes competing for the cores, unlike wall time.
+    public let buildCPUSeconds: Double
+
+    public init<C>(_ pyramid: ImagePyramid<C>, buildSeconds: Double, buildCPUSeconds: Double) {
+        levels = pyramid.levels.count
+        pixelsPerLevel = pyramid.pixelsPerLevel
+        expansion = pyramid.expansionFactor
+        self.buildSeconds = buildSeconds
+        self.buildCPUSeconds = buildCPUSeconds
+    }
+}
+
+/// One decoded file of a survey.
+public struct SurveyEntry: Sendable, Hashable {
+    public let relativePath: String
+    public let format: ImageFormat
+    public let role: DatasetRole
+    public let width: Int
+    public let height: Int
+    /// Channels in the file (alpha included).
+    public let channels: Int
+    /// Bits per sample in the file.
+    public let bitDepth: Int
+    /// Wall time of `ImageDecoder.decode(contentsOf:)` (file read included), seconds;
+    /// the median over the survey's repeats.
+    public let decodeSeconds: Double
+    /// CPU time of the decoding thread for the same decode (median), seconds.
+    public let decodeCPUSeconds: Double
+    /// Fine-scale pyramid of the gray image (bilinear, from the original at each level).
+    public let scalePyramid: PyramidSummary
+    /// Octave pyramid of the gray image.
+    public let octavePyramid: PyramidSummary
+}
+
+/// A file of a survey that could not be decoded.
+public struct SurveyFailure: Sendable, Hashable {
+    public let relativePath: String
+    public let error: DecodeError
+}
+
+/// Everything `joulebench images` reports about a folder.
+public struct ImageSurvey: Sendable {
+    public let root: URL
+    public let pyramids: SurveyPyramids
+    /// Decoded files, in scan order.
+    public let entries: [SurveyEntry]
+    /// Files that failed to decode, in scan order.
+    public let failures: [SurveyFailure]
+    /// Files skipped as non-images.
+    public let skipped: [String]
+    /// How many times each decode and pyramid was timed (medians reported).
+    public let repeats: Int
+
+    /// Scans `folder` and decodes every image file in scan order; a file that fails is
+    /// recorded in `failures` and the survey goes on. Throws only when the folder cannot
+    /// be read. With `repeats` > 1 every decode and pyramid is run once untimed (warm-up)
+    /// and then `repeats` times, and the median time reported (the benchmark script uses this).
+    public static func run(folder: URL, limits: DecodeLimits = .default,
+                           pyramids: SurveyPyramids = SurveyPyramids(), repeats: Int = 1) throws(DatasetError) -> ImageSurvey {
+        precondition(repeats >= 1, "repeats must be at least 1")
+        let scan = try DatasetFolder.scan(folder)
+        var entries: [SurveyEntry] = []
+        var failures: [SurveyFailure] = []
+        let schedule = ScaleSchedule(step: pyramids.step, minimumWidth: pyramids.minimumWidth,
+                                     minimumHeight: pyramids.minimumHeight)
+        for file in scan.files {
+            var decodeTimes: [Double] = [], decodeCPUTimes: [Double] = []
+            var decoded: DecodedImage?
+            do {
+                // With repeats, one untimed warm-up run first (as tjbench's -warmup).
+                if repeats > 1 { _ = try ImageDecoder.decode(contentsOf: file.url, limits: limits) }
+                for _ in 0..<repeats {
+                    let (image, seconds, cpuSeconds) = try timed { () throws(DecodeError) in
+                        try ImageDecoder.decode(contentsOf: file.url, limits: limits)
+                    }
+                    decoded = image
+                    decodeTimes.append(seconds)
+                    decodeCPUTimes.append(cpuSeconds)
+                }
+            } catch {
+                let named = DecodeError(path: file.relativePath, format: error.format, reason: error.reason)
+                failures.append(SurveyFailure(relativePath: file.relativePath, error: named))
+                continue
+            }
+            guard let decoded else { continue }
+            let scale: PyramidSummary, octave: PyramidSummary
+            if case .float32(let image) = decoded.pixels {
+                let gray = image.grayscale()
+                scale = summarize(repeats) { gray.scalePyramid(schedule) }
+                octave = summarize(repeats) { gray.octavePyramid(levels: pyramids.octaveLevels) }
+            } else {
+                let gray = decoded.image8().grayscale()
+                scale = summarize(repeats) { gray.scalePyramid(schedule) }
+                octave = summarize(repeats) { gray.octavePyramid(levels: pyramids.octaveLevels) }
+            }
+            entries.append(SurveyEntry(relativePath: file.relativePath, format: decoded.format, role: file.role,
+                                       width: decoded.width, height: decoded.height,
+                                       channels: decoded.sourceChannels, bitDepth: decoded.sourceBitDepth,
+                                       decodeSeconds: median(decodeTimes), decodeCPUSeconds: median(decodeCPUTimes),
+                                       scalePyramid: scale, octavePyramid: octave))
+        }
+        return ImageSurvey(root: folder, pyramids: pyramids, entries: entries, failures: failures, skipped: scan.skipped,
+                           repeats: repeats)
+    }
+
+    /// `body`'s result, wall time and this thread's CPU time, seconds.
+    private static func timed<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> (T, Double, Double) {
+        let clock = ContinuousClock()
+        let cpuStart = threadCPUSeconds()
+        let start = clock.now
+        let value = try body()
+        let elapsed = clock.now - start
+        let cpu = threadCPUSeconds() - cpuStart
+        return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, cpu)
+    }
+
+    /// CLOCK_THREAD_CPUTIME_ID, seconds.
+    private static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
+    private static func summarize<C>(_ repeats: Int, _ build: () -> ImagePyramid<C>) -> PyramidSummary {
+        var times: [Double] = [], cpuTimes: [Double] = []
+        var pyramid: ImagePyramid<C>?
+        if repeats > 1 { _ = build() }  // untimed warm-up
+        for _ in 0..<repeats {
+            let (built, seconds, cpuSeconds) = timed { build() }
+            pyramid = built
+            times.append(seconds)
+            cpuTimes.append(cpuSeconds)
+        }
+        return PyramidSummary(pyramid!, buildSeconds: median(times), buildCPUSeconds: median(cpuTimes))
+    }
+
+    /// Median (mean of the middle two for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// The survey as a table, one line per file, failures and skipped files after.
+    public func table() -> String {
+        var lines: [[String]] = [["path", "format", "role", "size", "ch", "bits", "decode ms", "levels", "expansion", "octaves", "oct. exp."]]
+        for e in entries {
+            lines.append([e.relativePath, e.format.rawValue, e.role.rawValue, "\(e.width)x\(e.height)", "\(e.channels)",
+                          "\(e.bitDepth)", String(format: "%.2f", e.decodeSeconds * 1000),
+                          "\(e.scalePyramid.levels)", String(format: "%.2f", e.scalePyramid.expansion),
+                          "\(e.octavePyramid.levels)", String(format: "%.3f", e.octavePyramid.expansion)])
+        }
+        let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max()! }
+        var text = lines.map { row in
+            row.enumerated().map { column, cell in
+                column == 0 || column == 1 || column == 2 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+        text += "\n\(entries.count) image(s) decoded, \(failures.count) failed, \(skipped.count) skipped; "
+        text += "fine-scale pyramid: step \(pyramids.step) down to \(pyramids.minimumWidth)x\(pyramids.minimumHeight); "
+        text += "octave pyramid: \(pyramids.octaveLevels) levels\n"
+        if !failures.isEmpty {
+            text += "\nfailed:\n" + failures.map { "  \($0.error.description)" }.joined(separator: "\n") + "\n"
+        }
+        if !skipped.isEmpty {
+            text += "\nskipped (not images):\n" + skipped.map { "  \($0)" }.joined(separator: "\n") + "\n"
+        }
+        return text
+    }
+
+    /// The survey as JSON (schema `joulebench.images/1`, keys documented in docs/IMAGING.md),
+    /// keys sorted, pretty-printed.
+    public func json() throws -> String {
+        struct Pyramid: Encodable {
+            let levels: Int
+            let pixelsPerLevel: [Int]
+            let expansion: Double
+            let milliseconds: Double
+            let cpuMilliseconds: Double
+        }
+        struct Entry: Encodable {
+            let path: String, format: String, role: String
+            let width: Int, height: Int, channels: Int, bitDepth: Int
+            let decodeMilliseconds: Double
+            let decodeCPUMilliseconds: Double
+            let scalePyramid: Pyramid, octavePyramid: Pyramid
+        }
+        struct Failure: Encodable { let path: String, code: String, error: String }
+        struct Settings: Encodable { let step: Double, minWidth: Int, minHeight: Int, octaveLevels: Int }
+        struct Document: Encodable {
+            let schema: String, folder: String, repeats: Int
+            let pyramids: Settings
+            let images: [Entry], failures: [Failure], skipped: [String]
+        }
+        func pyramid(_ p: PyramidSummary) -> Pyramid { Pyramid(levels: p.levels, pixelsPerLevel: p.pixelsPerLevel, expansion: p.expansion,
+                                                            milliseconds: p.buildSeconds * 1000, cpuMilliseconds: p.buildCPUSeconds * 1000) }
+        let document = Document(
+            schema: "joulebench.images/1", folder: root.path, repeats: repeats,
+            pyramids: Settings(step: pyramids.step, minWidth: pyramids.minimumWidth, minHeight: pyramids.minimumHeight,
+                               octaveLevels: pyramids.octaveLevels),
+            images: entries.map { e in
+                Entry(path: e.relativePath, format: e.format.rawValue, role: e.role.rawValue, width: e.width, height: e.height,
+                      channels: e.channels, bitDepth: e.bitDepth, decodeMilliseconds: e.decodeSeconds * 1000,
+                      decodeCPUMilliseconds: e.decodeCPUSeconds * 1000,
+                      scalePyramid: pyramid(e.scalePyramid), octavePyramid: pyramid(e.octavePyramid))
+            },
+            failures: failures.map { Failure(path: $0.relativePath, code: $0.error.code, error: $0.error.description) },
+            skipped: skipped)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+}

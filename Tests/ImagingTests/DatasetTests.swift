@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import Imaging
+
+/// A folder with images in sub-folders, ground truth by the naming convention, a
+/// non-image file, a corrupt "image" and a zero-byte one.
+func makeSuiteFolder() throws -> TemporaryDirectory {
+    let directory = try TemporaryDirectory()
+    let root = directory.url
+    let fm = FileManager.default
+    for sub in ["b", "a/deeper", "stereo", "Z"] {
+        try fm.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+    }
+    func copy(_ fixture: String, _ to: String) throws {
+        try fm.copyItem(at: Fixtures.url(fixture), to: root.appendingPathComponent(to))
+    }
+    try copy("jpeg/420.jpg", "b/photo.jpg")
+    try copy("png/rgb_8bit.png", "a/deeper/x.png")
+    try copy("png/gray_8bit.png", "a/deeper/x_mask.png")
+    try copy("png/rgb_8bit.png", "stereo/bike_left.png")
+    try copy("png/rgb_8bit.png", "stereo/bike_right.png")
+    try copy("pfm/gray_4x3_little.pfm", "stereo/bike_disp.pfm")
+    try copy("jpeg/gray.jpg", "Z/capital.jpg")
+    try copy("jpeg/444.jpg", "no-extension")
+    try Data("hello".utf8).write(to: root.appendingPathComponent("notes.txt"))
+    try Data("x".utf8).write(to: root.appendingPathComponent(".hidden.jpg"))
+    try Data().write(to: root.appendingPathComponent("empty.png"))
+    let truncated = try Data(contentsOf: Fixtures.url("jpeg/420.jpg")).prefix(300)
+    try truncated.write(to: root.appendingPathComponent("b/broken.jpg"))
+    return directory
+}
+
+@Test func folderScanIsRecursiveDeterministicAndClassifiesFiles() throws {
+    let directory = try makeSuiteFolder()
+    let scan = try DatasetFolder.scan(directory.url)
+    // Byte-wise order: upper case before lower case, folders interleaved with files by name.
+    #expect(scan.files.map(\.relativePath) == [
+        "Z/capital.jpg", "a/deeper/x.png", "a/deeper/x_mask.png", "b/broken.jpg", "b/photo.jpg", "empty.png",
+        "no-extension", "stereo/bike_disp.pfm", "stereo/bike_left.png", "stereo/bike_right.png",
+    ])
+    #expect(scan.skipped == ["notes.txt"])
+    #expect(scan.files.first { $0.relativePath == "no-extension" }?.format == .jpeg)
+    #expect(scan.files.first { $0.relativePath == "empty.png" }?.format == nil)
+    #expect(scan.files.map(\.role) == [.image, .image, .mask, .image, .image, .image, .image, .disparity, .stereoLeft, .stereoRight])
+    let stereo = scan.stereoSamples
+    #expect(stereo.count == 1)
+    #expect(stereo.first?.name == "stereo/bike")
+    #expect(stereo.first?.disparity?.relativePath == "stereo/bike_disp.pfm")
+    #expect(scan.segmentationSamples.map { [$0.image.relativePath, $0.mask.relativePath] } == [["a/deeper/x.png", "a/deeper/x_mask.png"]])
+    // Same result twice.
+    #expect(try DatasetFolder.scan(directory.url).files == scan.files)
+}
+
+@Test func surveyReportsFailuresAndGoesOn() throws {
+    let directory = try makeSuiteFolder()
+    let survey = try ImageSurvey.run(folder: directory.url, pyramids: SurveyPyramids(step: 1.2, minimumWidth: 4, minimumHeight: 4, octaveLevels: 3))
+    #expect(survey.entries.count == 8)
+    #expect(survey.failures.map(\.relativePath) == ["b/broken.jpg", "empty.png"])
+    #expect(survey.failures.map(\.error.code) == ["truncated", "empty"])
+    let photo = try #require(survey.entries.first { $0.relativePath == "b/photo.jpg" })
+    #expect(photo.width == 35 && photo.height == 21 && photo.channels == 3 && photo.bitDepth == 8 && photo.format == .jpeg)
+    let plan = ScaleSchedule(step: 1.2, minimumWidth: 4, minimumHeight: 4).levels(width: 35, height: 21)
+    #expect(photo.scalePyramid.levels == plan.count)
+    #expect(photo.scalePyramid.pixelsPerLevel == plan.map { $0.width * $0.height })
+    #expect(photo.octavePyramid.pixelsPerLevel == [35 * 21, 18 * 11, 9 * 6])
+    let table = survey.table()
+    #expect(table.contains("b/broken.jpg: truncated JPEG data"))
+    #expect(table.contains("8 image(s) decoded, 2 failed, 1 skipped"))
+    let json = try survey.json()
+    let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+    #expect(object["schema"] as? String == "joulebench.images/1")
+    let images = object["images"] as! [[String: Any]]
+    #expect(Set(images[0].keys) == ["path", "format", "role", "width", "height", "channels", "bitDepth",
+                                    "decodeMilliseconds", "decodeCPUMilliseconds", "scalePyramid", "octavePyramid"])
+    #expect(Set((images[0]["scalePyramid"] as! [String: Any]).keys) == ["levels", "pixelsPerLevel", "expansion", "milliseconds", "cpuMilliseconds"])
+    #expect((object["failures"] as! [[String: Any]]).map { $0["code"] as! String } == ["truncated", "empty"])
+}
+
+@Test func unreadableFolderIsAnError() throws {
+    let directory = try TemporaryDirectory()
+    let missing = directory.url.appendingPathComponent("missing")
+    #expect(throws: DatasetError(path: missing.path, reason: "no such file or directory")) {
+        try DatasetFolder.scan(missing)
+    }
+    let file = directory.url.appendingPathComponent("file.jpg")
+    try Data([1]).write(to: file)
+    #expect(throws: DatasetError(path: file.path, reason: "not a folder")) {
+        try ImageSurvey.run(folder: file)
+    }
+}

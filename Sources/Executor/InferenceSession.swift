@@ -248,7 +248,7 @@ public struct InferenceSession: Sendable {
         let weights: String
         if syntheticSeeds.isEmpty && constantFills > 0 {
             // Architecture-only files (ONNX ConstantOfShape fills): not a trained network either.
-            weights = "synthetic(constant fills from the file)"
+            weights = "synthetic(constant fill)"
         } else if syntheticSeeds.isEmpty {
             weights = "real"
         } else if syntheticSeeds.count == 1 {
@@ -257,8 +257,8 @@ public struct InferenceSession: Sendable {
             if case .synthetic(let seed) = w.source { return seed == WeightTensor.syntheticSeed(model: graph.name, tensor: name) }
             return true
         }) {
-            // The zoo's convention: one seed per tensor, FNV-1a of "<model>/<tensor>".
-            weights = "synthetic(seed=fnv1a(\"\(graph.name)/<tensor>\"))"
+            // The zoo's convention (docs/TRACE.md): one seed per tensor, FNV-1a64 of "<model>/<tensor>".
+            weights = "synthetic(seed=FNV-1a64(\(graph.name)/<tensor>))"
         } else {
             weights = "synthetic(seeds=\(syntheticSeeds.count) per-tensor)"
         }

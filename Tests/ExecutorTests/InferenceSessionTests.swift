@@ -194,3 +194,12 @@ func batchNormFoldsIntoTransposedConvolution(groups: Int) throws {
     #expect(Naive.maxError(outputs["y"]!.values, want.values) < 1e-5)
     #expect(trace.operators.count == 1 && trace.operators[0].shape.foldedBatchNorm)
 }
+
+@Test func zooAndArchitectureOnlyWeightsAreLabelledSyntheticAsTraceMDSays() throws {
+    let zoo = try InferenceSession(graph: ModelZoo.graph(named: "mobilenet_v2"))
+    #expect(zoo.identity.weights == "synthetic(seed=FNV-1a64(mobilenet_v2/<tensor>))")
+    let graph = try ONNXImporter.load(contentsOf: repositoryRoot.appendingPathComponent("Tests/WorkloadsTests/Fixtures/light_bvlc_alexnet.onnx"))
+    let fills = try InferenceSession(graph: graph, source: "onnx:light_bvlc_alexnet.onnx")
+    #expect(fills.identity.weights == "synthetic(constant fill)")
+    #expect(fills.identity.hasSyntheticWeights && zoo.identity.hasSyntheticWeights)
+}

@@ -45,6 +45,8 @@ public struct InferenceSession: Sendable {
         var shape: OperatorShape
         /// For convolutions the SIMD backend runs by Winograd: the transformed filter, once.
         var winogradFilter: Tensor? = nil
+        /// For the other convolutions on the SIMD backend: the filter as GEMM row panels, once.
+        var packedFilter: Tensor? = nil
     }
 
     /// Largest tensor (in words) a graph may declare: bad shapes are refused instead of allocated.
@@ -217,8 +219,12 @@ public struct InferenceSession: Sendable {
             }
             if backend == .simd, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
                let x = tensorShapes[node.inputs[0]],
-               let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: node.name), WinogradKernel.applies(to: g) {
-                step.winogradFilter = WinogradKernel.transformedFilters(filter)
+               let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: node.name) {
+                if WinogradKernel.applies(to: g) {
+                    step.winogradFilter = WinogradKernel.transformedFilters(filter)
+                } else if !(g.isDepthwise && g.outChannelsPerGroup == 1) {
+                    step.packedFilter = ConvolutionKernel.packedFilter(filter, groups: g.groups)
+                }
             }
             for case .constant(let t) in step.operands {
                 step.weightWords += t.elementCount
@@ -350,7 +356,7 @@ public struct InferenceSession: Sendable {
         switch step.op {
         case .conv(let a):
             try need(2...3)
-            return try Operators.conv(x[0], filter: x[1], winogradFilter: step.winogradFilter, bias: x.count > 2 ? x[2] : nil, attributes: a,
+            return try Operators.conv(x[0], filter: x[1], winogradFilter: step.winogradFilter, packedFilter: step.packedFilter, bias: x.count > 2 ? x[2] : nil, attributes: a,
                                       activation: step.activation, backend: backend, node: name)
         case .convTranspose(let a):
             try need(2...3)

@@ -7,12 +7,14 @@ public enum Operators {
     /// ONNX `Conv`: x [N, C, H, W], filter [M, C/groups, R, S], bias [M] → [N, M, P, Q].
     public static func conv(_ x: Tensor, filter: Tensor, bias: Tensor?, attributes: ConvAttributes, activation: FusedActivation = .none,
                             backend: GEMMBackend = .simd, node: String = "conv") throws -> Tensor {
-        try conv(x, filter: filter, winogradFilter: nil, bias: bias, attributes: attributes, activation: activation, backend: backend, node: node)
+        try conv(x, filter: filter, winogradFilter: nil, packedFilter: nil, bias: bias, attributes: attributes, activation: activation,
+                 backend: backend, node: node)
     }
 
-    /// `conv` with the filter's Winograd transform (`WinogradKernel.transformedFilters`)
-    /// computed ahead, as the session caches it.
-    static func conv(_ x: Tensor, filter: Tensor, winogradFilter: Tensor?, bias: Tensor?, attributes: ConvAttributes, activation: FusedActivation,
+    /// `conv` with the filter's Winograd transform (`WinogradKernel.transformedFilters`) or
+    /// its GEMM row panels (`ConvolutionKernel.packedFilter`) computed ahead, as the session
+    /// caches them.
+    static func conv(_ x: Tensor, filter: Tensor, winogradFilter: Tensor?, packedFilter: Tensor?, bias: Tensor?, attributes: ConvAttributes, activation: FusedActivation,
                      backend: GEMMBackend, node: String) throws -> Tensor {
         let g = try ConvGeometry(input: x.shape, filter: filter.shape, attributes: attributes, node: node)
         if let bias, bias.elementCount != g.outChannels {
@@ -23,8 +25,10 @@ public enum Operators {
                 filter.values.withUnsafeBufferPointer { wp in
                     withOptionalPointer(bias) { bp in
                         withOptionalPointer(winogradFilter) { up in
-                            ConvolutionKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: bp, activation: activation,
-                                                      backend: backend, output: out.baseAddress!, winogradFilter: up)
+                            withOptionalPointer(packedFilter) { pp in
+                                ConvolutionKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: bp, activation: activation,
+                                                          backend: backend, output: out.baseAddress!, winogradFilter: up, packedFilter: pp)
+                            }
                         }
                     }
                 }

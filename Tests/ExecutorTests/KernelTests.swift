@@ -76,6 +76,10 @@ func convMatchesNaive(_ c: ConvCase) throws {
         #expect(got.shape == want.shape)
         #expect(Naive.maxError(got.values, want.values) < 1e-4, "\(backend)")
     }
+    // With the filter packed ahead, as the session does.
+    let packed = try Operators.conv(x, filter: w, winogradFilter: nil, packedFilter: ConvolutionKernel.packedFilter(w, groups: c.groups), bias: bias,
+                                    attributes: c.attributes, activation: .none, backend: .simd, node: "c")
+    #expect(Naive.maxError(packed.values, want.values) < 1e-4, "packed filter")
     let relu = try Operators.conv(x, filter: w, bias: bias, attributes: c.attributes, activation: .clip(min: 0, max: 0.5))
     #expect(Naive.maxError(relu.values, want.values.map { min(max($0, 0), 0.5) }) < 1e-4)
 }

@@ -94,7 +94,8 @@ enum ConvolutionKernel {
 
     static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         activation: FusedActivation, backend: GEMMBackend, output: UnsafeMutablePointer<Float>,
-                        columnBudget: Int = ConvolutionKernel.columnBudget, winogradFilter: UnsafePointer<Float>? = nil) {
+                        columnBudget: Int = ConvolutionKernel.columnBudget, winogradFilter: UnsafePointer<Float>? = nil,
+                        packedFilter: UnsafePointer<Float>? = nil) {
         if g.isDepthwise && g.outChannelsPerGroup == 1 {
             depthwise(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
             return
@@ -103,11 +104,28 @@ enum ConvolutionKernel {
             WinogradKernel.forward(g, input: input, filter: filter, transformedFilter: winogradFilter, bias: bias, activation: activation, output: output)
             return
         }
-        im2colForward(g, input: input, filter: filter, bias: bias, activation: activation, backend: backend, output: output, columnBudget: columnBudget)
+        im2colForward(g, input: input, filter: filter, packedFilter: packedFilter, bias: bias, activation: activation, backend: backend,
+                      output: output, columnBudget: columnBudget)
+    }
+
+    /// The filter of each group as `SIMDGEMM` row panels, group after group (the session
+    /// packs constant filters once).
+    static func packedFilter(_ w: Tensor, groups: Int) -> Tensor {
+        let mg = w.shape[0] / groups, kdim = w.elementCount / max(w.shape[0], 1)
+        let stride = (mg + SIMDGEMM.mr - 1) / SIMDGEMM.mr * SIMDGEMM.mr * kdim
+        var values: [Float] = []
+        values.reserveCapacity(groups * stride)
+        w.values.withUnsafeBufferPointer { wp in
+            for group in 0..<groups {
+                values += SIMDGEMM.packAPanels(MatrixView(wp.baseAddress! + group * mg * kdim, ld: kdim), m: mg, k: kdim)
+            }
+        }
+        return try! Tensor(shape: [groups, stride], values: values)
     }
 
     /// Convolution as (tiled) im2col + GEMM, or a direct GEMM for plain pointwise shapes.
-    static func im2colForward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    static func im2colForward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, packedFilter: UnsafePointer<Float>? = nil,
+                              bias: UnsafePointer<Float>?,
                               activation: FusedActivation, backend: GEMMBackend, output: UnsafeMutablePointer<Float>, columnBudget: Int) {
         let mg = g.outChannelsPerGroup, cg = g.inChannelsPerGroup, kdim = g.patchSize, pixels = g.outPixels
         let tile: Int = {
@@ -124,13 +142,15 @@ enum ConvolutionKernel {
                 let x = input + (n * g.inChannels + group * cg) * g.inPixels
                 let y = output + (n * g.outChannels + group * mg) * pixels
                 let a = MatrixView(filter + group * mg * kdim, ld: kdim)
+                // Packed filters only serve the SIMD backend.
+                let panels = packed ? packedFilter.map { $0 + group * ((mg + SIMDGEMM.mr - 1) / SIMDGEMM.mr * SIMDGEMM.mr) * kdim } : nil
                 if let columns {
                     var start = 0
                     while start < pixels {
                         let count = min(tile, pixels - start)
                         if packed {
                             im2col(g, channels: cg, input: x, firstPixel: start, pixelCount: count, into: columns, panels: true)
-                            SIMDGEMM.multiply(m: mg, n: count, k: kdim, a: a, packedB: columns, beta: 0, c: y + start, ldc: pixels)
+                            SIMDGEMM.multiply(m: mg, n: count, k: kdim, a: a, aPanels: panels, packedB: columns, beta: 0, c: y + start, ldc: pixels)
                         } else {
                             im2col(g, channels: cg, input: x, firstPixel: start, pixelCount: count, into: columns, panels: false)
                             GEMM.multiply(backend: backend, m: mg, n: count, k: kdim, a: a, b: MatrixView(columns, ld: count),
@@ -138,6 +158,8 @@ enum ConvolutionKernel {
                         }
                         start += count
                     }
+                } else if let panels {
+                    SIMDGEMM.multiply(m: mg, n: pixels, k: kdim, aPanels: panels, b: MatrixView(x, ld: g.inPixels), beta: 0, c: y, ldc: pixels)
                 } else {
                     GEMM.multiply(backend: backend, m: mg, n: pixels, k: kdim, a: a, b: MatrixView(x, ld: g.inPixels),
                                   beta: 0, c: y, ldc: pixels)

@@ -164,7 +164,7 @@ enum SIMDGEMM {
             let (rows, columns) = parts[t]
             var subA = a; subA.base += rows.lowerBound * a.rowStride
             var subB = b; subB.base += columns.lowerBound * b.columnStride
-            blocked(m: rows.count, n: columns.count, k: k, alpha: alpha, a: subA, b: subB, bPanels: nil, beta: beta,
+            blocked(m: rows.count, n: columns.count, k: k, alpha: alpha, a: subA, aPanels: nil, b: subB, bPanels: nil, beta: beta,
                     c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
         }
     }
@@ -188,16 +188,41 @@ enum SIMDGEMM {
 
     /// C = alpha · A · B + beta · C with B already in panel layout (see `packedPanelOffset`):
     /// the convolution writes its patch matrix this way, so B is never copied twice.
-    static func multiply(m: Int, n: Int, k: Int, alpha: Float = 1, a: MatrixView, packedB: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func multiply(m: Int, n: Int, k: Int, alpha: Float = 1, a: MatrixView, aPanels: UnsafePointer<Float>? = nil,
+                         packedB: UnsafePointer<Float>, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0, k > 0 else { return }
         let parts = threadParts(m: m, n: n, k: k)
         parallelFor(parts.count) { t in
             let (rows, columns) = parts[t]
             var subA = a; subA.base += rows.lowerBound * a.rowStride
-            blocked(m: rows.count, n: columns.count, k: k, alpha: alpha, a: subA, b: nil,
-                    bPanels: packedB + (columns.lowerBound / nr) * k * nr, beta: beta,
+            blocked(m: rows.count, n: columns.count, k: k, alpha: alpha, a: subA, aPanels: aPanels.map { $0 + (rows.lowerBound / mr) * k * mr },
+                    b: nil, bPanels: packedB + (columns.lowerBound / nr) * k * nr, beta: beta,
                     c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
         }
+    }
+
+    /// `multiply` with A already in row-panel layout (`packAPanels`): a constant filter is
+    /// packed once at load instead of on every call, which matters when n is small (a
+    /// 7×7 layer reuses each weight only 49 times).
+    static func multiply(m: Int, n: Int, k: Int, aPanels: UnsafePointer<Float>, b: MatrixView, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0, k > 0 else { return }
+        let parts = threadParts(m: m, n: n, k: k)
+        let unusedView = MatrixView(aPanels, ld: k)
+        parallelFor(parts.count) { t in
+            let (rows, columns) = parts[t]
+            var subB = b; subB.base += columns.lowerBound * b.columnStride
+            blocked(m: rows.count, n: columns.count, k: k, alpha: 1, a: unusedView, aPanels: aPanels + (rows.lowerBound / mr) * k * mr,
+                    b: subB, bPanels: nil, beta: beta, c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
+        }
+    }
+
+    /// A[m×k] in row-panel layout: panels of 8 rows, each k×8 floats column by column,
+    /// rows past m zero.
+    static func packAPanels(_ a: MatrixView, m: Int, k: Int) -> [Float] {
+        let panels = (m + mr - 1) / mr
+        var out = [Float](repeating: 0, count: panels * k * mr)
+        for i in 0..<m { for p in 0..<k { out[(i / mr) * k * mr + p * mr + (i % mr)] = a[i, p] } }
+        return out
     }
 
     /// Where element (row, column) of a k-row matrix lives in panel layout: panels of 32
@@ -235,8 +260,8 @@ enum SIMDGEMM {
 
     /// One thread's blocked product; B comes either as a view (packed here, block by
     /// block) or already in panel layout (`bPanels`, k rows).
-    static func blocked(m: Int, n: Int, k: Int, alpha: Float, a: MatrixView, b: MatrixView?, bPanels: UnsafePointer<Float>?, beta: Float,
-                        c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func blocked(m: Int, n: Int, k: Int, alpha: Float, a: MatrixView, aPanels: UnsafePointer<Float>?, b: MatrixView?, bPanels: UnsafePointer<Float>?,
+                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: bPanels == nil ? kc * nc : 1)
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kc * mc)
         let edge = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
@@ -253,14 +278,14 @@ enum SIMDGEMM {
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    packA(a, row: ic, column: pc, mcb: mcb, kcb: kcb, into: packedA)
+                    if aPanels == nil { packA(a, row: ic, column: pc, mcb: mcb, kcb: kcb, into: packedA) }
                     var jr = 0
                     while jr < ncb {
                         let nrb = min(nr, ncb - jr)
                         var ir = 0
                         while ir < mcb {
                             let mrb = min(mr, mcb - ir)
-                            let tileA = packedA + ir * kcb
+                            let tileA = aPanels.map { $0 + ((ic + ir) / mr) * k * mr + pc * mr } ?? UnsafePointer(packedA + ir * kcb)
                             let tileB = bPanels.map { $0 + ((jc + jr) / nr) * k * nr + pc * nr } ?? UnsafePointer(packedB + jr * kcb)
                             let target = c + (ic + ir) * ldc + jc + jr
                             if mrb == mr && nrb == nr {

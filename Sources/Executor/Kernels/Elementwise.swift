@@ -118,16 +118,36 @@ enum ElementwiseKernel {
                                   _ y: UnsafeMutableBufferPointer<Float>) {
         let batch = shape[0], channels = shape[1], pixels = shape[2...].reduce(1, *)
         let below = (size - 1) / 2, above = size - 1 - below
+        let scale = alpha / Float(size)
         var squares = [Float](repeating: 0, count: pixels)
         for n in 0..<batch {
+            // Sliding window over channels: add the channel entering, drop the one leaving.
+            for i in 0..<pixels { squares[i] = 0 }
+            for c2 in 0..<min(channels, above) {
+                let base = (n * channels + c2) * pixels
+                for i in 0..<pixels { squares[i] += x[base + i] * x[base + i] }
+            }
             for c in 0..<channels {
-                for i in 0..<pixels { squares[i] = 0 }
-                for c2 in max(0, c - below)...min(channels - 1, c + above) {
-                    let base = (n * channels + c2) * pixels
+                let entering = c + above, leaving = c - below - 1
+                if entering < channels {
+                    let base = (n * channels + entering) * pixels
                     for i in 0..<pixels { squares[i] += x[base + i] * x[base + i] }
                 }
+                if leaving >= 0 {
+                    let base = (n * channels + leaving) * pixels
+                    for i in 0..<pixels { squares[i] -= x[base + i] * x[base + i] }
+                }
                 let base = (n * channels + c) * pixels
-                for i in 0..<pixels { y[base + i] = x[base + i] / pow(bias + alpha / Float(size) * squares[i], beta) }
+                if beta == 0.75 {
+                    // AlexNet's and GoogLeNet's β: d^0.75 = √d · ⁴√d, far cheaper than pow.
+                    for i in 0..<pixels {
+                        let d = bias + scale * max(squares[i], 0)
+                        let r = d.squareRoot()
+                        y[base + i] = x[base + i] / (r * r.squareRoot())
+                    }
+                } else {
+                    for i in 0..<pixels { y[base + i] = x[base + i] / pow(bias + scale * max(squares[i], 0), beta) }
+                }
             }
         }
     }

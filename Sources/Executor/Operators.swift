@@ -40,7 +40,9 @@ public enum Operators {
     /// with Ho = (H − 1)·stride − padTop − padBottom + dilation·(R − 1) + 1 + outputPadding.
     public static func convTranspose(_ x: Tensor, filter: Tensor, bias: Tensor?, attributes a: ConvAttributes,
                                      backend: GEMMBackend = .simd, node: String = "convTranspose") throws -> Tensor {
-        guard x.rank == 4, filter.rank == 4 else { throw ExecutorError(node: node, reason: "ConvTranspose needs NCHW input and a 4-D filter, got \(x.shape) and \(filter.shape)") }
+        guard x.rank == 4, filter.rank == 4, x.elementCount > 0, filter.elementCount > 0 else {
+            throw ExecutorError(node: node, reason: "ConvTranspose needs non-empty NCHW input and a 4-D filter, got \(x.shape) and \(filter.shape)")
+        }
         let groups = a.groups
         guard groups >= 1, filter.shape[0] == x.shape[1], x.shape[1] % groups == 0 else {
             throw ExecutorError(node: node, reason: "filter \(filter.shape) with groups \(groups) does not fit input channels \(x.shape[1])")
@@ -68,7 +70,9 @@ public enum Operators {
     /// ONNX `Gemm`: Y = alpha·op(A)·op(B) + beta·C, A and B 2-D, C broadcast to [N, M].
     public static func gemm(_ a: Tensor, _ b: Tensor, _ c: Tensor?, transA: Bool, transB: Bool, alpha: Float, beta: Float,
                             activation: FusedActivation = .none, backend: GEMMBackend = .simd, node: String = "gemm") throws -> Tensor {
-        guard a.rank == 2, b.rank == 2 else { throw ExecutorError(node: node, reason: "Gemm needs 2-D operands, got \(a.shape) and \(b.shape)") }
+        guard a.rank == 2, b.rank == 2, a.elementCount > 0, b.elementCount > 0 else {
+            throw ExecutorError(node: node, reason: "Gemm needs non-empty 2-D operands, got \(a.shape) and \(b.shape)")
+        }
         let (n, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (kb, m) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         guard k == kb else { throw ExecutorError(node: node, reason: "inner dimensions differ: A \(a.shape) (transA \(transA)), B \(b.shape) (transB \(transB))") }
@@ -95,7 +99,9 @@ public enum Operators {
 
     /// ONNX `MatMul` (NumPy semantics): 1-D operands are promoted; leading axes broadcast.
     public static func matMul(_ a: Tensor, _ b: Tensor, backend: GEMMBackend = .simd, node: String = "matmul") throws -> Tensor {
-        guard a.rank >= 1, b.rank >= 1 else { throw ExecutorError(node: node, reason: "MatMul of scalars") }
+        guard a.rank >= 1, b.rank >= 1, a.elementCount > 0, b.elementCount > 0 else {
+            throw ExecutorError(node: node, reason: "MatMul needs non-empty operands of rank ≥ 1, got \(a.shape) and \(b.shape)")
+        }
         let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
         let bShape = b.rank == 1 ? [b.shape[0], 1] : b.shape
         let (n, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])

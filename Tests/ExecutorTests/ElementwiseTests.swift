@@ -174,3 +174,14 @@ func softmaxSumsToOneAlongItsAxis(axis: Int) throws {
     let t = try Tensor(shape: [37], values: (0..<37).map { $0 % 3 == 0 ? ($0 % 2 == 0 ? 0 : -0.0) : 1 })
     #expect(t.zeroFraction == 13.0 / 37.0)
 }
+
+@Test func emptyTensorsGiveErrorsNotCrashes() {
+    let empty = Tensor(shape: [1, 0, 4, 4])
+    #expect(throws: ExecutorError.self) { try Operators.conv(empty, filter: Tensor(shape: [2, 0, 3, 3]), bias: nil, attributes: ConvAttributes(kernel: 3)) }
+    #expect(throws: ExecutorError.self) { try Operators.maxPool(empty, PoolAttributes(kernel: 2, stride: 2)) }
+    #expect(throws: ExecutorError.self) { try Operators.gemm(Tensor(shape: [0, 3]), Tensor(shape: [3, 2]), nil, transA: false, transB: false, alpha: 1, beta: 0) }
+    #expect(throws: ExecutorError.self) { try Operators.matMul(Tensor(shape: [2, 0]), Tensor(shape: [0, 2])) }
+    #expect(throws: ExecutorError.self) { try Operators.convTranspose(empty, filter: Tensor(shape: [0, 2, 2, 2]), bias: nil, attributes: ConvAttributes(kernel: 2)) }
+    #expect(throws: ExecutorError.self) { try Operators.globalPool(empty, average: true) }
+    #expect(throws: ExecutorError.self) { try Operators.resize(empty, mode: .nearest, scaleHeight: 2, scaleWidth: 2) }
+}

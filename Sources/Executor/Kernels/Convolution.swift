@@ -73,7 +73,8 @@ struct ConvGeometry: Equatable {
         padTop = a.pads.top; padLeft = a.pads.left; padBottom = a.pads.bottom; padRight = a.pads.right
         groups = a.groups
         guard kernelHeight >= 1, kernelWidth >= 1, strideH >= 1, strideW >= 1, dilationH >= 1, dilationW >= 1,
-              padTop >= 0, padLeft >= 0, padBottom >= 0, padRight >= 0, batch >= 1, height >= 1, width >= 1 else {
+              padTop >= 0, padLeft >= 0, padBottom >= 0, padRight >= 0, batch >= 1, height >= 1, width >= 1,
+              inChannels >= 1, outChannels >= 1 else {
             throw ExecutorError(node: node, reason: "invalid convolution attributes or input extent")
         }
         self.outHeight = outHeight ?? LoopNest.outputExtent(input: height, filter: kernelHeight, stride: strideH, padBefore: padTop, padAfter: padBottom, dilation: dilationH)

@@ -7,7 +7,7 @@ struct PoolGeometry {
     var attributes: PoolAttributes
 
     init(input x: [Int], attributes a: PoolAttributes, node: String) throws {
-        guard x.count == 4 else { throw ExecutorError(node: node, reason: "pooling input must be NCHW, got \(x)") }
+        guard x.count == 4, x.allSatisfy({ $0 >= 1 }) else { throw ExecutorError(node: node, reason: "pooling input must be a non-empty NCHW tensor, got \(x)") }
         guard a.kernel.height >= 1, a.kernel.width >= 1, a.stride.height >= 1, a.stride.width >= 1,
               a.pads.top >= 0, a.pads.left >= 0, a.pads.bottom >= 0, a.pads.right >= 0 else {
             throw ExecutorError(node: node, reason: "invalid pooling attributes")

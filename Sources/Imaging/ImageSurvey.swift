@@ -60,6 +60,11 @@ public struct SurveyEntry: Sendable, Hashable {
     public let decodeSeconds: Double
     /// CPU time of the decoding thread for the same decode (median), seconds.
     public let decodeCPUSeconds: Double
+    /// Mean wall and CPU time of the same decodes, seconds: tjbench's statistic (total time
+    /// of back-to-back decodes / count), which, unlike the median, keeps the decodes that
+    /// were preempted on a loaded machine.
+    public let decodeMeanSeconds: Double
+    public let decodeMeanCPUSeconds: Double
     /// Fine-scale pyramid of the gray image (bilinear, from the original at each level).
     public let scalePyramid: PyramidSummary
     /// Octave pyramid of the gray image.
@@ -173,6 +178,7 @@ public struct ImageSurvey: Sendable {
                                        width: decoded.width, height: decoded.height,
                                        channels: decoded.sourceChannels, bitDepth: decoded.sourceBitDepth,
                                        decodeSeconds: median(decodeTimes), decodeCPUSeconds: median(decodeCPUTimes),
+                                       decodeMeanSeconds: mean(decodeTimes), decodeMeanCPUSeconds: mean(decodeCPUTimes),
                                        scalePyramid: scale, octavePyramid: octave))
         }
         failures.sort { DatasetFolder.scanOrder($0.relativePath, $1.relativePath) }
@@ -210,6 +216,9 @@ public struct ImageSurvey: Sendable {
         }
         return PyramidSummary(pyramid!, buildSeconds: median(times), buildCPUSeconds: median(cpuTimes))
     }
+
+    /// Arithmetic mean.
+    static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
 
     /// Median (mean of the middle two for an even count).
     static func median(_ values: [Double]) -> Double {
@@ -261,6 +270,8 @@ public struct ImageSurvey: Sendable {
             let width: Int, height: Int, channels: Int, bitDepth: Int
             let decodeMilliseconds: Double
             let decodeCPUMilliseconds: Double
+            let decodeMeanMilliseconds: Double
+            let decodeMeanCPUMilliseconds: Double
             let scalePyramid: Pyramid, octavePyramid: Pyramid
         }
         struct Failure: Encodable { let path: String, code: String, error: String }
@@ -280,6 +291,7 @@ public struct ImageSurvey: Sendable {
                 Entry(path: e.relativePath, format: e.format.rawValue, role: e.role.rawValue, width: e.width, height: e.height,
                       channels: e.channels, bitDepth: e.bitDepth, decodeMilliseconds: e.decodeSeconds * 1000,
                       decodeCPUMilliseconds: e.decodeCPUSeconds * 1000,
+                      decodeMeanMilliseconds: e.decodeMeanSeconds * 1000, decodeMeanCPUMilliseconds: e.decodeMeanCPUSeconds * 1000,
                       scalePyramid: pyramid(e.scalePyramid), octavePyramid: pyramid(e.octavePyramid))
             },
             failures: failures.map { Failure(path: $0.relativePath, code: $0.code, error: $0.message) },

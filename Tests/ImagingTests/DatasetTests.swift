@@ -71,7 +71,8 @@ func makeSuiteFolder() throws -> TemporaryDirectory {
     #expect(object["schema"] as? String == "joulebench.images/1")
     let images = object["images"] as! [[String: Any]]
     #expect(Set(images[0].keys) == ["path", "format", "role", "width", "height", "channels", "bitDepth",
-                                    "decodeMilliseconds", "decodeCPUMilliseconds", "scalePyramid", "octavePyramid"])
+                                    "decodeMilliseconds", "decodeCPUMilliseconds", "decodeMeanMilliseconds",
+                                    "decodeMeanCPUMilliseconds", "scalePyramid", "octavePyramid"])
     #expect(Set((images[0]["scalePyramid"] as! [String: Any]).keys) == ["levels", "pixelsPerLevel", "expansion", "milliseconds", "cpuMilliseconds"])
     #expect((object["failures"] as! [[String: Any]]).map { $0["code"] as! String } == ["truncated", "empty"])
 }

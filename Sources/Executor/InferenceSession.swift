@@ -131,6 +131,7 @@ public struct InferenceSession: Sendable {
 
         var steps: [Step] = []
         var skip = Set<Int>()
+        var mergedInto: [String: String] = [:]  // activation node → the operator it was fused into
         for (index, node) in graph.nodes.enumerated() where !skip.contains(index) {
             guard let output = node.outputs.first, !output.isEmpty else {
                 throw ExecutorError(node: node.name, reason: "node has no output")
@@ -154,6 +155,8 @@ public struct InferenceSession: Sendable {
             }
             var step = Step(name: node.name, op: node.op, operands: operands, output: 0, activation: .none, foldedBatchNorm: false,
                             releases: [], weightWords: 0, weightZeros: 0, shape: nodeShape)
+            // Producers name the operators of this trace (docs/TRACE.md): not a fused-away activation.
+            step.shape.producers = nodeShape.producers?.map { mergedInto[$0] ?? $0 }
             var finalOutput = output
 
             // Fold a following batch-norm into a convolution's constant filter.
@@ -210,6 +213,7 @@ public struct InferenceSession: Sendable {
                     if step.activation != .none {
                         skip.insert(next)
                         finalOutput = graph.nodes[next].outputs[0]
+                        mergedInto[graph.nodes[next].name] = node.name
                         // The activation's work moves into this operator's record.
                         step.shape.fusedActivation = step.activation.traceName
                         step.shape.otherOperations += shapesByNode[graph.nodes[next].name]?.otherOperations ?? 0

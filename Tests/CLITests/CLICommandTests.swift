@@ -1,0 +1,87 @@
+import Testing
+
+// Whole-output tests of each subcommand on the fixtures in the repository (see CLISnapshot.swift
+// for the snapshot format, the normalisation rules and how to re-record).
+//
+// Tests/CLITests/Fixtures/images (made by Scripts/make-cli-fixtures.py): a 120×197 JPEG with a
+// person, a 64×128 gray PNG, a stereo pair with its disparity (PGM, PFM), a truncated JPEG, a PNG
+// with a bad CRC, a text file named .png, and a text file the scan skips.
+
+/// One command line and the snapshot it must produce.
+struct CommandCase: Sendable, CustomTestStringConvertible {
+    var arguments: [String]
+    var exitStatus: Int32
+    var snapshot: String
+    var normalisations: [Normalisation] = []
+    var testDescription: String { "joulebench " + arguments.joined(separator: " ") }
+}
+
+let fixtureFolder = "Tests/CLITests/Fixtures/images"
+
+@Suite("joulebench --help")
+struct HelpTests {
+    static let cases: [CommandCase] = [
+        CommandCase(arguments: [], exitStatus: 0, snapshot: "help-root-no-arguments"),
+        CommandCase(arguments: ["--help"], exitStatus: 0, snapshot: "help-root"),
+        CommandCase(arguments: ["images", "--help"], exitStatus: 0, snapshot: "help-images"),
+        CommandCase(arguments: ["models", "--help"], exitStatus: 0, snapshot: "help-models"),
+        CommandCase(arguments: ["detect", "--help"], exitStatus: 0, snapshot: "help-detect"),
+    ]
+
+    @Test(arguments: cases)
+    func help(_ c: CommandCase) throws {
+        try assertCommand(c.arguments, exitStatus: c.exitStatus, snapshot: c.snapshot, normalisations: c.normalisations)
+    }
+}
+
+@Suite("joulebench images")
+struct ImagesCommandTests {
+    @Test func table() throws {
+        try assertCommand(["images", fixtureFolder], exitStatus: 0, snapshot: "images-table",
+                          normalisations: [.tableColumn(header: "decode ms")])
+    }
+
+    @Test func json() throws {
+        try assertCommand(["images", fixtureFolder, "--json"], exitStatus: 0, snapshot: "images-json",
+                          normalisations: [.jsonTimes])
+    }
+
+    /// Non-default pyramid options reach the survey (levels, expansion and the summary line change).
+    @Test func pyramidOptions() throws {
+        try assertCommand(["images", fixtureFolder + "/stereo", "--step", "1.5", "--min-width", "16", "--min-height", "16",
+                           "--octave-levels", "3"],
+                          exitStatus: 0, snapshot: "images-options", normalisations: [.tableColumn(header: "decode ms")])
+    }
+}
+
+@Suite("joulebench models")
+struct ModelsCommandTests {
+    @Test func zooList() throws {
+        try assertCommand(["models"], exitStatus: 0, snapshot: "models-list")
+    }
+
+    @Test func alexnetLayers() throws {
+        try assertCommand(["models", "alexnet", "--layers"], exitStatus: 0, snapshot: "models-alexnet-layers")
+    }
+
+    @Test func onnxFileWithInputShape() throws {
+        try assertCommand(["models", "Tests/WorkloadsTests/Fixtures/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+                           "--input-shape", "1x3x48x192"],
+                          exitStatus: 0, snapshot: "models-onnx-input-shape")
+    }
+}
+
+@Suite("joulebench detect")
+struct DetectCommandTests {
+    /// The 240×394 person crop whose OpenCV result PipelinesTests checks: one box.
+    @Test func personJSON() throws {
+        try assertCommand(["detect", "Tests/PipelinesTests/Fixtures/person_crop_240x394.png", "--json"],
+                          exitStatus: 0, snapshot: "detect-person-json", normalisations: [.jsonTimes])
+    }
+
+    /// A folder: a table per image, failures after them, exit status 0.
+    @Test func folderTable() throws {
+        try assertCommand(["detect", fixtureFolder], exitStatus: 0, snapshot: "detect-folder-table",
+                          normalisations: [.numberBetween(prefix: ") in ", suffix: " ms")])
+    }
+}

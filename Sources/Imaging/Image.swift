@@ -139,6 +139,23 @@ public struct Image<Component: PixelComponent>: Sendable, Hashable {
         }
     }
 
+    /// The components in planar (channel-major, "CHW") order: all of channel 0 row by row,
+    /// then channel 1, then channel 2 — the layout of NCHW tensors. For gray images this
+    /// is `components` itself.
+    public func planarComponents() -> [Component] {
+        let channels = layout.channelCount
+        guard channels > 1 else { return storage }
+        let plane = width * height
+        return [Component](unsafeUninitializedCapacity: storage.count) { out, count in
+            storage.withUnsafeBufferPointer { source in
+                for c in 0..<channels {
+                    for i in 0..<plane { out[c * plane + i] = source[i * channels + c] }
+                }
+            }
+            count = storage.count
+        }
+    }
+
     /// The same pixels with a different component type, converted one by one.
     public func map<T: PixelComponent>(_ transform: (Component) -> T) -> Image<T> {
         Image<T>(width: width, height: height, layout: layout, components: storage.map(transform))

@@ -180,7 +180,7 @@ public enum ImageDecoder {
         let size = Int(status.st_size)
         if size == 0 { throw DecodeError(path: path, format: nil, reason: .empty) }
         var readError: Int32 = 0
-        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             var offset = 0
             while offset < size {
                 let n = read(fd, buffer.baseAddress! + offset, size - offset)
@@ -198,7 +198,6 @@ public enum ImageDecoder {
             throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(readError))))
         }
         if bytes.isEmpty { throw DecodeError(path: path, format: nil, reason: .empty) }
-        bytes.reserveCapacity(0)
         return bytes
     }
 }

@@ -27,3 +27,10 @@ import Testing
     let floats = Image<Float>(width: 4, height: 1, layout: .gray, components: [-3, 2.5, 3.5, 300])
     #expect(floats.uint8().components == [0, 2, 4, 255])
 }
+
+@Test func planarComponentsAreChannelMajor() {
+    let rgb = Image<UInt8>(width: 2, height: 1, layout: .rgb, components: [1, 2, 3, 4, 5, 6])
+    #expect(rgb.planarComponents() == [1, 4, 2, 5, 3, 6])
+    let gray = Image<Float>(width: 3, height: 1, layout: .gray, components: [7, 8, 9])
+    #expect(gray.planarComponents() == [7, 8, 9])
+}

@@ -22,11 +22,11 @@ func makeSuiteFolder() throws -> TemporaryDirectory {
     try copy("pfm/gray_4x3_little.pfm", "stereo/bike_disp.pfm")
     try copy("jpeg/gray.jpg", "Z/capital.jpg")
     try copy("jpeg/444.jpg", "no-extension")
-    fm.createFile(atPath: root.appendingPathComponent("notes.txt").path, contents: Data("hello".utf8))
-    fm.createFile(atPath: root.appendingPathComponent(".hidden.jpg").path, contents: Data("x".utf8))
-    fm.createFile(atPath: root.appendingPathComponent("empty.png").path, contents: Data())
+    try Data("hello".utf8).write(to: root.appendingPathComponent("notes.txt"))
+    try Data("x".utf8).write(to: root.appendingPathComponent(".hidden.jpg"))
+    try Data().write(to: root.appendingPathComponent("empty.png"))
     let truncated = try Data(contentsOf: Fixtures.url("jpeg/420.jpg")).prefix(300)
-    fm.createFile(atPath: root.appendingPathComponent("b/broken.jpg").path, contents: truncated)
+    try truncated.write(to: root.appendingPathComponent("b/broken.jpg"))
     return directory
 }
 
@@ -83,7 +83,7 @@ func makeSuiteFolder() throws -> TemporaryDirectory {
         try DatasetFolder.scan(missing)
     }
     let file = directory.url.appendingPathComponent("file.jpg")
-    FileManager.default.createFile(atPath: file.path, contents: Data([1]))
+    try Data([1]).write(to: file)
     #expect(throws: DatasetError(path: file.path, reason: "not a folder")) {
         try ImageSurvey.run(folder: file)
     }

@@ -89,7 +89,7 @@ func fixtureBytes(_ path: String) throws -> [UInt8] {
 @Test func zeroByteAndMissingFilesAndDirectoriesAreTypedErrors() throws {
     let directory = try TemporaryDirectory()
     let empty = directory.url.appendingPathComponent("empty.jpg")
-    FileManager.default.createFile(atPath: empty.path, contents: Data())
+    try Data().write(to: empty)
     for (url, code) in [(empty, "empty"), (directory.url.appendingPathComponent("missing.png"), "unreadable"), (directory.url, "unreadable")] {
         #expect {
             _ = try ImageDecoder.decode(contentsOf: url)

@@ -11,6 +11,7 @@ struct JouleBench: ParsableCommand {
             ImagesCommand.self,
             DetectCommand.self,
             ModelsCommand.self,
+            ArchCommand.self, PriceCommand.self,
         ]
     )
 }

@@ -1,1 +1,0 @@
-// EnergyModel module (see DESIGN.md).

@@ -1,0 +1,117 @@
+import Workloads
+
+/// An amount per data type (words or energy).
+public struct PerDataType: Codable, Hashable, Sendable {
+    public var weights: Double = 0
+    public var inputs: Double = 0
+    public var outputs: Double = 0
+    public init(weights: Double = 0, inputs: Double = 0, outputs: Double = 0) {
+        self.weights = weights; self.inputs = inputs; self.outputs = outputs
+    }
+    public var total: Double { weights + inputs + outputs }
+    public subscript(type: DataType) -> Double {
+        get { switch type { case .weights: weights; case .inputs: inputs; case .outputs: outputs } }
+        set { switch type { case .weights: weights = newValue; case .inputs: inputs = newValue; case .outputs: outputs = newValue } }
+    }
+    static func + (a: PerDataType, b: PerDataType) -> PerDataType {
+        PerDataType(weights: a.weights + b.weights, inputs: a.inputs + b.inputs, outputs: a.outputs + b.outputs)
+    }
+}
+
+/// Whether a level took part in pricing an operator. A level is never silently zero:
+/// it is `absent` when the spec lacks it and `unused` when the dataflow or the operator
+/// does not touch it.
+public enum LevelStatus: String, Codable, Hashable, Sendable {
+    case present
+    /// The architecture spec has no such level.
+    case absent
+    /// The spec has it, but this dataflow / operator moves no data through it.
+    case unused
+}
+
+/// Words moved through one level and their energy, per data type.
+public struct LevelCost: Codable, Hashable, Sendable {
+    public var level: MemoryLevel
+    public var status: LevelStatus
+    /// Accesses (reads + writes) in words of the data precision.
+    public var words: PerDataType
+    /// Energy in the spec's unit (voltage scaling applied to on-chip levels).
+    public var energy: PerDataType
+}
+
+/// The price of one operator.
+public struct OperatorPrice: Codable, Hashable, Sendable {
+    public var name: String
+    public var kind: String
+    public var category: OperatorCategory
+    public var batch: Int
+    /// MACs of the operator (dense count).
+    public var macs: Double
+    /// MACs actually performed after zero-skipping (equal to `macs` without skipping).
+    public var macsPerformed: Double
+    /// Non-MAC arithmetic operations.
+    public var otherOperations: Double
+    /// Energy of the arithmetic (MACs after gating/skipping, plus other operations).
+    public var arithmeticEnergy: Double
+    /// DRAM, global buffer, NoC and RF, outermost first (always all four).
+    public var levels: [LevelCost]
+    /// Idle/leakage energy over the latency (0 for a normalised spec, whose idle power is 0).
+    public var idleEnergy: Double
+    public var totalEnergy: Double
+    public var cycles: Double
+    public var latencySeconds: Double
+    /// Peak PEs busy (Eyeriss's "active PEs").
+    public var activeProcessingElements: Int
+    /// Mean busy PEs / all PEs over the operator.
+    public var utilization: Double
+    /// Mapping and tiling chosen, for the reader.
+    public var mapping: String
+    public var notes: [String]
+
+    public func level(_ level: MemoryLevel) -> LevelCost { levels.first { $0.level == level }! }
+    /// Energy on chip (everything but DRAM), what the Eyeriss chip's power measures.
+    public var onChipEnergy: Double { totalEnergy - level(.dram).energy.total }
+}
+
+/// The price of a whole trace.
+public struct NetworkPrice: Codable, Hashable, Sendable {
+    public var model: String
+    public var architecture: String
+    public var dataflow: Dataflow
+    /// `pJ` or `normalized` (one 16-bit MAC = 1).
+    public var energyUnit: EnergyUnit
+    public var precision: Precision
+    public var batch: Int
+    /// Pixels of one input frame (the denominator of energy per pixel).
+    public var inputPixels: Int
+    public var operators: [OperatorPrice]
+    public var totalEnergy: Double
+    /// Energy per level per data type over all operators (status `present` when any
+    /// operator used the level, else that of the first operator).
+    public var levelTotals: [LevelCost]
+    public var arithmeticEnergy: Double
+    public var idleEnergy: Double
+    public var cycles: Double
+    public var latencySeconds: Double
+    /// `totalEnergy / (batch · inputPixels)`, in the spec's unit.
+    public var energyPerInputPixel: Double
+    public var notes: [String]
+}
+
+/// Zero fractions that override (or stand in for) a trace's measured facts.
+public struct ZeroFractions: Codable, Hashable, Sendable {
+    public var inputs: Double
+    public var outputs: Double
+    public var weights: Double
+    public init(inputs: Double = 0, outputs: Double = 0, weights: Double = 0) {
+        self.inputs = inputs; self.outputs = outputs; self.weights = weights
+    }
+}
+
+/// An operator the model cannot price on a spec, with the operator and the reason.
+public struct PricingError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var `operator`: String
+    public var reason: String
+    public init(operator: String, reason: String) { self.operator = `operator`; self.reason = reason }
+    public var description: String { "cannot price operator '\(`operator`)': \(reason)" }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Workloads
+
+/// A zero-fraction argument or file that cannot be used, with where and why.
+public struct ZeroFractionsError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var source: String
+    public var reason: String
+    public init(source: String, reason: String) { self.source = source; self.reason = reason }
+    public var description: String { "\(source): \(reason)" }
+}
+
+extension ZeroFractions {
+    /// Parses per-operator input zero fractions from the command line:
+    /// `conv1=0.0,conv2=0.387` (input activations only; outputs and weights dense).
+    public static func parseList(_ text: String) throws -> [String: ZeroFractions] {
+        var result: [String: ZeroFractions] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ZeroFractionsError(source: "--zeros", reason: "'\(item)' is not NAME=FRACTION")
+            }
+            guard let value = Double(parts[1]), value >= 0, value <= 1 else {
+                throw ZeroFractionsError(source: "--zeros", reason: "'\(parts[1])' for '\(parts[0])' is not a fraction in [0, 1]")
+            }
+            result[parts[0]] = ZeroFractions(inputs: value)
+        }
+        return result
+    }
+
+    /// Reads a JSON file `{"conv1": {"inputs": 0.0, "outputs": 0.39, "weights": 0}, …}`;
+    /// missing fields are 0 (dense).
+    public static func read(from url: URL) throws -> [String: ZeroFractions] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ZeroFractionsError(source: url.path, reason: "cannot be read: \(error.localizedDescription)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let map = object as? [String: Any] else {
+            throw ZeroFractionsError(source: url.path, reason: "expected a JSON object of operator name to {inputs, outputs, weights}")
+        }
+        var result: [String: ZeroFractions] = [:]
+        for (name, value) in map {
+            guard let fields = value as? [String: Any] else {
+                throw ZeroFractionsError(source: url.path, reason: "'\(name)': expected an object with inputs/outputs/weights")
+            }
+            var z = ZeroFractions()
+            for (key, raw) in fields {
+                guard ["inputs", "outputs", "weights"].contains(key) else {
+                    throw ZeroFractionsError(source: url.path, reason: "'\(name).\(key)': unknown key (use inputs, outputs, weights)")
+                }
+                guard let number = raw as? NSNumber, !(raw is Bool), number.doubleValue >= 0, number.doubleValue <= 1 else {
+                    throw ZeroFractionsError(source: url.path, reason: "'\(name).\(key)': not a fraction in [0, 1]")
+                }
+                switch key {
+                case "inputs": z.inputs = number.doubleValue
+                case "outputs": z.outputs = number.doubleValue
+                default: z.weights = number.doubleValue
+                }
+            }
+            result[name] = z
+        }
+        return result
+    }
+}
+
+extension Trace {
+    /// A saved trace (a path to a `.json` file) or a zoo model by name, as a trace to price.
+    /// A zoo model becomes a shape-only trace whose input pixels are the network input's
+    /// H×W (there is no camera frame).
+    public static func loadForPricing(_ modelOrTrace: String, batch: Int = 1) throws -> Trace {
+        if modelOrTrace.hasSuffix(".json") || FileManager.default.fileExists(atPath: modelOrTrace) {
+            return try Trace.read(from: URL(fileURLWithPath: modelOrTrace))
+        }
+        let graph = try ModelZoo.graph(named: modelOrTrace, batch: batch)
+        let shapes = try graph.operatorShapes()
+        let input = graph.inputs.first?.shape ?? []
+        let pixels = input.count >= 2 ? input[input.count - 1] * input[input.count - 2] : 1
+        var trace = Trace(model: ModelIdentity(name: graph.name, source: "zoo", weights: "none"), inputPixels: pixels, shapes: shapes)
+        trace.provenance = ["producer": "EnergyModel Trace.loadForPricing", "batch": "\(batch)"]
+        return trace
+    }
+}

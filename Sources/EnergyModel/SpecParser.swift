@@ -1,0 +1,310 @@
+import Foundation
+import Yams
+
+/// A spec that cannot be used: the file, the key (a path such as `levels[2].read_energy`)
+/// and the reason. Every refusal of `ArchitectureSpec.parse` is one of these.
+public struct SpecError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var file: String
+    public var key: String
+    public var reason: String
+    /// 1-based line of the offending node, when known.
+    public var line: Int?
+
+    public init(file: String, key: String, reason: String, line: Int? = nil) {
+        self.file = file; self.key = key; self.reason = reason; self.line = line
+    }
+
+    public var description: String {
+        let location = line.map { "\(file):\($0)" } ?? file
+        return "\(location): architecture spec key '\(key)': \(reason)"
+    }
+}
+
+extension ArchitectureSpec {
+    /// The presets shipped in `Sources/EnergyModel/Presets` (one YAML file each).
+    public static var presetNames: [String] {
+        guard let url = Bundle.module.url(forResource: "Presets", withExtension: nil),
+              let files = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { return [] }
+        return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// The YAML text of a shipped preset, or `nil` if there is none of that name.
+    public static func presetYAML(named name: String) -> String? {
+        guard let url = Bundle.module.url(forResource: "Presets", withExtension: nil)?
+            .appendingPathComponent("\(name).yaml") else { return nil }
+        return try? String(contentsOf: url, encoding: .utf8)
+    }
+
+    /// A shipped preset by name (`eyeriss`, `eyeriss-pj`, `edge-int8`, `cpu`).
+    public static func preset(named name: String) throws -> ArchitectureSpec {
+        guard let yaml = presetYAML(named: name) else {
+            throw SpecError(file: "preset:\(name)", key: "name",
+                            reason: "no preset of that name (presets: \(presetNames.joined(separator: ", ")))")
+        }
+        return try parse(yaml: yaml, file: "preset:\(name)")
+    }
+
+    /// A preset name or a path to a YAML file.
+    public static func load(_ presetOrPath: String) throws -> ArchitectureSpec {
+        if presetYAML(named: presetOrPath) != nil { return try preset(named: presetOrPath) }
+        let url = URL(fileURLWithPath: presetOrPath)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw SpecError(file: presetOrPath, key: "(file)",
+                            reason: "neither a preset (\(presetNames.joined(separator: ", "))) nor a readable file")
+        }
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw SpecError(file: presetOrPath, key: "(file)", reason: "cannot be read: \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, file: presetOrPath)
+    }
+
+    /// Parses and validates a spec. Unknown keys, missing levels, negative or non-numeric
+    /// energies and capacities too small for any mapping are refused with a `SpecError`.
+    public static func parse(yaml: String, file: String) throws -> ArchitectureSpec {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw SpecError(file: file, key: "(document)", reason: "the file is empty")
+            }
+            root = node
+        } catch let error as SpecError {
+            throw error
+        } catch {
+            throw SpecError(file: file, key: "(document)", reason: "not valid YAML: \(error)")
+        }
+        return try SpecReader(file: file).read(root)
+    }
+}
+
+/// Walks the YAML tree, keeping the key path for error messages.
+private struct SpecReader {
+    let file: String
+
+    func fail(_ key: String, _ node: Node?, _ reason: String) -> SpecError {
+        SpecError(file: file, key: key, reason: reason, line: node?.mark?.line)
+    }
+
+    func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws -> [String: Node] {
+        guard let map = node.mapping else { throw fail(key, node, "expected a mapping of keys to values") }
+        var result: [String: Node] = [:]
+        for (k, v) in map {
+            guard let name = k.string else { throw fail(key, k, "keys must be strings") }
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard allowed.contains(name) else {
+                throw fail(path, k, "unknown key (allowed here: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            result[name] = v
+        }
+        return result
+    }
+
+    func required(_ map: [String: Node], _ name: String, in key: String, parent: Node) throws -> Node {
+        guard let node = map[name] else {
+            throw fail(key.isEmpty ? name : "\(key).\(name)", parent, "missing required key")
+        }
+        return node
+    }
+
+    func number(_ node: Node, _ key: String) throws -> Double {
+        guard case .scalar(let scalar) = node,
+              let value = Double(scalar.string.replacingOccurrences(of: "_", with: "")), value.isFinite else {
+            throw fail(key, node, "expected a number, found '\(node.string ?? "a non-scalar")'")
+        }
+        return value
+    }
+
+    func nonNegative(_ node: Node, _ key: String) throws -> Double {
+        let value = try number(node, key)
+        guard value >= 0 else { throw fail(key, node, "must not be negative (found \(value))") }
+        return value
+    }
+
+    func positive(_ node: Node, _ key: String) throws -> Double {
+        let value = try number(node, key)
+        guard value > 0 else { throw fail(key, node, "must be positive (found \(value))") }
+        return value
+    }
+
+    func positiveInt(_ node: Node, _ key: String) throws -> Int {
+        let value = try positive(node, key)
+        guard value == value.rounded(), value <= Double(Int32.max) else {
+            throw fail(key, node, "must be a whole number (found \(value))")
+        }
+        return Int(value)
+    }
+
+    func bool(_ node: Node, _ key: String) throws -> Bool {
+        guard let value = node.bool else { throw fail(key, node, "expected true or false") }
+        return value
+    }
+
+    func string(_ node: Node, _ key: String) throws -> String {
+        guard case .scalar(let scalar) = node else { throw fail(key, node, "expected a string") }
+        return scalar.string
+    }
+
+    func precision(_ node: Node, _ key: String) throws -> Precision {
+        let text = try string(node, key)
+        guard let p = Precision(rawValue: text) else {
+            throw fail(key, node, "unknown precision '\(text)' (use \(Precision.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return p
+    }
+
+    func read(_ root: Node) throws -> ArchitectureSpec {
+        let top = try mapping(root, "", allowed: [
+            "name", "description", "sources", "energy_unit", "pe_array", "clock_hz", "voltage",
+            "idle_power_w", "precision", "mac", "operation_energy", "instruction", "levels", "sparsity",
+        ])
+        let name = try string(try required(top, "name", in: "", parent: root), "name")
+        let description = try top["description"].map { try string($0, "description") } ?? ""
+        var sources: [String] = []
+        if let node = top["sources"] {
+            guard let seq = node.sequence else { throw fail("sources", node, "expected a list of strings") }
+            sources = try seq.enumerated().map { try string($1, "sources[\($0)]") }
+        }
+        let unitNode = try required(top, "energy_unit", in: "", parent: root)
+        let unitText = try string(unitNode, "energy_unit")
+        guard let unit = EnergyUnit(rawValue: unitText) else {
+            throw fail("energy_unit", unitNode, "must be 'normalized' or 'pJ' (found '\(unitText)')")
+        }
+
+        let arrayNode = try required(top, "pe_array", in: "", parent: root)
+        let array = try mapping(arrayNode, "pe_array", allowed: ["rows", "columns"])
+        let rows = try positiveInt(try required(array, "rows", in: "pe_array", parent: arrayNode), "pe_array.rows")
+        let columns = try positiveInt(try required(array, "columns", in: "pe_array", parent: arrayNode), "pe_array.columns")
+
+        let clock = try positive(try required(top, "clock_hz", in: "", parent: root), "clock_hz")
+        var supply = 1.0, reference = 1.0
+        if let node = top["voltage"] {
+            let v = try mapping(node, "voltage", allowed: ["supply", "reference"])
+            supply = try positive(try required(v, "supply", in: "voltage", parent: node), "voltage.supply")
+            reference = try positive(try required(v, "reference", in: "voltage", parent: node), "voltage.reference")
+        }
+        let idle = try top["idle_power_w"].map { try nonNegative($0, "idle_power_w") } ?? 0
+        if idle > 0 && unit == .normalized {
+            throw fail("idle_power_w", top["idle_power_w"], "idle power needs absolute energies (energy_unit: pJ)")
+        }
+        let defaultPrecision = try top["precision"].map { try precision($0, "precision") } ?? .int16
+
+        let macNode = try required(top, "mac", in: "", parent: root)
+        let macMap = try mapping(macNode, "mac", allowed: ["energy", "precision", "by_precision"])
+        let macEnergy = try nonNegative(try required(macMap, "energy", in: "mac", parent: macNode), "mac.energy")
+        let macPrecision = try macMap["precision"].map { try precision($0, "mac.precision") } ?? defaultPrecision
+        var byPrecision: [Precision: Double] = [:]
+        if let node = macMap["by_precision"] {
+            let m = try mapping(node, "mac.by_precision", allowed: Set(Precision.allCases.map(\.rawValue)))
+            for (k, v) in m { byPrecision[Precision(rawValue: k)!] = try nonNegative(v, "mac.by_precision.\(k)") }
+        }
+        let operationEnergy = try top["operation_energy"].map { try nonNegative($0, "operation_energy") } ?? macEnergy * 0.5
+
+        var instruction: InstructionSpec?
+        if let node = top["instruction"] {
+            let m = try mapping(node, "instruction", allowed: ["energy", "operations_per_instruction"])
+            instruction = InstructionSpec(
+                energy: try nonNegative(try required(m, "energy", in: "instruction", parent: node), "instruction.energy"),
+                operationsPerInstruction: try positive(
+                    try required(m, "operations_per_instruction", in: "instruction", parent: node),
+                    "instruction.operations_per_instruction"))
+        }
+
+        let levelsNode = try required(top, "levels", in: "", parent: root)
+        guard let levelSeq = levelsNode.sequence else { throw fail("levels", levelsNode, "expected a list of levels") }
+        var levels: [LevelSpec] = []
+        for (index, node) in levelSeq.enumerated() {
+            let level = try readLevel(node, "levels[\(index)]")
+            if levels.contains(where: { $0.level == level.level }) {
+                throw fail("levels[\(index)].level", node, "level '\(level.level.rawValue)' is listed twice")
+            }
+            levels.append(level)
+        }
+        for needed in [MemoryLevel.dram, .globalBuffer] where !levels.contains(where: { $0.level == needed }) {
+            throw fail("levels", levelsNode, "missing level '\(needed.rawValue)' (every spec needs dram and global_buffer)")
+        }
+        levels.sort { $0.level < $1.level }
+
+        var sparsity = SparsitySpec()
+        if let node = top["sparsity"] {
+            let m = try mapping(node, "sparsity", allowed: ["zero_gating", "zero_skipping", "run_length_compression"])
+            if let g = m["zero_gating"] {
+                let gm = try mapping(g, "sparsity.zero_gating", allowed: ["inputs", "weights"])
+                sparsity.gateZeroInputs = try gm["inputs"].map { try bool($0, "sparsity.zero_gating.inputs") } ?? false
+                sparsity.gateZeroWeights = try gm["weights"].map { try bool($0, "sparsity.zero_gating.weights") } ?? false
+            }
+            if let s = m["zero_skipping"] {
+                let sm = try mapping(s, "sparsity.zero_skipping", allowed: ["inputs", "weights", "index_bits"])
+                sparsity.skipZeroInputs = try sm["inputs"].map { try bool($0, "sparsity.zero_skipping.inputs") } ?? false
+                sparsity.skipZeroWeights = try sm["weights"].map { try bool($0, "sparsity.zero_skipping.weights") } ?? false
+                sparsity.skipIndexBits = try sm["index_bits"].map { try positiveInt($0, "sparsity.zero_skipping.index_bits") } ?? 4
+            }
+            if let r = m["run_length_compression"] {
+                let rm = try mapping(r, "sparsity.run_length_compression", allowed: ["enabled", "run_bits", "code_word_bits"])
+                sparsity.runLengthCompression = try rm["enabled"].map { try bool($0, "sparsity.run_length_compression.enabled") } ?? true
+                sparsity.runBits = try rm["run_bits"].map { try positiveInt($0, "sparsity.run_length_compression.run_bits") } ?? 5
+                sparsity.codeWordBits = try rm["code_word_bits"].map { try positiveInt($0, "sparsity.run_length_compression.code_word_bits") } ?? 64
+            }
+        }
+
+        return ArchitectureSpec(
+            name: name, description: description, sources: sources, energyUnit: unit, levels: levels,
+            peRows: rows, peColumns: columns,
+            mac: MACSpec(energy: macEnergy, referencePrecision: macPrecision, energyByPrecision: byPrecision),
+            operationEnergy: operationEnergy, instruction: instruction, clockHz: clock,
+            supplyVolts: supply, referenceVolts: reference, idlePowerWatts: idle,
+            defaultPrecision: defaultPrecision, sparsity: sparsity)
+    }
+
+    func readLevel(_ node: Node, _ key: String) throws -> LevelSpec {
+        let m = try mapping(node, key, allowed: [
+            "level", "word_bits", "read_energy", "write_energy", "capacity_words", "bandwidth_words_per_cycle",
+        ])
+        let levelNode = try required(m, "level", in: key, parent: node)
+        let levelText = try string(levelNode, "\(key).level")
+        guard let level = MemoryLevel(rawValue: levelText) else {
+            throw fail("\(key).level", levelNode,
+                       "unknown level '\(levelText)' (use \(MemoryLevel.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let wordBits = try positiveInt(try required(m, "word_bits", in: key, parent: node), "\(key).word_bits")
+        let read = try nonNegative(try required(m, "read_energy", in: key, parent: node), "\(key).read_energy")
+        let write = try m["write_energy"].map { try nonNegative($0, "\(key).write_energy") } ?? read
+        let bandwidth = try m["bandwidth_words_per_cycle"].map { try positive($0, "\(key).bandwidth_words_per_cycle") }
+
+        var capacity: Capacity?
+        if let capNode = m["capacity_words"] {
+            if capNode.mapping != nil {
+                let c = try mapping(capNode, "\(key).capacity_words", allowed: ["weights", "inputs", "outputs"])
+                func part(_ name: String) throws -> Int {
+                    let n = try required(c, name, in: "\(key).capacity_words", parent: capNode)
+                    let v = try nonNegative(n, "\(key).capacity_words.\(name)")
+                    guard v >= 1, v == v.rounded() else {
+                        throw fail("\(key).capacity_words.\(name)", n,
+                                   "capacity too small for any mapping: needs at least one whole word (found \(v))")
+                    }
+                    return Int(v)
+                }
+                capacity = .partitioned(weights: try part("weights"), inputs: try part("inputs"), outputs: try part("outputs"))
+            } else {
+                let v = try nonNegative(capNode, "\(key).capacity_words")
+                let minimum = 3.0
+                guard v >= minimum, v == v.rounded() else {
+                    throw fail("\(key).capacity_words", capNode,
+                               "capacity too small for any mapping: needs at least one whole word of each data type (3 words), found \(v)")
+                }
+                capacity = .shared(words: Int(v))
+            }
+        }
+        switch level {
+        case .globalBuffer, .rf:
+            guard capacity != nil else {
+                throw fail("\(key).capacity_words", node, "level '\(level.rawValue)' is a store: its capacity is required")
+            }
+        case .dram, .noc:
+            if capacity != nil {
+                throw fail("\(key).capacity_words", m["capacity_words"], "level '\(level.rawValue)' has no capacity to give")
+            }
+        }
+        return LevelSpec(level: level, wordBits: wordBits, readEnergy: read, writeEnergy: write,
+                         capacity: capacity, bandwidthWordsPerCycle: bandwidth)
+    }
+}

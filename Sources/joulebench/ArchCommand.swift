@@ -1,0 +1,31 @@
+import ArgumentParser
+import EnergyModel
+import Foundation
+
+/// `joulebench arch [SPEC]`: lists the shipped architecture presets, or shows and
+/// validates one spec (a preset name or a YAML file).
+struct ArchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "arch",
+        abstract: "List architecture presets, or show and validate an architecture spec (preset name or YAML file).")
+
+    @Argument(help: "A preset name or a path to a YAML spec. Omit to list the presets.")
+    var spec: String?
+
+    func run() throws {
+        guard let spec else {
+            for name in ArchitectureSpec.presetNames {
+                let preset = try ArchitectureSpec.preset(named: name)
+                print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(preset.description)")
+            }
+            return
+        }
+        do {
+            print(try ArchitectureSpec.load(spec).summary(), terminator: "")
+            print("valid")
+        } catch let error as SpecError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import EnergyModel
-
-@Test func EnergyModelModuleLinks() { #expect(Bool(true)) }

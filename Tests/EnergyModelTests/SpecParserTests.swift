@@ -1,0 +1,115 @@
+import Testing
+@testable import EnergyModel
+
+@Suite struct SpecParserTests {
+    @Test("every shipped preset parses and validates", arguments: ["eyeriss", "eyeriss-pj", "eyeriss-isca2016", "edge-int8", "cpu"])
+    func presetsParse(name: String) throws {
+        #expect(ArchitectureSpec.presetNames.contains(name))
+        let spec = try ArchitectureSpec.preset(named: name)
+        #expect(spec.name == name)
+        #expect(spec.level(.dram) != nil && spec.level(.globalBuffer) != nil)
+        #expect(!spec.sources.isEmpty)
+    }
+
+    @Test func eyerissPresetMatchesThePaper() throws {
+        let spec = try ArchitectureSpec.preset(named: "eyeriss")
+        #expect(spec.processingElements == 168)
+        #expect(spec.level(.rf)?.capacity == .partitioned(weights: 224, inputs: 12, outputs: 24))
+        #expect(spec.level(.globalBuffer)?.capacity == .shared(words: 108 * 1024 / 2))
+        #expect([spec.mac.energy, spec.level(.rf)!.readEnergy, spec.level(.noc)!.readEnergy,
+                 spec.level(.globalBuffer)!.readEnergy, spec.level(.dram)!.readEnergy] == [1, 1, 2, 6, 200])
+        #expect(spec.clockHz == 200e6)
+    }
+
+    static let valid = """
+    name: test
+    energy_unit: normalized
+    pe_array: {rows: 2, columns: 2}
+    clock_hz: 1e8
+    mac: {energy: 1}
+    levels:
+      - {level: dram, word_bits: 16, read_energy: 200}
+      - {level: global_buffer, word_bits: 16, capacity_words: 1024, read_energy: 6}
+      - {level: rf, word_bits: 16, capacity_words: 16, read_energy: 1}
+    """
+
+    @Test func minimalSpecParsesWithAbsentNoC() throws {
+        let spec = try ArchitectureSpec.parse(yaml: Self.valid, file: "t.yaml")
+        #expect(spec.level(.noc) == nil)
+        #expect(spec.level(.globalBuffer)?.writeEnergy == 6, "write energy defaults to the read energy")
+    }
+
+    /// Malformed specs: (what is wrong, the YAML, the key the error must name, a phrase of the reason).
+    static let malformed: [(String, String, String, String)] = [
+        ("missing level", valid.replacingOccurrences(of: "  - {level: global_buffer, word_bits: 16, capacity_words: 1024, read_energy: 6}\n", with: ""),
+         "levels", "missing level 'global_buffer'"),
+        ("negative energy", valid.replacingOccurrences(of: "read_energy: 200", with: "read_energy: -200"),
+         "levels[0].read_energy", "must not be negative"),
+        ("non-numeric energy", valid.replacingOccurrences(of: "read_energy: 6}", with: "read_energy: six}"),
+         "levels[1].read_energy", "expected a number"),
+        ("buffer too small", valid.replacingOccurrences(of: "capacity_words: 1024", with: "capacity_words: 2"),
+         "levels[1].capacity_words", "too small for any mapping"),
+        ("RF partition empty", valid.replacingOccurrences(of: "capacity_words: 16", with: "capacity_words: {weights: 8, inputs: 0, outputs: 4}"),
+         "levels[2].capacity_words.inputs", "too small for any mapping"),
+        ("unknown top-level key", valid + "\nturbo: true\n", "turbo", "unknown key"),
+        ("unknown level key", valid.replacingOccurrences(of: "read_energy: 1}", with: "read_energy: 1, size: 3}"),
+         "levels[2].size", "unknown key"),
+        ("unknown level name", valid.replacingOccurrences(of: "level: rf", with: "level: scratchpad"),
+         "levels[2].level", "unknown level 'scratchpad'"),
+        ("missing required key", valid.replacingOccurrences(of: "clock_hz: 1e8\n", with: ""), "clock_hz", "missing required key"),
+        ("bad energy unit", valid.replacingOccurrences(of: "energy_unit: normalized", with: "energy_unit: joules"),
+         "energy_unit", "must be 'normalized' or 'pJ'"),
+        ("store without capacity", valid.replacingOccurrences(of: " capacity_words: 16,", with: ""),
+         "levels[2].capacity_words", "capacity is required"),
+        ("level listed twice", valid + "\n  - {level: dram, word_bits: 16, read_energy: 100}\n", "levels[3].level", "listed twice"),
+        ("fractional PE count", valid.replacingOccurrences(of: "rows: 2", with: "rows: 2.5"), "pe_array.rows", "whole number"),
+        ("idle power in normalised units", valid + "\nidle_power_w: 0.1\n", "idle_power_w", "needs absolute energies"),
+        ("unknown precision", valid.replacingOccurrences(of: "mac: {energy: 1}", with: "mac: {energy: 1, precision: int4}"),
+         "mac.precision", "unknown precision 'int4'"),
+        ("not a mapping", "- just\n- a list\n", "", "expected a mapping"),
+    ]
+
+    @Test("malformed specs are refused with the file, the key and the reason", arguments: malformed)
+    func malformedSpecRefused(_ testCase: (String, String, String, String)) {
+        let (what, yaml, key, reason) = testCase
+        do {
+            _ = try ArchitectureSpec.parse(yaml: yaml, file: "bad.yaml")
+            Issue.record("\(what): accepted")
+        } catch let error as SpecError {
+            #expect(error.file == "bad.yaml", "\(what)")
+            #expect(error.key == key, "\(what): \(error)")
+            #expect(error.reason.contains(reason), "\(what): \(error)")
+            #expect(error.description.hasPrefix("bad.yaml"), "\(what)")
+        } catch {
+            Issue.record("\(what): unexpected error \(error)")
+        }
+    }
+
+    @Test func invalidYAMLIsRefused() {
+        #expect(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: "name: [unclosed", file: "x.yaml") }
+        #expect(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: "", file: "x.yaml") }
+    }
+
+    @Test func unknownPresetOrMissingFileIsRefused() {
+        #expect(throws: SpecError.self) { try ArchitectureSpec.preset(named: "tpu-v9") }
+        #expect(throws: SpecError.self) { try ArchitectureSpec.load("/nonexistent/spec.yaml") }
+    }
+
+    @Test func errorCarriesTheLine() throws {
+        let yaml = Self.valid.replacingOccurrences(of: "read_energy: 6}", with: "read_energy: -6}")
+        let error = try #require(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: yaml, file: "l.yaml") }
+        #expect(error.line == 8)
+        #expect(error.description.hasPrefix("l.yaml:8: "))
+    }
+
+    @Test("MAC energy by precision: explicit values win, others scale with the square of the width")
+    func macEnergyByPrecision() throws {
+        let spec = try ArchitectureSpec.preset(named: "eyeriss")
+        #expect(spec.macEnergy(.int16) == 1)
+        #expect(spec.macEnergy(.int8) == 0.25)
+        #expect(spec.macEnergy(.int32) == 4)
+        #expect(abs(spec.macEnergy(.fp16) - 1.4) < 1e-12)
+        let edge = try ArchitectureSpec.preset(named: "edge-int8")
+        #expect(edge.macEnergy(.int16) == 0.35)
+    }
+}

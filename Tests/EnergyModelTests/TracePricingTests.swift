@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import Workloads
+@testable import EnergyModel
+
+@Suite struct TracePricingTests {
+    static func alexNetTrace(batch: Int = 1) throws -> Trace { try Trace.loadForPricing("alexnet", batch: batch) }
+
+    @Test("a zoo model prices end to end: every operator, totals equal the sum, energy per pixel")
+    func zooModelPrices() throws {
+        let trace = try Self.alexNetTrace()
+        let price = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss-pj"), dataflow: .rs).price(trace: trace, batch: 4)
+        #expect(price.operators.count == trace.operators.count)
+        #expect(price.batch == 4)
+        #expect(price.inputPixels == 227 * 227)
+        let sum = price.operators.reduce(0) { $0 + $1.totalEnergy }
+        #expect(abs(sum / price.totalEnergy - 1) < 1e-12)
+        #expect(abs(price.energyPerInputPixel - price.totalEnergy / Double(4 * 227 * 227)) < 1e-6)
+        let macs = price.operators.reduce(0) { $0 + $1.macs }
+        #expect(macs == Double(trace.totals.macs * 4))
+        // ReLUs follow their convolutions: priced on the output stream, no data moved.
+        let relu = try #require(price.operators.first { $0.kind == "relu" })
+        #expect(relu.levels.allSatisfy { $0.status == .unused })
+        #expect(relu.arithmeticEnergy > 0)
+    }
+
+    @Test func measuredZeroFractionsAreUsedAndOverridable() throws {
+        var trace = try Self.alexNetTrace()
+        let index = try #require(trace.operators.firstIndex { $0.shape.name == "conv3" })
+        trace.operators[index].measured = MeasuredFacts(inputZeroFraction: 0.7, outputZeroFraction: 0.8, weightZeroFraction: 0,
+                                                        wallTimeSeconds: 0.01, bytesTouched: 1)
+        let pricer = EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs)
+        let measured = try pricer.price(trace: trace).operators[index]
+        let dense = try pricer.price(trace: trace, zeros: ["conv3": ZeroFractions()]).operators[index]
+        #expect(abs(measured.arithmeticEnergy / dense.arithmeticEnergy - 0.3) < 1e-9)
+    }
+
+    @Test("a saved trace JSON is read back and priced identically")
+    func savedTraceRoundTrip() throws {
+        let trace = try Self.alexNetTrace()
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("energy-trace-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trace.jsonData().write(to: url)
+        let pricer = EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .ws)
+        let fromFile = try pricer.price(trace: try Trace.loadForPricing(url.path))
+        let direct = try pricer.price(trace: trace)
+        #expect(fromFile == direct)
+    }
+
+    @Test("JSON output: snake_case keys as documented in docs/ENERGY.md, decodable back")
+    func jsonKeys() throws {
+        let price = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: try Self.alexNetTrace())
+        let data = try price.jsonData()
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["model", "architecture", "dataflow", "energy_unit", "precision", "batch", "input_pixels", "operators",
+                    "total_energy", "level_totals", "arithmetic_energy", "idle_energy", "cycles", "latency_seconds",
+                    "energy_per_input_pixel", "notes"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        let op = try #require((object["operators"] as? [[String: Any]])?.first)
+        for key in ["name", "kind", "category", "batch", "macs", "macs_performed", "other_operations", "arithmetic_energy",
+                    "levels", "idle_energy", "total_energy", "cycles", "latency_seconds", "active_processing_elements", "utilization", "mapping", "notes"] {
+            #expect(op[key] != nil, "missing operators[].\(key)")
+        }
+        let level = try #require((op["levels"] as? [[String: Any]])?.first)
+        #expect(Set(level.keys) == ["level", "status", "words", "energy"])
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        #expect(try decoder.decode(NetworkPrice.self, from: data) == price)
+    }
+
+    @Test func tableShowsEveryLevelAndTotals() throws {
+        let yaml = SpecParserTests.valid.replacingOccurrences(of: "capacity_words: 1024", with: "capacity_words: 65536")
+        let spec = try ArchitectureSpec.parse(yaml: yaml, file: "t.yaml")
+        let table = try EnergyPricer(spec: spec, dataflow: .ws).price(trace: try Self.alexNetTrace()).table()
+        #expect(table.contains("absent"), "the spec has no NoC: its column must say so")
+        #expect(table.contains("TOTAL"))
+        #expect(table.contains("per input pixel"))
+        #expect(table.contains("normalised"))
+    }
+
+    @Test func zeroFractionArguments() throws {
+        let parsed = try ZeroFractions.parseList("conv1=0,conv2=0.387")
+        #expect(parsed["conv2"] == ZeroFractions(inputs: 0.387))
+        #expect(throws: ZeroFractionsError.self) { try ZeroFractions.parseList("conv1") }
+        #expect(throws: ZeroFractionsError.self) { try ZeroFractions.parseList("conv1=1.2") }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("zeros-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(#"{"conv3": {"inputs": 0.725, "outputs": 0.79}}"#.utf8).write(to: url)
+        #expect(try ZeroFractions.read(from: url)["conv3"] == ZeroFractions(inputs: 0.725, outputs: 0.79))
+        try Data(#"{"conv3": {"input": 0.7}}"#.utf8).write(to: url)
+        #expect(throws: ZeroFractionsError.self) { try ZeroFractions.read(from: url) }
+    }
+
+    @Test("GoogLeNet on eyeriss: weights a minority (published 22 %; ifmaps 25, ofmaps 43, compute 10: Yang, Chen, Sze, CVPR 2017)",
+          .enabled(if: ModelZoo.names.contains("googlenet_bvlc"), "needs the zoo's Caffe GoogLeNet"))
+    func googLeNetWeightsMinority() throws {
+        // The Caffe form (bvlc_googlenet): the model the CVPR 2017 energy breakdown used.
+        let trace = try Trace.loadForPricing("googlenet_bvlc")
+        let price = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: trace)
+        func share(_ type: DataType) -> Double { price.levelTotals.reduce(0) { $0 + $1.energy[type] } / price.totalEnergy }
+        let compute = price.arithmeticEnergy / price.totalEnergy
+        print(String(format: "GoogLeNet on eyeriss (rs, batch 1, dense): weights %.1f %%, ifmaps %.1f %%, ofmaps %.1f %%, compute %.1f %% (published 22/25/43/10)",
+                     share(.weights) * 100, share(.inputs) * 100, share(.outputs) * 100, compute * 100))
+        #expect(abs(share(.weights) - 0.22) <= 0.05)
+        #expect(share(.inputs) + share(.outputs) > 0.5, "feature maps dominate")
+        #expect(abs(compute - 0.10) <= 0.05)
+    }
+}
+
+/// The whole printed table for a fixed fixture (STYLE.md: whole-output tests for the CLI,
+/// which prints exactly `NetworkPrice.table()`).
+@Suite struct PriceTableSnapshotTests {
+    @Test func alexNetConv3OnEyeriss() throws {
+        let trace = Trace(model: ModelIdentity(name: "fixture", source: "test", weights: "none"), inputPixels: 227 * 227,
+                          shapes: [AlexNetShapes.convolutions(batch: 4)[2], .fullyConnected(
+                              name: "FC", batch: 4, inputChannels: 64, outputFeatures: 10, hasBias: true, bitWidths: .fixed16)])
+        let table = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: trace).table()
+        print(table)
+        #expect(table == PriceTableSnapshotTests.expected)
+    }
+
+    static let expected = """
+    model fixture on eyeriss, dataflow rs, int16, batch 4
+    energy (norm.) by level x data type (W/I/O)
+    operator   MACs    MAC           RF W/I/O        NoC W/I/O         GLB W/I/O       DRAM W/I/O  total
+    CONV3      598M   598M     644M/611M/1.1G  92M/24.9M/66.5M  26.5M/12.5M/198M  177M/208M/51.9M  3.81G
+    FC        2.56k  2.56k  3.84k/2.82k/4.27k    2.56k/512/776   11.6k/3.07k/240    130k/51.2k/8k   221k
+    TOTAL      598M   598M     644M/611M/1.1G  92M/24.9M/66.5M  26.6M/12.5M/198M  177M/208M/51.9M  3.81G
+
+    words moved, cycles, utilisation
+    operator  DRAM words  GLB words  NoC words  RF words  cycles  latency ms  active PEs  util.
+    CONV3          2.18M      39.5M      91.7M     2.35G   3.83M      19.169         156    93%
+    FC               946      2.48k      1.92k     10.9k     116       0.001          22    13%
+    TOTAL          2.18M      39.5M      91.7M     2.35G   3.83M      19.170
+
+    total energy 3.81G norm.; per input pixel 1.847e+04 norm. (51529 pixels x batch 4)
+    note: energies are normalised (one int16 MAC = 1), not joules
+
+    """
+}

@@ -32,6 +32,20 @@ struct BadInputTests {
         CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--repeat", "0"], exitStatus: 1, snapshot: "error-detect-repeat-0"),
         CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--bogus"], exitStatus: 64, snapshot: "error-detect-unknown-option"),
         CommandCase(arguments: ["detect", fixtureFolder, "--draw", "/dev/null"], exitStatus: 1, snapshot: "error-detect-folder-draw"),
+        // arch
+        CommandCase(arguments: ["arch", archFixtures + "/negative-energy.yaml"], exitStatus: 1, snapshot: "error-arch-negative-energy"),
+        CommandCase(arguments: ["arch", archFixtures + "/not-yaml.yaml"], exitStatus: 1, snapshot: "error-arch-not-yaml"),
+        CommandCase(arguments: ["arch", "no-such-preset"], exitStatus: 1, snapshot: "error-arch-unknown-preset"),
+        // price
+        CommandCase(arguments: ["price", "alexnet"], exitStatus: 64, snapshot: "error-price-no-arch"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "no-such-preset"], exitStatus: 1, snapshot: "error-price-unknown-arch"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", archFixtures + "/negative-energy.yaml"], exitStatus: 1, snapshot: "error-price-malformed-arch"),
+        CommandCase(arguments: ["price", "no_such_model", "--arch", "eyeriss"], exitStatus: 1, snapshot: "error-price-unknown-model"),
+        CommandCase(arguments: ["price", fixtureFolder + "/notes.txt", "--arch", "eyeriss"], exitStatus: 1, snapshot: "error-price-not-a-trace"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--dataflow", "xy"], exitStatus: 64, snapshot: "error-price-dataflow"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--precision", "int4"], exitStatus: 64, snapshot: "error-price-precision"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--batch", "0"], exitStatus: 64, snapshot: "error-price-batch-0"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "conv9=0.5"], exitStatus: 64, snapshot: "error-price-zeros-unknown-operator"),
         // the root command
         CommandCase(arguments: ["no-such-command"], exitStatus: 64, snapshot: "error-unknown-subcommand"),
     ]

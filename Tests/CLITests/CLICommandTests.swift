@@ -17,6 +17,8 @@ struct CommandCase: Sendable, CustomTestStringConvertible {
 }
 
 let fixtureFolder = "Tests/CLITests/Fixtures/images"
+/// Architecture specs: tiny-int8.yaml (valid), negative-energy.yaml, not-yaml.yaml.
+let archFixtures = "Tests/CLITests/Fixtures/arch"
 
 @Suite("joulebench --help")
 struct HelpTests {
@@ -26,6 +28,8 @@ struct HelpTests {
         CommandCase(arguments: ["images", "--help"], exitStatus: 0, snapshot: "help-images"),
         CommandCase(arguments: ["models", "--help"], exitStatus: 0, snapshot: "help-models"),
         CommandCase(arguments: ["detect", "--help"], exitStatus: 0, snapshot: "help-detect"),
+        CommandCase(arguments: ["arch", "--help"], exitStatus: 0, snapshot: "help-arch"),
+        CommandCase(arguments: ["price", "--help"], exitStatus: 0, snapshot: "help-price"),
     ]
 
     @Test(arguments: cases)
@@ -83,5 +87,53 @@ struct DetectCommandTests {
     @Test func folderTable() throws {
         try assertCommand(["detect", fixtureFolder], exitStatus: 0, snapshot: "detect-folder-table",
                           normalisations: [.numberBetween(prefix: ") in ", suffix: " ms")])
+    }
+}
+
+@Suite("joulebench arch")
+struct ArchCommandTests {
+    @Test func presetList() throws {
+        try assertCommand(["arch"], exitStatus: 0, snapshot: "arch-list")
+    }
+
+    @Test func showPreset() throws {
+        try assertCommand(["arch", "eyeriss"], exitStatus: 0, snapshot: "arch-eyeriss")
+    }
+
+    /// Every preset the list names can be shown (the list must print loadable names).
+    @Test func everyListedPresetLoads() throws {
+        let list = try CLI.run(["arch"])
+        #expect(list.exitStatus == 0)
+        let names = list.standardOutput.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(names.count >= 4)
+        // Known bug (reported to the lead, 2026-11-21): ArchCommand pads names with
+        // `padding(toLength: 12)`, which truncates `eyeriss-isca2016` to `eyeriss-isca`.
+        // When it is fixed this known issue stops occurring and the test fails: remove the
+        // wrapper and re-record arch-list.txt.
+        try withKnownIssue("`joulebench arch` truncates preset names longer than 12 characters") {
+            for name in names {
+                let shown = try CLI.run(["arch", name])
+                #expect(shown.exitStatus == 0, "joulebench arch \(name): \(shown.standardError)")
+            }
+        }
+    }
+
+    @Test func validateFile() throws {
+        try assertCommand(["arch", archFixtures + "/tiny-int8.yaml"], exitStatus: 0, snapshot: "arch-file-valid")
+    }
+}
+
+@Suite("joulebench price")
+struct PriceCommandTests {
+    /// Eyeriss row-stationary on AlexNet (docs/ENERGY.md): the whole breakdown.
+    @Test func alexnetOnEyerissRowStationary() throws {
+        try assertCommand(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "rs"], exitStatus: 0,
+                          snapshot: "price-alexnet-eyeriss-rs")
+    }
+
+    /// A spec from a file, another dataflow.
+    @Test func alexnetOnFileSpecWeightStationary() throws {
+        try assertCommand(["price", "alexnet", "--arch", archFixtures + "/tiny-int8.yaml", "--dataflow", "ws"], exitStatus: 0,
+                          snapshot: "price-alexnet-tiny-int8-ws")
     }
 }

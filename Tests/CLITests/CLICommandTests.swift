@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 // Whole-output tests of each subcommand on the fixtures in the repository (see CLISnapshot.swift
@@ -129,6 +130,21 @@ struct PriceCommandTests {
     @Test func alexnetOnEyerissRowStationary() throws {
         try assertCommand(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "rs"], exitStatus: 0,
                           snapshot: "price-alexnet-eyeriss-rs")
+    }
+
+    /// The Trace is the hinge between commands (docs/TRACE.md): the shape-only trace that
+    /// `models NAME --json` prints, saved and priced, gives exactly what pricing the zoo name gives.
+    @Test func savedTraceFromModelsPricesLikeTheZooName() throws {
+        let models = try CLI.run(["models", "alexnet", "--json"])
+        #expect(models.exitStatus == 0)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-cli-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(models.standardOutput.utf8).write(to: file)
+        let fromTrace = try CLI.run(["price", file.path, "--arch", "eyeriss", "--dataflow", "rs"])
+        let fromZoo = try CLI.run(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "rs"])
+        #expect(fromTrace.exitStatus == 0 && fromZoo.exitStatus == 0, "\(fromTrace.standardError)\(fromZoo.standardError)")
+        #expect(fromTrace.standardOutput == fromZoo.standardOutput)
+        #expect(!fromZoo.standardOutput.isEmpty)
     }
 
     /// A spec from a file, another dataflow.

@@ -188,6 +188,10 @@ public struct EnergyPricer: Sendable {
         ledger.add(.dram, .weights, reads: dramWeights, writes: 0)
         ledger.add(.dram, .inputs, reads: dramInputs, writes: 0)
         ledger.add(.dram, .outputs, reads: outputWords * spill, writes: outputWords * (rlcOut + spill))
+        // The tile pipeline's fill (first tile in) and drain (last tile out) overlap no
+        // computation; the rest of the DRAM traffic is double-buffered behind it.
+        ledger.exposedDRAMWords = tiling.firstTileWeightWords * weightStream + tiling.firstTileInputWords * rlcIn
+            + tiling.lastTileOutputWords * rlcOut
 
         // Global buffer: fills from DRAM plus a·b reads per word (ISCA 2016 §VI-A).
         let W = mapping.weights, I = mapping.inputs, O = mapping.outputs
@@ -210,7 +214,12 @@ public struct EnergyPricer: Sendable {
             ledger.add(.rf, .inputs, reads: macs * (1 - weightZeros), writes: macs / I.registerFile * inputStream)
         }
         if mapping.keptInRF.contains(.outputs) {
-            let updates = (macs - macs / O.registerFile) * (1 - skipFraction)
+            // A gated MAC is gated whole: its accumulate (the psum read-modify-write of the
+            // spad) is skipped with its multiply, as adding a zero product changes nothing
+            // (JSSC 2017 §V-B: a zero ifmap gates the filter read and the MAC datapath).
+            let gatedInputs = s.gateZeroInputs && !s.skipZeroInputs ? z.inputs : 0
+            let gatedWeights = s.gateZeroWeights && !s.skipZeroWeights ? z.weights : 0
+            let updates = (macs - macs / O.registerFile) * (1 - skipFraction) * (1 - gatedInputs) * (1 - gatedWeights)
             ledger.add(.rf, .outputs, reads: updates, writes: updates)
         }
 
@@ -335,6 +344,9 @@ struct Ledger {
     var touched: [Bool] = Array(repeating: false, count: 4)
     var macs = 0.0, macsPerformed = 0.0, operations = 0.0, arithmetic = 0.0
     var computeCycles = 0.0
+    /// DRAM words whose transfer overlaps no computation (tile-pipeline fill and drain);
+    /// they add `words / bandwidth` cycles when the DRAM level has a bandwidth.
+    var exposedDRAMWords = 0.0
     var activePEs = 0
     var meanActivePEs = 0.0
     var mapping = ""
@@ -358,6 +370,7 @@ struct Ledger {
         var total = 0.0
         let onChipScale = spec.voltageScale
         var cycles = computeCycles
+        var exposedCycles = 0.0
         for level in MemoryLevel.allCases {
             let i = Self.index(level)
             guard let l = spec.level(level) else {
@@ -372,11 +385,14 @@ struct Ledger {
                 energy[type] = (reads[i][type] * l.readEnergy + writes[i][type] * l.writeEnergy) * scale
             }
             if let bandwidth = l.bandwidthWordsPerCycle {
-                cycles = max(cycles, words.total * widthScale / bandwidth)
+                let exposed = level == .dram ? min(exposedDRAMWords, words.total) : 0
+                cycles = max(cycles, (words.total - exposed) * widthScale / bandwidth)
+                exposedCycles += exposed * widthScale / bandwidth
             }
             total += energy.total
             levels.append(LevelCost(level: level, status: touched[i] ? .present : .unused, words: words, energy: energy))
         }
+        cycles += exposedCycles
         let arithmeticEnergy = arithmetic * onChipScale
         let latency = cycles / spec.clockHz
         let idle = spec.energyUnit == .picojoules ? spec.idlePowerWatts * latency * 1e12 : 0

@@ -10,6 +10,14 @@ struct DRAMTiling: Hashable, Sendable {
     var inputFetches: Double
     /// Times each output is written to DRAM (`a` for psums; `2a − 1` DRAM accesses).
     var outputPasses: Double
+    /// Weight and input words of the first tile (per group, uncompressed): what must
+    /// arrive from DRAM before the array can start (the fill of the double-buffered tile
+    /// pipeline, which nothing overlaps).
+    var firstTileWeightWords = 0.0
+    var firstTileInputWords = 0.0
+    /// Output words of the last tile (per group, uncompressed): written back after the
+    /// array has finished (the pipeline's drain).
+    var lastTileOutputWords = 0.0
     /// The chosen tile and loop order, for the report.
     var summary: String
 }
@@ -117,6 +125,8 @@ enum DRAMTiler {
         return DRAMTiling(
             weightFetches: b.aW, inputWordsFetched: b.inputWords * b.aI,
             inputFetches: b.inputWords * b.aI / max(inputsPerGroup, 1), outputPasses: b.aO,
+            firstTileWeightWords: Double(b.m * b.c * R * S), firstTileInputWords: Double(b.n * b.c * inputRows(b.rows) * Win),
+            lastTileOutputWords: Double(b.n * b.m * b.rows * Q),
             summary: "tile n=\(b.n) m=\(b.m) c=\(b.c) rows=\(b.rows) order=\(names[b.order])")
     }
 }

@@ -70,14 +70,19 @@ import Workloads
         #expect(prices.map(\.activeProcessingElements) == Self.chip.map(\.activePEs))
     }
 
+    /// Layers whose chip band the model does not meet (docs/ENERGY.md explains each).
+    static let latencyShortfalls: Set<String> = ["CONV2"]
+    static let powerExcesses: Set<String> = ["CONV1", "CONV4", "CONV5"]
+
     @Test("ISSCC 2016 / JSSC 2017: latency within 0.85–1.0× of the chip (168 PEs, batch 4, 200 MHz)")
     func chipLatency() throws {
         let prices = try Self.chipPrices()
         for (price, row) in zip(prices, Self.chip) {
             let ratio = price.latencySeconds * 1e3 / row.latencyMS
             print(String(format: "chip latency %@: model %.2f ms, chip %.1f ms, ratio %.3f", row.layer, price.latencySeconds * 1e3, row.latencyMS, ratio))
-            if row.layer == "CONV1" || row.layer == "CONV2" {
-                // Pure compute cycles over the mean active PEs: 0.845 / 0.846 of the chip.
+            if Self.latencyShortfalls.contains(row.layer) {
+                // Compute cycles over the mean active PEs plus the DRAM tile pipeline's
+                // fill and drain: 0.849 of the chip on CONV2.
                 withKnownIssue("\(row.layer) latency just under 0.85× of the chip") { #expect(ratio >= 0.85 && ratio <= 1.0) }
             } else {
                 #expect(ratio >= 0.85 && ratio <= 1.0)
@@ -92,25 +97,39 @@ import Workloads
             let powerMW = price.onChipEnergy * 1e-12 / price.latencySeconds * 1e3
             let ratio = powerMW / row.powerMW
             let energyRatio = price.onChipEnergy * 1e-9 / (row.powerMW * row.latencyMS * 1e-3)
-            print(String(format: "chip power %@: model %.0f mW, chip %.0f mW, ratio %.3f (energy ratio %.3f)", row.layer, powerMW, row.powerMW, ratio, energyRatio))
-            withKnownIssue("model power above the chip's (latency too short, sparse layers' energy too high)") {
+            print(String(format: "chip power %@: model %.0f mW (clock/control %.0f), chip %.0f mW, ratio %.3f (energy ratio %.3f)",
+                         row.layer, powerMW, price.idleEnergy * 1e-12 / price.latencySeconds * 1e3, row.powerMW, ratio, energyRatio))
+            if Self.powerExcesses.contains(row.layer) {
+                // CONV1: the modelled latency is 0.85 of the chip's, so the same energy is
+                // drawn over less time; CONV4–5: the data part still falls a little too
+                // slowly with ifmap sparsity (docs/ENERGY.md).
+                withKnownIssue("\(row.layer) model power above the chip's") { #expect(ratio >= 0.8 && ratio <= 1.0) }
+            } else {
                 #expect(ratio >= 0.8 && ratio <= 1.0)
             }
-            // What does hold: energy within ±45 % on every layer with one global constant.
-            #expect(abs(energyRatio - 1) <= 0.45)
+            // Energy per layer within ±20 % of the chip with the two global constants
+            // (0.84–1.01; it was ±45 % with one constant and gating of the product only).
+            #expect(abs(energyRatio - 1) <= 0.20)
         }
     }
 
-    @Test("eyeriss-pj: 2.706 pJ per unit = 278 mW / 34.7 fps over the model's AlexNet CONV energy (JSSC 2017 Tables V–VI)")
+    /// The two constants of `eyeriss-pj` (JSSC 2017): clock/control power = 1/3 of the
+    /// chip's CONV1 power; pJ per normalised unit = the other 2/3 of CONV1's measured energy
+    /// over the model's CONV1 on-chip energy on `eyeriss`.
+    @Test("eyeriss-pj: clock power 332 mW / 3 and 1.655 pJ per unit from CONV1's other 2/3 (JSSC 2017 Table V)")
     func eyerissPJDerivation() throws {
         let pricer = EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs)
-        let normalised = try AlexNetShapes.convolutions(batch: 4).enumerated()
-            .map { try pricer.price($1, zeros: Self.chipZeros($0)).onChipEnergy }.reduce(0, +)
-        let measuredPicojoules = 0.278 * (4 / 34.7) * 1e12
-        let derived = measuredPicojoules / normalised
+        let conv1 = AlexNetShapes.convolutions(batch: 4)[0]
+        let normalised = try pricer.price(conv1, zeros: Self.chipZeros(0)).onChipEnergy
+        let clockShare = 1.0 / 3
+        let clockWatts = clockShare * Self.chip[0].powerMW * 1e-3
+        let dataPicojoules = (1 - clockShare) * Self.chip[0].powerMW * 1e-3 * Self.chip[0].latencyMS * 1e-3 * 1e12
+        let derived = dataPicojoules / normalised
         let preset = try ArchitectureSpec.preset(named: "eyeriss-pj")
-        print(String(format: "eyeriss-pj: %.4e units, %.4e pJ measured -> %.4f pJ/unit (preset %.4f)", normalised, measuredPicojoules, derived, preset.mac.energy))
+        print(String(format: "eyeriss-pj: CONV1 %.4e units, %.4e pJ data -> %.4f pJ/unit (preset %.4f); clock %.4f W (preset %.4f)",
+                     normalised, dataPicojoules, derived, preset.mac.energy, clockWatts, preset.idlePowerWatts))
         #expect(abs(preset.mac.energy / derived - 1) < 0.005)
+        #expect(abs(preset.idlePowerWatts / clockWatts - 1) < 0.005)
         #expect(abs(preset.level(.dram)!.readEnergy / (200 * preset.mac.energy) - 1) < 1e-3)
         #expect(abs(preset.level(.globalBuffer)!.readEnergy / (6 * preset.mac.energy) - 1) < 1e-3)
         #expect(abs(preset.level(.noc)!.readEnergy / (2 * preset.mac.energy) - 1) < 1e-3)

@@ -130,9 +130,9 @@ import Workloads
 
     words moved, cycles, utilisation
     operator  DRAM words  GLB words  NoC words  RF words  cycles  latency ms  active PEs  util.
-    CONV3          2.18M      39.5M      91.7M     2.35G   3.83M      19.169         156    93%
-    FC               946      2.48k      1.92k     10.9k     116       0.001          22    13%
-    TOTAL          2.18M      39.5M      91.7M     2.35G   3.83M      19.170
+    CONV3          2.18M      39.5M      91.7M     2.35G   3.86M      19.317         156    93%
+    FC               946      2.48k      1.92k     10.9k     636       0.003          22    13%
+    TOTAL          2.18M      39.5M      91.7M     2.35G   3.86M      19.320
 
     total energy 3.81G norm.; per input pixel 1.847e+04 norm. (51529 pixels x batch 4)
     note: energies are normalised (one int16 MAC = 1), not joules

@@ -61,10 +61,13 @@ let package = Package(
             ]
         ),
 
+        // Measurements behind docs/EXECUTOR.md (Scripts/bench-executor.sh), not a product.
+        .executableTarget(name: "executor-bench", dependencies: ["Executor", "Workloads"], path: "Sources/ExecutorBench", swiftSettings: hostCPUSwift),
+
         // MARK: - Tests
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workloads"], swiftSettings: hostCPUSwift),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workloads", "Imaging"], swiftSettings: hostCPUSwift),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "Workloads"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Imaging"], resources: [.copy("Fixtures")]),
         // Runs the built `joulebench` as a subprocess and compares whole outputs with

@@ -92,12 +92,23 @@ void cc_jpeg_destroy(cc_jpeg_decoder *d) {
 }
 
 int cc_jpeg_read_header(cc_jpeg_decoder *d, const uint8_t *data, size_t size, cc_jpeg_info *info) {
-    if (!d || !data || !info || d->header_read) return CC_ERR_USAGE;
+    if (!d || !data || !info) return CC_ERR_USAGE;
+    d->message[0] = '\0';
+    d->warnings = 0;
     if (size == 0) {
         cc_set_message(d->message, "empty input");
         return CC_ERR_TRUNCATED;
     }
-    if (setjmp(d->jump)) return d->status;
+    if (setjmp(d->jump)) {
+        d->header_read = 0;
+        return d->status;
+    }
+    /* Reuse: whatever the previous image left (finished, failed mid-way, or only its
+     * header read), jpeg_abort_decompress returns the struct to its start state and frees
+     * that image's memory; the struct and its permanent pool are kept (as TurboJPEG does
+     * with a handle reused across images). */
+    jpeg_abort_decompress(&d->cinfo);
+    d->header_read = 0;
     jpeg_mem_src(&d->cinfo, data, (unsigned long)size);
     jpeg_read_header(&d->cinfo, TRUE);
     d->header_read = 1;
@@ -130,8 +141,14 @@ int cc_jpeg_decode(cc_jpeg_decoder *d, uint8_t *dst, size_t row_stride_bytes, in
         cc_set_message(d->message, "CMYK/YCCK JPEG is not supported");
         return CC_ERR_UNSUPPORTED;
     }
+    d->header_read = 0; /* one decode per header */
     if (setjmp(d->jump)) return d->status;
+    /* The same settings as TurboJPEG's tjDecompress2 without flags (what tjbench runs):
+     * packed RGB output, ISLOW integer DCT, fancy (smooth) upsampling. Set explicitly so a
+     * reused struct cannot carry other values over. */
     d->cinfo.out_color_space = out_channels == 1 ? JCS_GRAYSCALE : JCS_EXT_RGB;
+    d->cinfo.dct_method = JDCT_ISLOW;
+    d->cinfo.do_fancy_upsampling = TRUE;
     jpeg_start_decompress(&d->cinfo);
     if ((int)d->cinfo.output_components != out_channels) {
         cc_set_message(d->message, "unexpected output component count");

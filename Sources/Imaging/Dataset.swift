@@ -83,6 +83,10 @@ public struct DatasetScan: Sendable {
     /// Relative paths of files skipped as non-images (unknown magic and no image
     /// extension), in scan order. Hidden files (`.name`) are ignored altogether.
     public let skipped: [String]
+    /// Sub-folders that could not be listed (permissions, I/O error, path too long …), in
+    /// scan order: each `path` relative to the root, `/`-separated, with the OS's reason.
+    /// Their contents are missing from `files`; the rest of the scan went on.
+    public let unreadableFolders: [DatasetError]
 
     /// Stereo pairs: `<name>_left` and `<name>_right` in the same folder, with
     /// `<name>_disp.pfm` when present. Sorted by name.
@@ -122,56 +126,87 @@ public enum DatasetFolder {
     /// bytes are not recognised: such files are reported as failures, not skipped.
     public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "pgm", "ppm", "pnm", "pfm"]
 
-    /// Scans `root` recursively. Throws only when `root` itself cannot be listed; an
-    /// unreadable sub-folder is an error too (the scan would silently lose data otherwise).
-    /// Symbolic links to folders already visited are not followed twice.
-    public static func scan(_ root: URL) throws(DatasetError) -> DatasetScan {
-        var files: [DatasetFile] = []
-        var skipped: [String] = []
-        var visited: Set<String> = []
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else {
-            throw DatasetError(path: root.path, reason: "no such file or directory")
-        }
-        guard isDirectory.boolValue else { throw DatasetError(path: root.path, reason: "not a folder") }
-        try walk(root, relative: "", files: &files, skipped: &skipped, visited: &visited)
-        return DatasetScan(root: root, files: files, skipped: skipped)
-    }
+    /// Lists the entry names of a folder (not `.` and `..`), or throws the OS's reason.
+    public typealias DirectoryLister = @Sendable (URL) throws(DatasetError) -> [String]
 
-    private static func walk(_ folder: URL, relative: String, files: inout [DatasetFile], skipped: inout [String],
-                             visited: inout Set<String>) throws(DatasetError) {
-        let real = folder.resolvingSymlinksInPath().path
-        guard visited.insert(real).inserted else { return }
-        let names: [String]
+    /// The real file system's listing (`FileManager.contentsOfDirectory`).
+    public static let fileSystemLister: DirectoryLister = { folder throws(DatasetError) in
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            return try FileManager.default.contentsOfDirectory(atPath: folder.path)
         } catch {
             let nsError = error as NSError
             let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription
             throw DatasetError(path: folder.path, reason: underlying ?? nsError.localizedDescription)
         }
-        // Byte-wise UTF-8 order: deterministic across file systems and locales.
-        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
-            let url = folder.appendingPathComponent(name)
-            let relativePath = relative.isEmpty ? name : relative + "/" + name
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-                skipped.append(relativePath)  // dangling link
-                continue
-            }
-            if isDirectory.boolValue {
-                try walk(url, relative: relativePath, files: &files, skipped: &skipped, visited: &visited)
-                continue
-            }
-            let format = ImageFormat.detect(magic: readMagic(url))
-            let hasImageExtension = imageExtensions.contains(url.pathExtension.lowercased())
-            if format == nil && !hasImageExtension {
-                skipped.append(relativePath)
-                continue
-            }
-            files.append(DatasetFile(url: url, relativePath: relativePath, format: format,
-                                     role: DatasetRole.classify(fileName: name).role))
+    }
+
+    /// Scans `root` recursively. Throws only when `root` itself is missing, not a folder or
+    /// cannot be listed. A sub-folder that cannot be listed is recorded in
+    /// ``DatasetScan/unreadableFolders`` (relative path and reason) and the scan goes on.
+    /// Symbolic links to folders already visited are not followed twice. `lister` lists a
+    /// folder (injectable so that tests can make a listing fail whatever the user's rights).
+    public static func scan(_ root: URL, lister: @escaping DirectoryLister = fileSystemLister) throws(DatasetError) -> DatasetScan {
+        var walk = Walk(lister: lister)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else {
+            throw DatasetError(path: root.path, reason: "no such file or directory")
         }
+        guard isDirectory.boolValue else { throw DatasetError(path: root.path, reason: "not a folder") }
+        try walk.visit(root, relative: "")
+        return DatasetScan(root: root, files: walk.files, skipped: walk.skipped, unreadableFolders: walk.unreadableFolders)
+    }
+
+    /// The state of one scan.
+    private struct Walk {
+        let lister: DirectoryLister
+        var files: [DatasetFile] = []
+        var skipped: [String] = []
+        var unreadableFolders: [DatasetError] = []
+        var visited: Set<String> = []
+
+        /// Lists `folder` and visits its entries; throws only for the root (`relative` empty).
+        mutating func visit(_ folder: URL, relative: String) throws(DatasetError) {
+            let real = folder.resolvingSymlinksInPath().path
+            guard visited.insert(real).inserted else { return }
+            let names: [String]
+            do {
+                names = try lister(folder)
+            } catch {
+                if relative.isEmpty { throw error }
+                unreadableFolders.append(DatasetError(path: relative, reason: error.reason))
+                return
+            }
+            // Byte-wise UTF-8 order: deterministic across file systems and locales.
+            for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
+                let url = folder.appendingPathComponent(name)
+                let relativePath = relative.isEmpty ? name : relative + "/" + name
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                    skipped.append(relativePath)  // dangling link
+                    continue
+                }
+                if isDirectory.boolValue {
+                    try visit(url, relative: relativePath)
+                    continue
+                }
+                let format = ImageFormat.detect(magic: readMagic(url))
+                let hasImageExtension = imageExtensions.contains(url.pathExtension.lowercased())
+                if format == nil && !hasImageExtension {
+                    skipped.append(relativePath)
+                    continue
+                }
+                files.append(DatasetFile(url: url, relativePath: relativePath, format: format,
+                                         role: DatasetRole.classify(fileName: name).role))
+            }
+        }
+    }
+
+    /// Scan order of two relative paths: component by component, each compared byte by
+    /// byte in UTF-8 (the order in which ``scan(_:lister:)`` visits them).
+    public static func scanOrder(_ a: String, _ b: String) -> Bool {
+        let left = a.split(separator: "/", omittingEmptySubsequences: false)
+        let right = b.split(separator: "/", omittingEmptySubsequences: false)
+        return left.lexicographicallyPrecedes(right) { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
     /// The first 8 bytes of a file (fewer when shorter or unreadable).

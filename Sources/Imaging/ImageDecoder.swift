@@ -1,5 +1,6 @@
 // Decoding entry point: format by magic bytes, limits checked from the header before
 // any pixel buffer is allocated.
+import CCodecs
 import Foundation
 
 /// Image file formats JouleBench reads, detected from the first bytes, never the extension.
@@ -144,61 +145,128 @@ public enum ImageDecoder {
     /// The format comes from the magic bytes. The header's dimensions are checked against
     /// `limits` before any pixel buffer is allocated. Every failure (unreadable, empty,
     /// unknown format, truncated, corrupt, unsupported, too large) is a ``DecodeError``
-    /// naming the file; nothing crashes on bad input.
+    /// naming the file; nothing crashes on bad input. To decode many files, a ``Session``
+    /// avoids re-allocating the decoder and the buffers for each.
     public static func decode(contentsOf url: URL, limits: DecodeLimits = .default) throws(DecodeError) -> DecodedImage {
-        let path = url.path
-        let bytes = try readFile(path)
-        return try decode(bytes, name: path, limits: limits)
+        try Session(limits: limits).decode(contentsOf: url)
     }
 
     /// Decodes an encoded image held in memory; `name` is used in error messages.
     public static func decode(_ bytes: [UInt8], name: String, limits: DecodeLimits = .default) throws(DecodeError) -> DecodedImage {
-        guard !bytes.isEmpty else { throw DecodeError(path: name, format: nil, reason: .empty) }
-        guard let format = ImageFormat.detect(magic: bytes) else {
-            throw DecodeError(path: name, format: nil, reason: .unknownFormat(magic: Array(bytes.prefix(8))))
+        var storage: [UInt8] = []
+        var jpeg: OpaquePointer?
+        defer { if let jpeg { cc_jpeg_destroy(jpeg) } }
+        let result: Result<DecodedImage, DecodeError> = bytes.withUnsafeBufferPointer { encoded in
+            Result { () throws(DecodeError) in
+                try decode(encoded, array: bytes, name: name, limits: limits, jpeg: &jpeg, storage: &storage)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Format detection and dispatch. `array`, when given, holds the same bytes as
+    /// `encoded` (spares the Netpbm/PFM parsers a copy); `jpeg` is created on first use and
+    /// kept by the caller; `storage` is the reusable 8-bit pixel buffer (see `fill`).
+    fileprivate static func decode(_ encoded: UnsafeBufferPointer<UInt8>, array: [UInt8]?, name: String,
+                                   limits: DecodeLimits, jpeg: inout OpaquePointer?,
+                                   storage: inout [UInt8]) throws(DecodeError) -> DecodedImage {
+        guard !encoded.isEmpty else { throw DecodeError(path: name, format: nil, reason: .empty) }
+        guard let format = ImageFormat.detect(magic: encoded.prefix(8)) else {
+            throw DecodeError(path: name, format: nil, reason: .unknownFormat(magic: Array(encoded.prefix(8))))
         }
         switch format {
-        case .jpeg: return try JPEGCodec.decode(bytes, name: name, limits: limits)
-        case .png: return try PNGCodec.decode(bytes, name: name, limits: limits)
-        case .pgm, .ppm: return try PNMCodec.decode(bytes, name: name, format: format, limits: limits)
-        case .pfm: return try PFMCodec.decode(bytes, name: name, limits: limits)
+        case .jpeg:
+            if jpeg == nil { jpeg = try JPEGCodec.makeDecoder(name: name) }
+            return try JPEGCodec.decode(encoded, name: name, limits: limits, decoder: jpeg!, storage: &storage)
+        case .png:
+            return try PNGCodec.decode(encoded, name: name, limits: limits, storage: &storage)
+        case .pgm, .ppm:
+            return try PNMCodec.decode(array ?? Array(encoded), name: name, format: format, limits: limits)
+        case .pfm:
+            return try PFMCodec.decode(array ?? Array(encoded), name: name, limits: limits)
         }
     }
 
-    /// Reads a whole file with POSIX calls (one allocation, errno reported on failure).
-    static func readFile(_ path: String) throws(DecodeError) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(errno)))) }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else {
-            throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(errno))))
+    /// Decodes file after file with the same resources, as a harness decoding a folder or a
+    /// camera stream would: one read buffer for the encoded bytes (grown as needed; each
+    /// file read with `read(2)` into it, no per-file allocation), one libjpeg-turbo
+    /// decompressor (reset between images with `jpeg_abort_decompress`, as TurboJPEG reuses
+    /// a handle), and one spare 8-bit pixel buffer that ``recycle(_:)`` hands back and the
+    /// next JPEG/8-bit PNG decode of the same size writes into (no allocation, no page
+    /// faults, no zero-fill).
+    ///
+    /// Not thread-safe: use one session per thread. Results are ordinary values: an image
+    /// returned by ``decode(contentsOf:)`` is never overwritten by a later decode.
+    public final class Session {
+        /// Limits applied to every file.
+        public let limits: DecodeLimits
+        private var jpeg: OpaquePointer?
+        private var readBuffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        private var spare: [UInt8] = []
+
+        public init(limits: DecodeLimits = .default) {
+            self.limits = limits
         }
-        if (status.st_mode & S_IFMT) == S_IFDIR {
-            throw DecodeError(path: path, format: nil, reason: .unreadable("is a directory"))
+
+        deinit {
+            if let jpeg { cc_jpeg_destroy(jpeg) }
+            readBuffer.deallocate()
         }
-        let size = Int(status.st_size)
-        if size == 0 { throw DecodeError(path: path, format: nil, reason: .empty) }
-        var readError: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+
+        /// Reads and decodes the file at `url` (same contract as
+        /// ``ImageDecoder/decode(contentsOf:limits:)``).
+        public func decode(contentsOf url: URL) throws(DecodeError) -> DecodedImage {
+            let path = url.path
+            let size = try readFile(path)
+            let encoded = UnsafeBufferPointer(start: readBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: size)
+            return try ImageDecoder.decode(encoded, array: nil, name: path, limits: limits, jpeg: &jpeg, storage: &spare)
+        }
+
+        /// Hands `image`'s 8-bit pixel buffer back to the session for the next decode of an
+        /// image of the same size. Pass only images you no longer use: if a copy of `image`
+        /// is still alive, the next decode copies the buffer before writing (correct, but
+        /// the saving is lost). 16-bit and float images are ignored.
+        public func recycle(_ image: consuming DecodedImage) {
+            if case .uint8(let pixels) = image.pixels {
+                spare = []
+                spare = pixels.storage
+            }
+        }
+
+        /// Reads the whole file into `readBuffer` (grown to the file's size when needed),
+        /// returns its size in bytes.
+        private func readFile(_ path: String) throws(DecodeError) -> Int {
+            func unreadable(_ code: Int32) -> DecodeError {
+                DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(code))))
+            }
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else { throw unreadable(errno) }
+            defer { close(fd) }
+            var status = stat()
+            guard fstat(fd, &status) == 0 else { throw unreadable(errno) }
+            if (status.st_mode & S_IFMT) == S_IFDIR {
+                throw DecodeError(path: path, format: nil, reason: .unreadable("is a directory"))
+            }
+            let size = Int(status.st_size)
+            if size == 0 { throw DecodeError(path: path, format: nil, reason: .empty) }
+            if readBuffer.count < size {
+                readBuffer.deallocate()
+                readBuffer = .allocate(byteCount: size, alignment: 64)
+                readBuffer.bindMemory(to: UInt8.self)
+            }
             var offset = 0
             while offset < size {
-                let n = read(fd, buffer.baseAddress! + offset, size - offset)
+                let n = read(fd, readBuffer.baseAddress! + offset, size - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    readError = errno
-                    break
+                    throw unreadable(errno)
                 }
-                if n == 0 { break }
+                if n == 0 { break }  // the file shrank while being read: decode what is there
                 offset += n
             }
-            count = offset
+            if offset == 0 { throw DecodeError(path: path, format: nil, reason: .empty) }
+            return offset
         }
-        if readError != 0 {
-            throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(readError))))
-        }
-        if bytes.isEmpty { throw DecodeError(path: path, format: nil, reason: .empty) }
-        return bytes
     }
 }
 

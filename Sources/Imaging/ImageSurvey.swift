@@ -60,16 +60,46 @@ public struct SurveyEntry: Sendable, Hashable {
     public let decodeSeconds: Double
     /// CPU time of the decoding thread for the same decode (median), seconds.
     public let decodeCPUSeconds: Double
+    /// Mean wall and CPU time of the same decodes, seconds: tjbench's statistic (total time
+    /// of back-to-back decodes / count), which, unlike the median, keeps the decodes that
+    /// were preempted on a loaded machine.
+    public let decodeMeanSeconds: Double
+    public let decodeMeanCPUSeconds: Double
     /// Fine-scale pyramid of the gray image (bilinear, from the original at each level).
     public let scalePyramid: PyramidSummary
     /// Octave pyramid of the gray image.
     public let octavePyramid: PyramidSummary
 }
 
-/// A file of a survey that could not be decoded.
+/// A file that could not be decoded, or a sub-folder that could not be listed.
 public struct SurveyFailure: Sendable, Hashable {
+    /// Why.
+    public enum Cause: Sendable, Hashable {
+        /// The file failed to decode (its path in the error is relative to the folder).
+        case decode(DecodeError)
+        /// The sub-folder could not be listed; its contents are missing from the survey.
+        case unreadableFolder(DatasetError)
+    }
+
+    /// Path relative to the surveyed folder, `/`-separated.
     public let relativePath: String
-    public let error: DecodeError
+    public let cause: Cause
+
+    /// Short code: the ``DecodeError/code`` of a file, `unreadable-folder` for a folder.
+    public var code: String {
+        switch cause {
+        case .decode(let error): error.code
+        case .unreadableFolder: "unreadable-folder"
+        }
+    }
+
+    /// The full message, naming the path and the reason.
+    public var message: String {
+        switch cause {
+        case .decode(let error): error.description
+        case .unreadableFolder(let error): error.description
+        }
+    }
 }
 
 /// Everything `joulebench images` reports about a folder.
@@ -78,45 +108,62 @@ public struct ImageSurvey: Sendable {
     public let pyramids: SurveyPyramids
     /// Decoded files, in scan order.
     public let entries: [SurveyEntry]
-    /// Files that failed to decode, in scan order.
+    /// Files that failed to decode and sub-folders that could not be listed, in scan order.
     public let failures: [SurveyFailure]
     /// Files skipped as non-images.
     public let skipped: [String]
     /// How many times each decode and pyramid was timed (medians reported).
     public let repeats: Int
 
-    /// Scans `folder` and decodes every image file in scan order; a file that fails is
-    /// recorded in `failures` and the survey goes on. Throws only when the folder cannot
-    /// be read. With `repeats` > 1 every decode and pyramid is run once untimed (warm-up)
-    /// and then `repeats` times, and the median time reported (the benchmark script uses this).
+    /// Scans `folder` and decodes every image file in scan order; a file that fails, or a
+    /// sub-folder that cannot be listed, is recorded in `failures` and the survey goes on.
+    /// Throws only when `folder` itself cannot be read. All files are decoded by one
+    /// ``ImageDecoder/Session`` (read buffer, libjpeg decompressor and pixel buffer reused
+    /// from file to file and repeat to repeat, as a harness decoding a folder would, and as
+    /// tjbench reuses its handle and output buffer). With `repeats` > 1 every decode and
+    /// pyramid is run once untimed (warm-up) and then `repeats` times, and the median time
+    /// reported (the benchmark script uses this). `lister` lists folders (tests inject failures).
     public static func run(folder: URL, limits: DecodeLimits = .default,
-                           pyramids: SurveyPyramids = SurveyPyramids(), repeats: Int = 1) throws(DatasetError) -> ImageSurvey {
+                           pyramids: SurveyPyramids = SurveyPyramids(), repeats: Int = 1,
+                           lister: @escaping DatasetFolder.DirectoryLister = DatasetFolder.fileSystemLister) throws(DatasetError) -> ImageSurvey {
         precondition(repeats >= 1, "repeats must be at least 1")
-        let scan = try DatasetFolder.scan(folder)
+        let scan = try DatasetFolder.scan(folder, lister: lister)
         var entries: [SurveyEntry] = []
-        var failures: [SurveyFailure] = []
+        var failures = scan.unreadableFolders.map { SurveyFailure(relativePath: $0.path, cause: .unreadableFolder($0)) }
         let schedule = ScaleSchedule(step: pyramids.step, minimumWidth: pyramids.minimumWidth,
                                      minimumHeight: pyramids.minimumHeight)
+        let session = ImageDecoder.Session(limits: limits)
+        var previous: DecodedImage?
+        /// Hands the last decoded image's buffer back to the session (nothing else holds it).
+        func recyclePrevious() {
+            if let image = previous {
+                previous = nil
+                session.recycle(image)
+            }
+        }
         for file in scan.files {
             var decodeTimes: [Double] = [], decodeCPUTimes: [Double] = []
-            var decoded: DecodedImage?
             do {
                 // With repeats, one untimed warm-up run first (as tjbench's -warmup).
-                if repeats > 1 { _ = try ImageDecoder.decode(contentsOf: file.url, limits: limits) }
+                if repeats > 1 {
+                    recyclePrevious()
+                    previous = try session.decode(contentsOf: file.url)
+                }
                 for _ in 0..<repeats {
+                    recyclePrevious()
                     let (image, seconds, cpuSeconds) = try timed { () throws(DecodeError) in
-                        try ImageDecoder.decode(contentsOf: file.url, limits: limits)
+                        try session.decode(contentsOf: file.url)
                     }
-                    decoded = image
+                    previous = image
                     decodeTimes.append(seconds)
                     decodeCPUTimes.append(cpuSeconds)
                 }
             } catch {
                 let named = DecodeError(path: file.relativePath, format: error.format, reason: error.reason)
-                failures.append(SurveyFailure(relativePath: file.relativePath, error: named))
+                failures.append(SurveyFailure(relativePath: file.relativePath, cause: .decode(named)))
                 continue
             }
-            guard let decoded else { continue }
+            guard let decoded = previous else { continue }
             let scale: PyramidSummary, octave: PyramidSummary
             if case .float32(let image) = decoded.pixels {
                 let gray = image.grayscale()
@@ -131,8 +178,10 @@ public struct ImageSurvey: Sendable {
                                        width: decoded.width, height: decoded.height,
                                        channels: decoded.sourceChannels, bitDepth: decoded.sourceBitDepth,
                                        decodeSeconds: median(decodeTimes), decodeCPUSeconds: median(decodeCPUTimes),
+                                       decodeMeanSeconds: mean(decodeTimes), decodeMeanCPUSeconds: mean(decodeCPUTimes),
                                        scalePyramid: scale, octavePyramid: octave))
         }
+        failures.sort { DatasetFolder.scanOrder($0.relativePath, $1.relativePath) }
         return ImageSurvey(root: folder, pyramids: pyramids, entries: entries, failures: failures, skipped: scan.skipped,
                            repeats: repeats)
     }
@@ -168,6 +217,9 @@ public struct ImageSurvey: Sendable {
         return PyramidSummary(pyramid!, buildSeconds: median(times), buildCPUSeconds: median(cpuTimes))
     }
 
+    /// Arithmetic mean.
+    static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+
     /// Median (mean of the middle two for an even count).
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
@@ -195,7 +247,7 @@ public struct ImageSurvey: Sendable {
         text += "fine-scale pyramid: step \(pyramids.step) down to \(pyramids.minimumWidth)x\(pyramids.minimumHeight); "
         text += "octave pyramid: \(pyramids.octaveLevels) levels\n"
         if !failures.isEmpty {
-            text += "\nfailed:\n" + failures.map { "  \($0.error.description)" }.joined(separator: "\n") + "\n"
+            text += "\nfailed:\n" + failures.map { "  \($0.message)" }.joined(separator: "\n") + "\n"
         }
         if !skipped.isEmpty {
             text += "\nskipped (not images):\n" + skipped.map { "  \($0)" }.joined(separator: "\n") + "\n"
@@ -218,6 +270,8 @@ public struct ImageSurvey: Sendable {
             let width: Int, height: Int, channels: Int, bitDepth: Int
             let decodeMilliseconds: Double
             let decodeCPUMilliseconds: Double
+            let decodeMeanMilliseconds: Double
+            let decodeMeanCPUMilliseconds: Double
             let scalePyramid: Pyramid, octavePyramid: Pyramid
         }
         struct Failure: Encodable { let path: String, code: String, error: String }
@@ -237,9 +291,10 @@ public struct ImageSurvey: Sendable {
                 Entry(path: e.relativePath, format: e.format.rawValue, role: e.role.rawValue, width: e.width, height: e.height,
                       channels: e.channels, bitDepth: e.bitDepth, decodeMilliseconds: e.decodeSeconds * 1000,
                       decodeCPUMilliseconds: e.decodeCPUSeconds * 1000,
+                      decodeMeanMilliseconds: e.decodeMeanSeconds * 1000, decodeMeanCPUMilliseconds: e.decodeMeanCPUSeconds * 1000,
                       scalePyramid: pyramid(e.scalePyramid), octavePyramid: pyramid(e.octavePyramid))
             },
-            failures: failures.map { Failure(path: $0.relativePath, code: $0.error.code, error: $0.error.description) },
+            failures: failures.map { Failure(path: $0.relativePath, code: $0.code, error: $0.message) },
             skipped: skipped)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -9,9 +9,11 @@ struct JouleBench: ParsableCommand {
         abstract: "How many joules per pixel does this perception workload cost on this hardware?",
         subcommands: [
             ImagesCommand.self,
-            DetectCommand.self,
             ModelsCommand.self,
-            ArchCommand.self, PriceCommand.self,
+            InferCommand.self,
+            DetectCommand.self,
+            ArchCommand.self,
+            PriceCommand.self,
         ]
     )
 }

@@ -56,7 +56,7 @@ func makeSuiteFolder() throws -> TemporaryDirectory {
     let survey = try ImageSurvey.run(folder: directory.url, pyramids: SurveyPyramids(step: 1.2, minimumWidth: 4, minimumHeight: 4, octaveLevels: 3))
     #expect(survey.entries.count == 8)
     #expect(survey.failures.map(\.relativePath) == ["b/broken.jpg", "empty.png"])
-    #expect(survey.failures.map(\.error.code) == ["truncated", "empty"])
+    #expect(survey.failures.map(\.code) == ["truncated", "empty"])
     let photo = try #require(survey.entries.first { $0.relativePath == "b/photo.jpg" })
     #expect(photo.width == 35 && photo.height == 21 && photo.channels == 3 && photo.bitDepth == 8 && photo.format == .jpeg)
     let plan = ScaleSchedule(step: 1.2, minimumWidth: 4, minimumHeight: 4).levels(width: 35, height: 21)
@@ -71,7 +71,8 @@ func makeSuiteFolder() throws -> TemporaryDirectory {
     #expect(object["schema"] as? String == "joulebench.images/1")
     let images = object["images"] as! [[String: Any]]
     #expect(Set(images[0].keys) == ["path", "format", "role", "width", "height", "channels", "bitDepth",
-                                    "decodeMilliseconds", "decodeCPUMilliseconds", "scalePyramid", "octavePyramid"])
+                                    "decodeMilliseconds", "decodeCPUMilliseconds", "decodeMeanMilliseconds",
+                                    "decodeMeanCPUMilliseconds", "scalePyramid", "octavePyramid"])
     #expect(Set((images[0]["scalePyramid"] as! [String: Any]).keys) == ["levels", "pixelsPerLevel", "expansion", "milliseconds", "cpuMilliseconds"])
     #expect((object["failures"] as! [[String: Any]]).map { $0["code"] as! String } == ["truncated", "empty"])
 }
@@ -87,4 +88,60 @@ func makeSuiteFolder() throws -> TemporaryDirectory {
     #expect(throws: DatasetError(path: file.path, reason: "not a folder")) {
         try ImageSurvey.run(folder: file)
     }
+}
+
+/// A lister that fails for folders whose relative path is in `failing` and lists the
+/// real file system otherwise. Root can read any folder, so permission bits cannot make a
+/// listing fail under CI (which runs as root); injecting the failure tests the scan's
+/// handling of it whatever the user, not the OS's permission check itself.
+func lister(root: URL, failing: Set<String>) -> DatasetFolder.DirectoryLister {
+    let rootPath = root.standardizedFileURL.path
+    return { folder throws(DatasetError) in
+        let path = folder.standardizedFileURL.path
+        let relative = path == rootPath ? "" : String(path.dropFirst(rootPath.count + 1))
+        if failing.contains(relative) { throw DatasetError(path: folder.path, reason: "Permission denied") }
+        return try DatasetFolder.fileSystemLister(folder)
+    }
+}
+
+@Test func unreadableSubfolderIsListedAsAFailureAndTheScanGoesOn() throws {
+    let directory = try makeSuiteFolder()
+    let failing = lister(root: directory.url, failing: ["a", "stereo"])
+    let scan = try DatasetFolder.scan(directory.url, lister: failing)
+    #expect(scan.unreadableFolders == [DatasetError(path: "a", reason: "Permission denied"),
+                                       DatasetError(path: "stereo", reason: "Permission denied")])
+    #expect(scan.files.map(\.relativePath) == ["Z/capital.jpg", "b/broken.jpg", "b/photo.jpg", "empty.png", "no-extension"])
+
+    let survey = try ImageSurvey.run(folder: directory.url, pyramids: SurveyPyramids(step: 1.2, minimumWidth: 4, minimumHeight: 4, octaveLevels: 3),
+                                     lister: failing)
+    #expect(survey.entries.map(\.relativePath) == ["Z/capital.jpg", "b/photo.jpg", "no-extension"])
+    // Failures in scan order, folders among files.
+    #expect(survey.failures.map(\.relativePath) == ["a", "b/broken.jpg", "empty.png", "stereo"])
+    #expect(survey.failures.map(\.code) == ["unreadable-folder", "truncated", "empty", "unreadable-folder"])
+    #expect(survey.failures.first?.message == "a: cannot read folder: Permission denied")
+    #expect(survey.table().contains("a: cannot read folder: Permission denied"))
+    let object = try JSONSerialization.jsonObject(with: Data(try survey.json().utf8)) as! [String: Any]
+    let failures = object["failures"] as! [[String: Any]]
+    #expect(failures.first?["path"] as? String == "a")
+    #expect(failures.first?["code"] as? String == "unreadable-folder")
+}
+
+@Test func unreadableTopFolderIsStillAnError() throws {
+    let directory = try makeSuiteFolder()
+    let failing = lister(root: directory.url, failing: [""])
+    #expect(throws: DatasetError(path: directory.url.path, reason: "Permission denied")) {
+        try ImageSurvey.run(folder: directory.url, lister: failing)
+    }
+}
+
+/// The real permission check, where the OS enforces it (not as root: root reads anything).
+@Test(.enabled(if: geteuid() != 0, "root bypasses permission bits"))
+func folderWithoutReadPermissionIsListedAsAFailure() throws {
+    let directory = try makeSuiteFolder()
+    let locked = directory.url.appendingPathComponent("b")
+    try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: locked.path)
+    defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: locked.path) }
+    let survey = try ImageSurvey.run(folder: directory.url)
+    #expect(survey.failures.map(\.code) == ["unreadable-folder", "empty"])
+    #expect(survey.failures.first?.relativePath == "b")
 }

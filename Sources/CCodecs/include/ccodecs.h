@@ -10,7 +10,11 @@
  *
  * Usage: create a decoder, read the header (cheap: no pixel buffer is allocated), check
  * the dimensions, allocate the destination, decode into it, destroy the decoder.
- * The encoded bytes passed to read_header must stay valid until destroy.
+ * The encoded bytes passed to read_header must stay valid until the decode returns (or the
+ * next read_header / destroy). A JPEG decoder may be reused: cc_jpeg_read_header may be
+ * called again for the next image, after a successful or failed decode, or after a header
+ * only (it resets the libjpeg struct with jpeg_abort_decompress). PNG decoders are
+ * single-use.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -57,12 +61,13 @@ typedef struct cc_jpeg_decoder cc_jpeg_decoder;
 
 cc_jpeg_decoder *cc_jpeg_create(void);
 void cc_jpeg_destroy(cc_jpeg_decoder *decoder);
-/** Reads the header of `size` bytes at `data`. */
+/** Reads the header of `size` bytes at `data`; resets the decoder first (reusable). */
 int cc_jpeg_read_header(cc_jpeg_decoder *decoder, const uint8_t *data, size_t size, cc_jpeg_info *info);
 /**
  * Decodes the whole image into `dst` (rows of `row_stride_bytes`), as 8-bit gray
  * (`out_channels` 1) or interleaved RGB (`out_channels` 3), straight from libjpeg-turbo
- * (JCS_GRAYSCALE / JCS_EXT_RGB, default ISLOW DCT and fancy upsampling, as djpeg).
+ * (JCS_GRAYSCALE / JCS_EXT_RGB, ISLOW DCT and fancy upsampling set explicitly: the
+ * settings of djpeg and of TurboJPEG's tjDecompress2 without flags, i.e. tjbench -rgb).
  * A premature end of data is an error (CC_ERR_TRUNCATED), not libjpeg's grey fill.
  */
 int cc_jpeg_decode(cc_jpeg_decoder *decoder, uint8_t *dst, size_t row_stride_bytes, int out_channels);

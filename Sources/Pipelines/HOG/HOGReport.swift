@@ -76,7 +76,11 @@ public struct HOGFolderReport: Codable, Sendable {
 
     public static func run(folder: URL, detector: HOGDetector, parameters: HOGDetectionParameters) throws(DatasetError) -> HOGFolderReport {
         let scan = try DatasetFolder.scan(folder)
-        var report = HOGFolderReport(folder: folder.path, reports: [], failures: [])
+        // A sub-folder that cannot be listed is a failure like a file that cannot be
+        // decoded: reported, and the run goes on.
+        var report = HOGFolderReport(
+            folder: folder.path, reports: [],
+            failures: scan.unreadableFolders.map { Failure(image: $0.path, reason: $0.description) })
         for file in scan.files where file.role == .image && file.format != .pfm {
             do {
                 let image = try ImageDecoder.decode(contentsOf: file.url).image8()

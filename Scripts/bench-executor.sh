@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Executor performance (issue 3), JouleBench against onnxruntime in the same run:
+#   1. the machine's measured FP32 FMA peak (1 and 2 threads);
+#   2. SGEMM GFLOP/s on conv-like shapes: Debian's OpenBLAS (SkylakeX kernels forced, and
+#      the kernel the environment picks) vs the executor's own SIMD16 kernel;
+#   3. batch-1 latency, 2 threads, median of RUNS (default 11) per side, with ratios, for
+#      AlexNet, VGG-16, GoogLeNet, ResNet-50 and MobileNetV2 (onnxruntime CPU provider);
+#   4. the two backends end to end (VGG-16, ResNet-50);
+#   5. GFLOP/s per layer class and for the large CONV layers, against the peak;
+#   6. peak RSS of a VGG-16 forward pass vs its weights plus its two largest activations.
+# Equivalent graphs: AlexNet, GoogLeNet and ResNet-50 are the same ONNX files on both sides
+# (the onnx package's architecture-only test models, copied into the repo's Workloads
+# fixtures); VGG-16 and MobileNetV2 are the zoo graphs, which the peer rebuilds layer for
+# layer with onnx.helper (Scripts/bench_executor_peer.py).
+# Usage: Scripts/bench-executor.sh [RUNS]      Results go to docs/EXECUTOR.md by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-11}
+half=$(( (runs + 1) / 2 ))
+
+Scripts/setup.sh
+venv=Scripts/.venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c "import onnxruntime, onnx, numpy" 2>/dev/null || "$venv/bin/pip" install -q onnxruntime onnx numpy
+py="$venv/bin/python"
+
+swift build -c release --product executor-bench >&2
+bench=.build/release/executor-bench
+
+cache="$venv/executor-models"
+mkdir -p "$cache"
+fixtures=Tests/WorkloadsTests/Fixtures
+for f in light_bvlc_alexnet light_inception_v1 light_resnet50; do cp -f "$fixtures/$f.onnx" "$cache/"; done
+for m in vgg16 mobilenet_v2; do
+  [ -s "$cache/$m.onnx" ] || "$py" Scripts/bench_executor_peer.py build "$m" "$cache/$m.onnx"
+done
+
+echo "## Machine"
+echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) vCPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- $(swift --version 2>/dev/null | head -1); onnxruntime $("$py" -c 'import onnxruntime; print(onnxruntime.__version__)')"
+echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); command: Scripts/bench-executor.sh $runs"
+echo
+echo "## FP32 peak (pure FMA loop, best of 9, GFLOP/s)"
+$bench peak | while read -r _ threads rate; do echo "- $threads thread(s): $rate"; done
+peak2=$($bench peak | awk '$2 == 2 { print $3 }')
+echo
+echo "## SGEMM, 2 threads, median of 10 (GFLOP/s)"
+echo "### OpenBLAS with OPENBLAS_CORETYPE=SkylakeX"
+OPENBLAS_CORETYPE=SkylakeX $bench gemm 10
+echo "### OpenBLAS with the environment's OPENBLAS_CORETYPE"
+$bench gemm 10
+echo
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "## Batch-1 latency, 2 threads, median of $runs runs each (ms)"
+echo "| model | JouleBench runs | onnxruntime runs | JouleBench ms | onnxruntime ms | ratio JB/ORT |"
+echo "|---|---|---|---:|---:|---:|"
+for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx" \
+            "vgg16:vgg16:$cache/vgg16.onnx" \
+            "googlenet:$cache/light_inception_v1.onnx:$cache/light_inception_v1.onnx" \
+            "resnet50:$cache/light_resnet50.onnx:$cache/light_resnet50.onnx" \
+            "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx"; do
+  IFS=: read -r name ours theirs <<< "$pair"
+  jb=$(mktemp); ort=$(mktemp)
+  # Two alternating blocks per side, so both see the same load.
+  for _ in 1 2; do
+    $bench latency "$ours" "$half" >> "$jb"
+    "$py" Scripts/bench_executor_peer.py time "$theirs" "$half" >> "$ort"
+  done
+  a=$(median < "$jb"); b=$(median < "$ort")
+  echo "| $name | $(basename "$ours") | $(basename "$theirs") | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') |"
+  rm -f "$jb" "$ort"
+done
+echo
+
+echo "## Backend end to end: batch-1 latency (ms), median of $runs, same binary"
+echo "| model | SIMD16 (default) | OpenBLAS, SkylakeX kernels | ratio OpenBLAS/SIMD16 |"
+echo "|---|---:|---:|---:|"
+for model in vgg16 "$cache/light_resnet50.onnx"; do
+  a=$($bench latency "$model" "$runs" | median)
+  b=$(JOULEBENCH_GEMM=openblas OPENBLAS_CORETYPE=SkylakeX $bench latency "$model" "$runs" | median)
+  echo "| $(basename "$model") | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }') |"
+done
+echo
+
+echo "## GFLOP/s per layer class (median of 5 traced runs; 2-thread peak $peak2)"
+for model in vgg16 resnet50 mobilenet_v2; do
+  echo "### $model"
+  echo "| class | operators | ms | GFLOP/s | % of peak |"
+  echo "|---|---:|---:|---:|---:|"
+  $bench layers "$model" 5 > "$cache/layers.txt"
+  awk -v peak="$peak2" '$1 == "class" { pct = ($5 == "-") ? "-" : sprintf("%.0f", 100 * $5 / peak); print "| " $2 " | " $3 " | " $4 " | " $5 " | " pct " |" }' "$cache/layers.txt"
+  if grep -q '^large' "$cache/layers.txt"; then
+    echo
+    echo "| large CONV (≥ 100 MMAC) | MACs | ms | GFLOP/s | % of peak |"
+    echo "|---|---:|---:|---:|---:|"
+    awk -v peak="$peak2" '$1 == "large" { printf "| %s | %d | %s | %s | %.0f |\n", $2, $3, $4, $5, 100 * $5 / peak }' "$cache/layers.txt"
+  fi
+  echo
+done
+
+echo "## Peak resident memory of one VGG-16 forward pass"
+read -r _ _ weights _ acts _ rss _ before < <($bench memory vgg16)
+awk -v w="$weights" -v a="$acts" -v r="$rss" -v b="$before" 'BEGIN {
+  printf "- weights %.1f MB, two largest activations %.1f MB, sum %.1f MB\n", w / 1e6, a / 1e6, (w + a) / 1e6
+  printf "- peak RSS %.1f MB (%.1f MB before loading) = %.2f × (weights + two largest activations); target ≤ 1.5×\n", r / 1e6, b / 1e6, r / (w + a)
+}'

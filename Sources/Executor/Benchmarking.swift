@@ -1,0 +1,95 @@
+import Foundation
+import Workloads
+
+/// Measurement helpers for Scripts/bench-executor.sh (docs/EXECUTOR.md): they time the
+/// executor's own kernels so the backend choice rests on numbers from this machine.
+public enum KernelBenchmark {
+    /// The kernel family Debian's OpenBLAS picked on this machine, or `nil` when it did not load.
+    public static var openBLASCoreName: String? { OpenBLAS.shared?.coreName }
+
+    /// Median seconds of `repeats` row-major products C[m×n] = A[m×k]·B[k×n] on `backend`,
+    /// after one warm-up. Operands are filled with a fixed pattern.
+    public static func sgemmSeconds(backend: GEMMBackend, m: Int, n: Int, k: Int, repeats: Int) -> Double {
+        let a = (0..<(m * k)).map { Float(($0 * 7) % 13) * 0.01 - 0.06 }
+        let b = (0..<(k * n)).map { Float(($0 * 5) % 11) * 0.01 - 0.05 }
+        var c = [Float](repeating: 0, count: m * n)
+        var times: [Double] = []
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    for r in 0...repeats {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        GEMM.multiply(backend: backend, m: m, n: n, k: k,
+                                      a: MatrixView(ap.baseAddress!, ld: k), b: MatrixView(bp.baseAddress!, ld: n),
+                                      beta: 0, c: cp.baseAddress!, ldc: n)
+                        let end = DispatchTime.now().uptimeNanoseconds
+                        if r > 0 { times.append(Double(end - start) * 1e-9) }
+                    }
+                }
+            }
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Median seconds of a 3×3, pad-1 convolution over [1, c, size, size] to m filters, by
+    /// Winograd F(2×2,3×3) (`winograd`) or by im2col + GEMM, on the SIMD backend.
+    public static func conv3x3Seconds(c: Int, m: Int, size: Int, winograd: Bool, repeats: Int) throws -> Double {
+        let a = ConvAttributes(kernel: 3, pad: 1)
+        let g = try ConvGeometry(input: [1, c, size, size], filter: [m, c, 3, 3], attributes: a, node: "bench")
+        let x = (0..<(c * size * size)).map { Float($0 % 17) * 0.1 - 0.8 }
+        let w = (0..<(m * c * 9)).map { Float($0 % 13) * 0.01 - 0.06 }
+        var y = [Float](repeating: 0, count: m * size * size)
+        var times: [Double] = []
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+            for r in 0...repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                if winograd {
+                    WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .relu, output: yp.baseAddress!)
+                } else {
+                    ConvolutionKernel.im2colForward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .relu,
+                                                    backend: .simd, output: yp.baseAddress!, columnBudget: ConvolutionKernel.columnBudget)
+                }
+                if r > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+            }
+        } } }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Best GFLOP/s of `repeats` runs of a pure FMA loop on `threads` threads: the machine's
+    /// measured FP32 peak (the best, not the median: on a shared machine the peak is what
+    /// the cores do when they are not taken by someone else).
+    public static func peakGFLOPs(threads: Int, repeats: Int = 9) -> Double {
+        let iterations = 20_000_000
+        var rates: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let sink = FMALoop.run(iterations: iterations, threads: threads)
+            let end = DispatchTime.now().uptimeNanoseconds
+            precondition(sink.isFinite)
+            // 12 accumulators × 16 lanes × 2 FLOP per iteration per thread.
+            rates.append(Double(iterations * 12 * 16 * 2 * threads) / Double(end - start))
+        }
+        return rates.max() ?? 0
+    }
+}
+
+enum FMALoop {
+    /// Independent FMA chains (enough to cover latency × two pipes); returns a checksum.
+    static func run(iterations: Int, threads: Int) -> Float {
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: threads)
+        defer { sums.deallocate() }
+        parallelFor(threads) { t in
+            let x = SIMD16<Float>(repeating: 0.999_999), y = SIMD16<Float>(repeating: 1e-7)
+            var a0 = SIMD16<Float>(repeating: Float(t)), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0
+            var a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0
+            for _ in 0..<iterations {
+                a0 = a0.addingProduct(x, y); a1 = a1.addingProduct(x, y); a2 = a2.addingProduct(x, y)
+                a3 = a3.addingProduct(x, y); a4 = a4.addingProduct(x, y); a5 = a5.addingProduct(x, y)
+                a6 = a6.addingProduct(x, y); a7 = a7.addingProduct(x, y); a8 = a8.addingProduct(x, y)
+                a9 = a9.addingProduct(x, y); a10 = a10.addingProduct(x, y); a11 = a11.addingProduct(x, y)
+            }
+            sums[t] = (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).sum()
+        }
+        return (0..<threads).reduce(0) { $0 + sums[$1] }
+    }
+}

@@ -1,1 +1,0 @@
-// Executor module (see DESIGN.md).

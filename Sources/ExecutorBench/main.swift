@@ -1,0 +1,129 @@
+// executor-bench: measurements behind docs/EXECUTOR.md, run by Scripts/bench-executor.sh.
+//   executor-bench gemm [REPEATS]           SGEMM GFLOP/s of both backends on conv-like shapes
+//   executor-bench peak                     FP32 FMA peak on 1 and 2 threads
+//   executor-bench latency MODEL RUNS       one line per run: milliseconds of a batch-1 forward pass
+//   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator)
+//   executor-bench outputs MODEL [TENSOR]         the first output on the synthetic input, one value per line
+//   executor-bench memory MODEL             peak RSS of one forward pass vs weights + two largest activations
+import Executor
+import Foundation
+import Workloads
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+    exit(2)
+}
+
+func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+/// VmHWM (peak resident set) of this process, in bytes.
+func peakResidentBytes() -> Int {
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/status"), let data = try? handle.readToEnd() else { return 0 }
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+    return 0
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+func argument(_ i: Int, _ name: String) -> String {
+    if i < arguments.count { return arguments[i] }
+    fail("missing \(name)")
+}
+
+do {
+    switch arguments.first {
+    case "gemm":
+        // Conv-like SGEMM shapes (M filters, N = P·Q pixels, K = C·R·S) from AlexNet, VGG-16, ResNet-50.
+        let shapes: [(String, Int, Int, Int)] = [
+            ("VGG-16 conv1_2", 64, 50176, 576),
+            ("VGG-16 conv3_2", 256, 3136, 2304),
+            ("VGG-16 conv5_1", 512, 196, 4608),
+            ("AlexNet conv2 (one group)", 128, 729, 1200),
+            ("ResNet-50 1×1 expand", 256, 3136, 64),
+            ("ResNet-50 1×1 last stage", 2048, 49, 512),
+            ("square 1024", 1024, 1024, 1024),
+        ]
+        let repeats = Int(arguments.count > 1 ? arguments[1] : "10") ?? 10
+        print("OpenBLAS core: \(KernelBenchmark.openBLASCoreName ?? "not loaded") (OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset"))")
+        print("| shape | M | N | K | OpenBLAS GFLOP/s | SIMD16 GFLOP/s |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for (name, m, n, k) in shapes {
+            let flops = 2.0 * Double(m * n * k)
+            let blas = flops / KernelBenchmark.sgemmSeconds(backend: .openBLAS, m: m, n: n, k: k, repeats: repeats) / 1e9
+            let simd = flops / KernelBenchmark.sgemmSeconds(backend: .simd, m: m, n: n, k: k, repeats: repeats) / 1e9
+            print("| \(name) | \(m) | \(n) | \(k) | \(String(format: "%.0f", blas)) | \(String(format: "%.0f", simd)) |")
+        }
+    case "conv3x3":
+        // Winograd vs im2col on VGG/ResNet 3×3 shapes, same process.
+        print("| C | M | H=W | im2col ms | Winograd ms |")
+        for (c, m, size) in [(64, 64, 224), (128, 128, 112), (256, 256, 56), (512, 512, 28), (512, 512, 14), (64, 64, 56), (256, 256, 14)] {
+            let a = try KernelBenchmark.conv3x3Seconds(c: c, m: m, size: size, winograd: false, repeats: 5) * 1e3
+            let b = try KernelBenchmark.conv3x3Seconds(c: c, m: m, size: size, winograd: true, repeats: 5) * 1e3
+            print("| \(c) | \(m) | \(size) | \(String(format: "%.2f", a)) | \(String(format: "%.2f", b)) |")
+        }
+    case "peak":
+        for threads in [1, 2] {
+            print("peak \(threads) \(String(format: "%.1f", KernelBenchmark.peakGFLOPs(threads: threads)))")
+        }
+    case "latency":
+        let session = try LoadedModel.load(argument(1, "MODEL")).session()
+        let runs = Int(argument(2, "RUNS")) ?? 10
+        let input = try session.syntheticInput()
+        _ = try session.run(input)   // warm-up
+        for _ in 0..<runs { print(String(format: "%.3f", try milliseconds { _ = try session.run(input) })) }
+    case "layers":
+        let session = try LoadedModel.load(argument(1, "MODEL")).session()
+        let runs = Int(argument(2, "RUNS")) ?? 5
+        let input = try session.syntheticInput()
+        _ = try session.run(input)
+        var times: [[Double]] = []
+        var ops: [(name: String, kind: OperatorKind, macs: Int, seconds: Double)] = []
+        for _ in 0..<runs {
+            ops = try session.stepTimes(input)
+            times.append(ops.map(\.seconds))
+        }
+        let medians = ops.indices.map { i in times.map { $0[i] }.sorted()[runs / 2] }
+        var byClass: [String: (macs: Int, seconds: Double, count: Int)] = [:]
+        for (i, op) in ops.enumerated() {
+            let cls = op.kind.category == .convolution || op.kind.category == .fullyConnected ? op.kind.name : op.kind.category.rawValue
+            byClass[cls, default: (0, 0, 0)].macs += op.macs
+            byClass[cls, default: (0, 0, 0)].seconds += medians[i]
+            byClass[cls, default: (0, 0, 0)].count += 1
+        }
+        for (cls, v) in byClass.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+            let rate = v.macs > 0 ? String(format: "%.1f", 2 * Double(v.macs) / v.seconds / 1e9) : "-"
+            print("class \(cls) \(v.count) \(String(format: "%.3f", v.seconds * 1e3)) \(rate)")
+        }
+        // Large convolutions: ≥ 100 MMACs each.
+        for (i, op) in ops.enumerated() where op.macs >= 100_000_000 && op.kind.category == .convolution {
+            print("large \(op.name) \(op.macs) \(String(format: "%.3f", medians[i] * 1e3)) \(String(format: "%.1f", 2 * Double(op.macs) / medians[i] / 1e9))")
+        }
+    case "outputs":
+        // The first output of a forward pass on the synthetic input, one value per line
+        // (for comparing with onnxruntime: Scripts/bench_executor_peer.py compare).
+        var model = try LoadedModel.load(argument(1, "MODEL"))
+        if arguments.count > 2 { model.graph.outputs = [arguments[2]] }   // an intermediate tensor instead
+        let session = try model.session()
+        let outputs = try session.run(try session.syntheticInput())
+        for v in outputs[session.outputNames[0]]!.values { print(v) }
+    case "memory":
+        let model = try LoadedModel.load(argument(1, "MODEL"))
+        let shapes = try model.graph.inferShapes()
+        let weightBytes = model.graph.weights.values.reduce(0) { $0 + $1.elementCount } * 4
+        let activationWords = model.graph.nodes.flatMap(\.outputs).compactMap { shapes[$0]?.reduce(1, *) }.sorted(by: >)
+        let twoLargest = activationWords.prefix(2).reduce(0, +) * 4
+        let before = peakResidentBytes()
+        let session = try model.session()
+        _ = try session.run(try session.syntheticInput())
+        print("memory weights_bytes \(weightBytes) two_largest_activation_bytes \(twoLargest) peak_rss_bytes \(peakResidentBytes()) rss_before_bytes \(before)")
+    default:
+        fail("usage: executor-bench gemm [REPEATS] | peak | latency MODEL RUNS | layers MODEL RUNS | memory MODEL")
+    }
+} catch {
+    fail("executor-bench: \(error)")
+}

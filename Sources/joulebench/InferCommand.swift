@@ -1,0 +1,63 @@
+import ArgumentParser
+import Executor
+import Foundation
+
+/// `joulebench infer`: one image through one network on the CPU, with its trace.
+struct InferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Run one image through a zoo model or an ONNX file and write the trace.",
+        discussion: """
+            Decodes the image, resizes it (OpenCV bilinear) to the network input and normalises it \
+            as the model expects, runs it on the CPU executor and prints the top-5 classes (or a \
+            summary of each output). --trace writes the per-operator trace (docs/TRACE.md). Zoo \
+            models run on synthetic weights, and their results and traces say so.
+            """)
+
+    @Argument(help: "A zoo model name (see `joulebench models`) or an ONNX file.")
+    var model: String
+
+    @Argument(help: "The image (JPEG, PNG, PNM).")
+    var image: String
+
+    @Option(help: "Write the trace (JSON) to this file.")
+    var trace: String?
+
+    @Option(help: "Matrix-multiply backend: simd (default, chosen by measurement) or openBLAS.")
+    var backend: String?
+
+    func run() throws {
+        let chosen: GEMMBackend
+        if let backend {
+            guard let b = GEMMBackend(rawValue: backend) ?? (backend.lowercased() == "openblas" ? .openBLAS : nil) else {
+                throw ValidationError("unknown backend '\(backend)' (simd or openBLAS)")
+            }
+            chosen = b
+        } else {
+            chosen = .preferred
+        }
+        let result = try ImageInference.run(model: model, imagePath: image, backend: chosen)
+        let identity = result.trace.model
+        print("model: \(identity.name) (\(identity.source)), weights: \(identity.weights)")
+        if identity.hasSyntheticWeights {
+            print("note: synthetic weights — the classes below are not a trained network's, nor is the sparsity in the trace")
+        }
+        print(String(format: "operators: %d, MACs: %.3f G, executor wall time: %.2f ms",
+                     result.trace.totals.operators, Double(result.trace.totals.macs) / 1e9, result.trace.totals.wallTimeSeconds * 1e3))
+        for name in result.outputNames {
+            guard let output = result.outputs[name] else { continue }
+            if output.rank == 2 && output.shape[0] == 1 && output.shape[1] > 1 {
+                print("\(name) top-5 (class index: score):")
+                for (index, value) in output.topK(5) { print(String(format: "  %5d: %.5f", index, value)) }
+            } else {
+                let values = output.values
+                let mean = values.reduce(0, +) / Float(max(values.count, 1))
+                print(String(format: "\(name) shape \(output.shape): min %.5g, max %.5g, mean %.5g", values.min() ?? 0, values.max() ?? 0, mean))
+            }
+        }
+        if let trace {
+            try result.writeTrace(to: URL(fileURLWithPath: trace))
+            print("trace: \(trace)")
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Testing
+import Workloads
+@testable import Executor
+
+struct GEMMCase: CustomTestStringConvertible, Sendable {
+    var m: Int, n: Int, k: Int, transA: Bool, transB: Bool
+    var testDescription: String { "\(m)×\(n)×\(k)\(transA ? " Aᵀ" : "")\(transB ? " Bᵀ" : "")" }
+}
+
+let gemmCases: [GEMMCase] = [
+    .init(m: 1, n: 1, k: 1, transA: false, transB: false),
+    .init(m: 8, n: 32, k: 256, transA: false, transB: false),    // exactly one register tile, one k block
+    .init(m: 7, n: 33, k: 5, transA: false, transB: false),      // ragged in m and n
+    .init(m: 19, n: 70, k: 300, transA: false, transB: false),   // two k blocks
+    .init(m: 130, n: 45, k: 64, transA: true, transB: false),    // two m blocks, split over threads by m
+    .init(m: 3, n: 1600, k: 40, transA: false, transB: true),    // two n blocks
+    .init(m: 1, n: 50, k: 70, transA: false, transB: true),      // FC at batch 1 (row dot products)
+    .init(m: 1, n: 37, k: 20, transA: false, transB: false),
+]
+
+@Test(arguments: gemmCases, GEMMBackend.allCases)
+func gemmMatchesNaive(_ c: GEMMCase, backend: GEMMBackend) throws {
+    if backend == .openBLAS && OpenBLAS.shared == nil { return }
+    let a = Naive.tensor(c.transA ? [c.k, c.m] : [c.m, c.k], seed: 1)
+    let b = Naive.tensor(c.transB ? [c.n, c.k] : [c.k, c.n], seed: 2)
+    let got = try Operators.gemm(a, b, nil, transA: c.transA, transB: c.transB, alpha: 1, beta: 0, backend: backend)
+    let want = Naive.gemm(m: c.m, n: c.n, k: c.k,
+                          a: { i, p in c.transA ? a.values[p * c.m + i] : a.values[i * c.k + p] },
+                          b: { p, j in c.transB ? b.values[j * c.k + p] : b.values[p * c.n + j] })
+    #expect(got.shape == [c.m, c.n])
+    #expect(Naive.maxError(got.values, want) < 1e-4)
+}
+
+@Test func gemmAppliesAlphaBetaAndBroadcastBias() throws {
+    let a = Naive.tensor([4, 6], seed: 3), b = Naive.tensor([6, 5], seed: 4), bias = Naive.tensor([5], seed: 5)
+    let got = try Operators.gemm(a, b, bias, transA: false, transB: false, alpha: 0.5, beta: 2, activation: .relu)
+    let plain = Naive.gemm(m: 4, n: 5, k: 6, a: { a.values[$0 * 6 + $1] }, b: { b.values[$0 * 5 + $1] })
+    let want = plain.enumerated().map { max(0, 0.5 * $0.element + 2 * bias.values[$0.offset % 5]) }
+    #expect(Naive.maxError(got.values, want) < 1e-5)
+}
+
+struct ConvCase: CustomTestStringConvertible, Sendable {
+    var n = 1, c: Int, h: Int, w: Int, m: Int, r: Int, s: Int
+    var stride = (1, 1), pads = (0, 0, 0, 0), dilation = (1, 1), groups = 1
+    var name: String
+    var testDescription: String { name }
+    var attributes: ConvAttributes { ConvAttributes(kernel: (r, s), stride: stride, pads: pads, dilation: dilation, groups: groups) }
+}
+
+let convCases: [ConvCase] = [
+    ConvCase(c: 3, h: 11, w: 13, m: 5, r: 3, s: 3, pads: (1, 1, 1, 1), name: "3×3 same"),
+    ConvCase(n: 2, c: 3, h: 23, w: 23, m: 6, r: 11, s: 11, stride: (4, 4), name: "AlexNet-like 11×11/4, batch 2"),
+    ConvCase(c: 8, h: 9, w: 9, m: 12, r: 1, s: 1, name: "pointwise (direct GEMM)"),
+    ConvCase(c: 8, h: 9, w: 9, m: 12, r: 1, s: 1, stride: (2, 2), name: "pointwise stride 2 (im2col)"),
+    ConvCase(c: 8, h: 10, w: 7, m: 8, r: 3, s: 3, stride: (2, 1), pads: (1, 0, 2, 1), name: "asymmetric stride and pads"),
+    ConvCase(c: 4, h: 12, w: 12, m: 6, r: 3, s: 3, pads: (2, 2, 2, 2), dilation: (2, 2), name: "dilated"),
+    ConvCase(c: 8, h: 9, w: 9, m: 6, r: 5, s: 5, pads: (2, 2, 2, 2), groups: 2, name: "grouped (AlexNet groups=2)"),
+    ConvCase(c: 16, h: 17, w: 19, m: 16, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 16, name: "depthwise 3×3"),
+    ConvCase(c: 16, h: 17, w: 19, m: 16, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 16, name: "depthwise 3×3 stride 2"),
+    ConvCase(c: 8, h: 20, w: 21, m: 8, r: 5, s: 5, pads: (2, 2, 2, 2), groups: 8, name: "depthwise 5×5 (FastDepth)"),
+    ConvCase(c: 8, h: 20, w: 21, m: 8, r: 5, s: 5, stride: (2, 2), pads: (2, 1, 2, 2), groups: 8, name: "depthwise 5×5 stride 2, odd padded width"),
+    ConvCase(c: 4, h: 12, w: 40, m: 4, r: 3, s: 3, stride: (1, 3), pads: (1, 1, 1, 1), dilation: (2, 2), groups: 4, name: "depthwise stride 3, dilated"),
+    ConvCase(c: 4, h: 9, w: 9, m: 8, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 4, name: "depthwise with multiplier 2"),
+    ConvCase(c: 2, h: 5, w: 37, m: 40, r: 3, s: 7, stride: (1, 3), pads: (3, 6, 3, 6), name: "padding wider than the stride (empty runs)"),
+    ConvCase(c: 3, h: 70, w: 3, m: 9, r: 2, s: 2, pads: (0, 1, 1, 2), dilation: (1, 3), name: "narrow rows, dilation past the edge"),
+]
+
+@Test(arguments: convCases)
+func convMatchesNaive(_ c: ConvCase) throws {
+    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 7)
+    let w = Naive.tensor([c.m, c.c / c.groups, c.r, c.s], seed: 8)
+    let bias = Naive.tensor([c.m], seed: 9)
+    let want = Naive.conv(x, w, bias.values, c.attributes)
+    for backend in GEMMBackend.allCases where backend != .openBLAS || OpenBLAS.shared != nil {
+        let got = try Operators.conv(x, filter: w, bias: bias, attributes: c.attributes, backend: backend)
+        #expect(got.shape == want.shape)
+        #expect(Naive.maxError(got.values, want.values) < 1e-4, "\(backend)")
+    }
+    // With the filter packed ahead, as the session does.
+    let packed = try Operators.conv(x, filter: w, winogradFilter: nil, packedFilter: ConvolutionKernel.packedFilter(w, groups: c.groups), bias: bias,
+                                    attributes: c.attributes, activation: .none, backend: .simd, node: "c")
+    #expect(Naive.maxError(packed.values, want.values) < 1e-4, "packed filter")
+    let relu = try Operators.conv(x, filter: w, bias: bias, attributes: c.attributes, activation: .clip(min: 0, max: 0.5))
+    #expect(Naive.maxError(relu.values, want.values.map { min(max($0, 0), 0.5) }) < 1e-4)
+}
+
+@Test func convBuildsColumnsInTilesWhenTheyExceedTheBudget() throws {
+    // 40×40 output pixels × 27 patch rows, with a budget of 300 floats: many column tiles.
+    let c = ConvCase(c: 3, h: 40, w: 40, m: 5, r: 3, s: 3, pads: (1, 1, 1, 1), name: "tiled")
+    let x = Naive.tensor([1, 3, 40, 40], seed: 10), w = Naive.tensor([5, 3, 3, 3], seed: 11)
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "t")
+    for backend in GEMMBackend.allCases where backend != .openBLAS || OpenBLAS.shared != nil {
+        var out = [Float](repeating: .nan, count: 5 * 1600)
+        x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
+            ConvolutionKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .none, backend: backend,
+                                      output: op.baseAddress!, columnBudget: 300)
+        } } }
+        #expect(Naive.maxError(out, Naive.conv(x, w, nil, c.attributes).values) < 1e-4, "\(backend)")
+    }
+}
+
+/// Winograd F(2×2,3×3) called directly (the executor only routes ≥ 128-channel layers to
+/// it): odd and even output sizes, asymmetric padding, batch 2, and a chunk budget small
+/// enough to split the tiles into many row chunks.
+@Test(arguments: [
+    (ConvCase(n: 2, c: 16, h: 9, w: 11, m: 20, r: 3, s: 3, pads: (1, 1, 1, 1), name: "odd output, batch 2"), 1 << 21),
+    (ConvCase(c: 24, h: 10, w: 7, m: 16, r: 3, s: 3, pads: (0, 2, 1, 0), name: "asymmetric pads"), 1 << 21),
+    (ConvCase(c: 16, h: 21, w: 19, m: 16, r: 3, s: 3, pads: (1, 1, 1, 1), name: "many chunks"), 16 * 32 * 10),
+])
+func winogradMatchesNaive(_ c: ConvCase, chunkBudget: Int) throws {
+    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 17), w = Naive.tensor([c.m, c.c, 3, 3], seed: 18), bias = Naive.tensor([c.m], seed: 19)
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "w")
+    let cached = WinogradKernel.transformedFilters(w)
+    let want = Naive.conv(x, w, bias.values, c.attributes).values.map { max($0, 0) }
+    for useCache in [false, true] {
+        var out = [Float](repeating: .nan, count: want.count)
+        x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in bias.values.withUnsafeBufferPointer { bp in
+            cached.values.withUnsafeBufferPointer { up in out.withUnsafeMutableBufferPointer { op in
+                WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, transformedFilter: useCache ? up.baseAddress! : nil,
+                                       bias: bp.baseAddress!, activation: .relu, output: op.baseAddress!, chunkBudget: chunkBudget)
+            } }
+        } } }
+        #expect(Naive.maxError(out, want) < 1e-4)
+    }
+}
+
+@Test func winogradTakesOnlyWideThreeByThreeLayers() throws {
+    func geometry(_ c: Int, _ size: Int, stride: Int = 1) throws -> ConvGeometry {
+        try ConvGeometry(input: [1, c, size, size], filter: [c, c, 3, 3], attributes: ConvAttributes(kernel: 3, stride: stride, pad: 1), node: "g")
+    }
+    #expect(try WinogradKernel.applies(to: geometry(256, 56)))
+    #expect(try !WinogradKernel.applies(to: geometry(64, 224)))     // too few channels
+    #expect(try !WinogradKernel.applies(to: geometry(512, 7)))      // too few tiles
+    #expect(try !WinogradKernel.applies(to: geometry(256, 56, stride: 2)))
+}
+
+@Test(arguments: [
+    (ConvAttributes(kernel: (2, 2), stride: (2, 2)), 4, 3, 1),
+    (ConvAttributes(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1), outputPadding: (1, 1)), 3, 5, 1),
+    (ConvAttributes(kernel: (4, 3), stride: (1, 2), pads: (0, 1, 2, 0), groups: 2), 4, 6, 2),
+])
+func convTransposeMatchesNaive(_ a: ConvAttributes, channels: Int, filtersPerGroup: Int, groups: Int) throws {
+    let x = Naive.tensor([1, channels, 5, 6], seed: 12)
+    let w = Naive.tensor([channels, filtersPerGroup, a.kernel.height, a.kernel.width], seed: 13)
+    let bias = Naive.tensor([filtersPerGroup * groups], seed: 14)
+    let got = try Operators.convTranspose(x, filter: w, bias: bias, attributes: a)
+    let want = Naive.convTranspose(x, w, bias.values, a)
+    #expect(got.shape == want.shape)
+    #expect(Naive.maxError(got.values, want.values) < 1e-4)
+}
+
+@Test(arguments: [
+    PoolAttributes(kernel: 3, stride: 2),
+    PoolAttributes(kernel: 2, stride: 2),                             // VGG
+    PoolAttributes(kernel: 2, stride: 2, ceilMode: true),
+    PoolAttributes(kernel: 3, stride: 2, ceilMode: true),             // Caffe GoogLeNet / AlexNet pools
+    PoolAttributes(kernel: 3, stride: 1, pad: 1),
+    PoolAttributes(kernel: (2, 3), stride: (2, 2), pads: (0, 1, 1, 1), ceilMode: true, countIncludePad: true),
+    PoolAttributes(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1), countIncludePad: true),
+])
+func poolingMatchesNaive(_ a: PoolAttributes) throws {
+    let x = Naive.tensor([2, 3, 13, 10], seed: 15)
+    let max = try Operators.maxPool(x, a), avg = try Operators.averagePool(x, a)
+    let wantMax = Naive.pool(x, a, average: false), wantAvg = Naive.pool(x, a, average: true)
+    #expect(max.shape == wantMax.shape && avg.shape == wantAvg.shape)
+    #expect(max.values == wantMax.values)
+    #expect(Naive.maxError(avg.values, wantAvg.values) < 1e-5)
+}
+
+@Test func globalPoolsReduceEachPlane() throws {
+    let x = Naive.tensor([2, 3, 5, 7], seed: 16)
+    let avg = try Operators.globalPool(x, average: true), mx = try Operators.globalPool(x, average: false)
+    #expect(avg.shape == [2, 3, 1, 1])
+    for plane in 0..<6 {
+        let slice = x.values[(plane * 35)..<((plane + 1) * 35)]
+        #expect(abs(avg.values[plane] - slice.reduce(0, +) / 35) < 1e-5)
+        #expect(mx.values[plane] == slice.max())
+    }
+}

@@ -46,6 +46,14 @@ struct BadInputTests {
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--precision", "int4"], exitStatus: 64, snapshot: "error-price-precision"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--batch", "0"], exitStatus: 64, snapshot: "error-price-batch-0"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "conv9=0.5"], exitStatus: 64, snapshot: "error-price-zeros-unknown-operator"),
+        // infer
+        CommandCase(arguments: ["infer", "no_such_model", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-infer-unknown-model"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/no-such-image.jpg"], exitStatus: 1, snapshot: "error-infer-missing-image"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/truncated.jpg"], exitStatus: 1, snapshot: "error-infer-truncated-jpeg"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/window_64x128.png"], exitStatus: 1, snapshot: "error-infer-gray-image"),
+        CommandCase(arguments: ["infer", fixtureFolder + "/notes.txt", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-infer-not-onnx"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--backend", "cuda"], exitStatus: 64, snapshot: "error-infer-backend"),
+        CommandCase(arguments: ["infer", smallONNXModel], exitStatus: 64, snapshot: "error-infer-no-image"),
         // the root command
         CommandCase(arguments: ["no-such-command"], exitStatus: 64, snapshot: "error-unknown-subcommand"),
     ]

@@ -18,6 +18,8 @@ struct CommandCase: Sendable, CustomTestStringConvertible {
 }
 
 let fixtureFolder = "Tests/CLITests/Fixtures/images"
+/// The smallest model with real weights: PaddleOCR's text-direction classifier (2 classes).
+let smallONNXModel = "Tests/WorkloadsTests/Fixtures/ch_ppocr_mobile_v2.0_cls_infer.onnx"
 /// Architecture specs: tiny-int8.yaml (valid), negative-energy.yaml, not-yaml.yaml.
 let archFixtures = "Tests/CLITests/Fixtures/arch"
 
@@ -31,6 +33,7 @@ struct HelpTests {
         CommandCase(arguments: ["detect", "--help"], exitStatus: 0, snapshot: "help-detect"),
         CommandCase(arguments: ["arch", "--help"], exitStatus: 0, snapshot: "help-arch"),
         CommandCase(arguments: ["price", "--help"], exitStatus: 0, snapshot: "help-price"),
+        CommandCase(arguments: ["infer", "--help"], exitStatus: 0, snapshot: "help-infer"),
     ]
 
     @Test(arguments: cases)
@@ -151,5 +154,31 @@ struct PriceCommandTests {
     @Test func alexnetOnFileSpecWeightStationary() throws {
         try assertCommand(["price", "alexnet", "--arch", archFixtures + "/tiny-int8.yaml", "--dataflow", "ws"], exitStatus: 0,
                           snapshot: "price-alexnet-tiny-int8-ws")
+    }
+}
+
+@Suite("joulebench infer")
+struct InferCommandTests {
+    static let executorTime = Normalisation.numberBetween(prefix: "executor wall time: ", suffix: " ms")
+
+    /// Real weights on the person crop, with each GEMM backend (same classes; scores printed to 5 decimals).
+    @Test(arguments: zip(["simd", "openBLAS"], ["infer-ppocr-cls-simd", "infer-ppocr-cls-openblas"]))
+    func realWeightsOnEachBackend(backend: String, snapshot: String) throws {
+        try assertCommand(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--backend", backend],
+                          exitStatus: 0, snapshot: snapshot, normalisations: [Self.executorTime])
+    }
+
+    /// image → infer → Trace → price: the measured trace (with its zero fractions) prices on
+    /// an accelerator; the whole breakdown is compared.
+    @Test func traceThenPrice() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let trace = scratch.appendingPathComponent("cls.trace.json").path
+        let here = Normalisation.literal(scratch.path, placeholder: "<scratch>")
+        try assertCommand(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--trace", trace],
+                          exitStatus: 0, snapshot: "infer-ppocr-cls-trace", normalisations: [here, Self.executorTime])
+        try assertCommand(["price", trace, "--arch", "eyeriss", "--dataflow", "rs"],
+                          exitStatus: 0, snapshot: "price-ppocr-cls-trace-eyeriss-rs", normalisations: [here])
     }
 }

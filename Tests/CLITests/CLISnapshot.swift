@@ -46,16 +46,22 @@ enum Normalisation: Sendable {
     /// for wall and CPU times ("wallTimeSeconds", "decodeMilliseconds", …).
     case jsonKeys([String])
 
+    /// Every occurrence of `text` becomes `placeholder` — for paths the test itself chose
+    /// (a temporary directory).
+    case literal(String, placeholder: String)
+
     /// The JSON keys holding times in the tool's outputs (images, detect, Trace).
     static let jsonTimes = Normalisation.jsonKeys([
         "wallTimeSeconds", "wallTimesSeconds", "decodeMilliseconds", "decodeCPUMilliseconds",
-        "milliseconds", "cpuMilliseconds",
+        "decodeMeanMilliseconds", "decodeMeanCPUMilliseconds", "milliseconds", "cpuMilliseconds",
     ])
 
     func apply(to text: String) -> String {
         switch self {
         case .tableColumn(let header):
             return Self.maskColumn(text, header: header)
+        case .literal(let literal, let placeholder):
+            return text.replacingOccurrences(of: literal, with: placeholder)
         case .numberBetween(let prefix, let suffix):
             let pattern = NSRegularExpression.escapedPattern(for: prefix) + "[0-9]+(\\.[0-9]+)?"
                 + NSRegularExpression.escapedPattern(for: suffix)

@@ -70,6 +70,9 @@ let package = Package(
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workloads", "Imaging"], swiftSettings: hostCPUSwift),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "Workloads"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Imaging", "EnergyModel"], resources: [.copy("Fixtures")]),
+        // Runs the built `joulebench` as a subprocess and compares whole outputs with
+        // Tests/CLITests/Snapshots; the dependency only makes SwiftPM build the tool first.
+        .testTarget(name: "CLITests", dependencies: ["joulebench"], exclude: ["Fixtures", "Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

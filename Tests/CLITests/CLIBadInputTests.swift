@@ -1,0 +1,65 @@
+import Testing
+
+// Bad input: the exit status and the complete stderr (and that nothing, or only what is
+// documented, reaches stdout). Exit statuses: 1 = the input could not be processed,
+// 64 = bad command line (argument-parser's EX_USAGE).
+
+@Suite("joulebench on bad input")
+struct BadInputTests {
+    static let cases: [CommandCase] = [
+        // images
+        CommandCase(arguments: ["images", "Tests/CLITests/Fixtures/no-such-folder"], exitStatus: 1, snapshot: "error-images-missing-folder"),
+        CommandCase(arguments: ["images", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-images-not-a-folder"),
+        CommandCase(arguments: ["images"], exitStatus: 64, snapshot: "error-images-no-folder"),
+        CommandCase(arguments: ["images", fixtureFolder, "--step", "1"], exitStatus: 64, snapshot: "error-images-step-1"),
+        CommandCase(arguments: ["images", fixtureFolder, "--step", "abc"], exitStatus: 64, snapshot: "error-images-step-abc"),
+        CommandCase(arguments: ["images", fixtureFolder, "--repeats", "0"], exitStatus: 64, snapshot: "error-images-repeats-0"),
+        CommandCase(arguments: ["images", fixtureFolder, "--max-megapixels", "0"], exitStatus: 64, snapshot: "error-images-max-megapixels-0"),
+        // models
+        CommandCase(arguments: ["models", "no_such_model"], exitStatus: 1, snapshot: "error-models-unknown-model"),
+        CommandCase(arguments: ["models", "alexnet", "--batch", "0"], exitStatus: 1, snapshot: "error-models-batch-0"),
+        CommandCase(arguments: ["models", "alexnet", "--input-shape", "1x3x10x10"], exitStatus: 64, snapshot: "error-models-input-shape-zoo"),
+        CommandCase(arguments: ["models", "Tests/CLITests/Fixtures/no-such-model.onnx"], exitStatus: 1, snapshot: "error-models-missing-onnx"),
+        CommandCase(arguments: ["models", fixtureFolder + "/notes.txt"], exitStatus: 1, snapshot: "error-models-not-onnx"),
+        // detect
+        CommandCase(arguments: ["detect", "Tests/CLITests/Fixtures/no-such-image.jpg"], exitStatus: 1, snapshot: "error-detect-missing-image"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/corrupt.png"], exitStatus: 1, snapshot: "error-detect-corrupt-png"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/truncated.jpg"], exitStatus: 1, snapshot: "error-detect-truncated-jpeg"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/not-an-image.png"], exitStatus: 1, snapshot: "error-detect-not-an-image"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--stride", "7"], exitStatus: 1, snapshot: "error-detect-stride-7"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--threads", "0"], exitStatus: 1, snapshot: "error-detect-threads-0"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--grouping", "mean"], exitStatus: 64, snapshot: "error-detect-grouping"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--repeat", "0"], exitStatus: 1, snapshot: "error-detect-repeat-0"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--bogus"], exitStatus: 64, snapshot: "error-detect-unknown-option"),
+        CommandCase(arguments: ["detect", fixtureFolder, "--draw", "/dev/null"], exitStatus: 1, snapshot: "error-detect-folder-draw"),
+        // arch
+        CommandCase(arguments: ["arch", archFixtures + "/negative-energy.yaml"], exitStatus: 1, snapshot: "error-arch-negative-energy"),
+        CommandCase(arguments: ["arch", archFixtures + "/not-yaml.yaml"], exitStatus: 1, snapshot: "error-arch-not-yaml"),
+        CommandCase(arguments: ["arch", "no-such-preset"], exitStatus: 1, snapshot: "error-arch-unknown-preset"),
+        // price
+        CommandCase(arguments: ["price", "alexnet"], exitStatus: 64, snapshot: "error-price-no-arch"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "no-such-preset"], exitStatus: 1, snapshot: "error-price-unknown-arch"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", archFixtures + "/negative-energy.yaml"], exitStatus: 1, snapshot: "error-price-malformed-arch"),
+        CommandCase(arguments: ["price", "no_such_model", "--arch", "eyeriss"], exitStatus: 1, snapshot: "error-price-unknown-model"),
+        CommandCase(arguments: ["price", fixtureFolder + "/notes.txt", "--arch", "eyeriss"], exitStatus: 1, snapshot: "error-price-not-a-trace"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--dataflow", "xy"], exitStatus: 64, snapshot: "error-price-dataflow"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--precision", "int4"], exitStatus: 64, snapshot: "error-price-precision"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--batch", "0"], exitStatus: 64, snapshot: "error-price-batch-0"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "conv9=0.5"], exitStatus: 64, snapshot: "error-price-zeros-unknown-operator"),
+        // infer
+        CommandCase(arguments: ["infer", "no_such_model", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-infer-unknown-model"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/no-such-image.jpg"], exitStatus: 1, snapshot: "error-infer-missing-image"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/truncated.jpg"], exitStatus: 1, snapshot: "error-infer-truncated-jpeg"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/window_64x128.png"], exitStatus: 1, snapshot: "error-infer-gray-image"),
+        CommandCase(arguments: ["infer", fixtureFolder + "/notes.txt", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-infer-not-onnx"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--backend", "cuda"], exitStatus: 64, snapshot: "error-infer-backend"),
+        CommandCase(arguments: ["infer", smallONNXModel], exitStatus: 64, snapshot: "error-infer-no-image"),
+        // the root command
+        CommandCase(arguments: ["no-such-command"], exitStatus: 64, snapshot: "error-unknown-subcommand"),
+    ]
+
+    @Test(arguments: cases)
+    func badInput(_ c: CommandCase) throws {
+        try assertCommand(c.arguments, exitStatus: c.exitStatus, snapshot: c.snapshot, normalisations: c.normalisations)
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+// Whole-output tests of each subcommand on the fixtures in the repository (see CLISnapshot.swift
+// for the snapshot format, the normalisation rules and how to re-record).
+//
+// Tests/CLITests/Fixtures/images (made by Scripts/make-cli-fixtures.py): a 120×197 JPEG with a
+// person, a 64×128 gray PNG, a stereo pair with its disparity (PGM, PFM), a truncated JPEG, a PNG
+// with a bad CRC, a text file named .png, and a text file the scan skips.
+
+/// One command line and the snapshot it must produce.
+struct CommandCase: Sendable, CustomTestStringConvertible {
+    var arguments: [String]
+    var exitStatus: Int32
+    var snapshot: String
+    var normalisations: [Normalisation] = []
+    var testDescription: String { "joulebench " + arguments.joined(separator: " ") }
+}
+
+let fixtureFolder = "Tests/CLITests/Fixtures/images"
+/// The smallest model with real weights: PaddleOCR's text-direction classifier (2 classes).
+let smallONNXModel = "Tests/WorkloadsTests/Fixtures/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+/// Architecture specs: tiny-int8.yaml (valid), negative-energy.yaml, not-yaml.yaml.
+let archFixtures = "Tests/CLITests/Fixtures/arch"
+
+@Suite("joulebench --help")
+struct HelpTests {
+    static let cases: [CommandCase] = [
+        CommandCase(arguments: [], exitStatus: 0, snapshot: "help-root-no-arguments"),
+        CommandCase(arguments: ["--help"], exitStatus: 0, snapshot: "help-root"),
+        CommandCase(arguments: ["images", "--help"], exitStatus: 0, snapshot: "help-images"),
+        CommandCase(arguments: ["models", "--help"], exitStatus: 0, snapshot: "help-models"),
+        CommandCase(arguments: ["detect", "--help"], exitStatus: 0, snapshot: "help-detect"),
+        CommandCase(arguments: ["arch", "--help"], exitStatus: 0, snapshot: "help-arch"),
+        CommandCase(arguments: ["price", "--help"], exitStatus: 0, snapshot: "help-price"),
+        CommandCase(arguments: ["infer", "--help"], exitStatus: 0, snapshot: "help-infer"),
+    ]
+
+    @Test(arguments: cases)
+    func help(_ c: CommandCase) throws {
+        try assertCommand(c.arguments, exitStatus: c.exitStatus, snapshot: c.snapshot, normalisations: c.normalisations)
+    }
+}
+
+@Suite("joulebench images")
+struct ImagesCommandTests {
+    @Test func table() throws {
+        try assertCommand(["images", fixtureFolder], exitStatus: 0, snapshot: "images-table",
+                          normalisations: [.tableColumn(header: "decode ms")])
+    }
+
+    @Test func json() throws {
+        try assertCommand(["images", fixtureFolder, "--json"], exitStatus: 0, snapshot: "images-json",
+                          normalisations: [.jsonTimes])
+    }
+
+    /// Non-default pyramid options reach the survey (levels, expansion and the summary line change).
+    @Test func pyramidOptions() throws {
+        try assertCommand(["images", fixtureFolder + "/stereo", "--step", "1.5", "--min-width", "16", "--min-height", "16",
+                           "--octave-levels", "3"],
+                          exitStatus: 0, snapshot: "images-options", normalisations: [.tableColumn(header: "decode ms")])
+    }
+}
+
+@Suite("joulebench models")
+struct ModelsCommandTests {
+    @Test func zooList() throws {
+        try assertCommand(["models"], exitStatus: 0, snapshot: "models-list")
+    }
+
+    @Test func alexnetLayers() throws {
+        try assertCommand(["models", "alexnet", "--layers"], exitStatus: 0, snapshot: "models-alexnet-layers")
+    }
+
+    @Test func onnxFileWithInputShape() throws {
+        try assertCommand(["models", "Tests/WorkloadsTests/Fixtures/ch_ppocr_mobile_v2.0_cls_infer.onnx",
+                           "--input-shape", "1x3x48x192"],
+                          exitStatus: 0, snapshot: "models-onnx-input-shape")
+    }
+}
+
+@Suite("joulebench detect")
+struct DetectCommandTests {
+    /// The 240×394 person crop whose OpenCV result PipelinesTests checks: one box.
+    @Test func personJSON() throws {
+        try assertCommand(["detect", "Tests/PipelinesTests/Fixtures/person_crop_240x394.png", "--json"],
+                          exitStatus: 0, snapshot: "detect-person-json", normalisations: [.jsonTimes])
+    }
+
+    /// A folder: a table per image, failures after them, exit status 0.
+    @Test func folderTable() throws {
+        try assertCommand(["detect", fixtureFolder], exitStatus: 0, snapshot: "detect-folder-table",
+                          normalisations: [.numberBetween(prefix: ") in ", suffix: " ms")])
+    }
+}
+
+@Suite("joulebench arch")
+struct ArchCommandTests {
+    @Test func presetList() throws {
+        try assertCommand(["arch"], exitStatus: 0, snapshot: "arch-list")
+    }
+
+    @Test func showPreset() throws {
+        try assertCommand(["arch", "eyeriss"], exitStatus: 0, snapshot: "arch-eyeriss")
+    }
+
+    /// Every preset the list names can be shown (the list must print loadable names).
+    @Test func everyListedPresetLoads() throws {
+        let list = try CLI.run(["arch"])
+        #expect(list.exitStatus == 0)
+        let names = list.standardOutput.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(names.count >= 4)
+        // Known bug (reported to the lead, 2026-11-21): ArchCommand pads names with
+        // `padding(toLength: 12)`, which truncates `eyeriss-isca2016` to `eyeriss-isca`.
+        // When it is fixed this known issue stops occurring and the test fails: remove the
+        // wrapper and re-record arch-list.txt.
+        try withKnownIssue("`joulebench arch` truncates preset names longer than 12 characters") {
+            for name in names {
+                let shown = try CLI.run(["arch", name])
+                #expect(shown.exitStatus == 0, "joulebench arch \(name): \(shown.standardError)")
+            }
+        }
+    }
+
+    @Test func validateFile() throws {
+        try assertCommand(["arch", archFixtures + "/tiny-int8.yaml"], exitStatus: 0, snapshot: "arch-file-valid")
+    }
+}
+
+@Suite("joulebench price")
+struct PriceCommandTests {
+    /// Eyeriss row-stationary on AlexNet (docs/ENERGY.md): the whole breakdown.
+    @Test func alexnetOnEyerissRowStationary() throws {
+        try assertCommand(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "rs"], exitStatus: 0,
+                          snapshot: "price-alexnet-eyeriss-rs")
+    }
+
+    /// The Trace is the hinge between commands (docs/TRACE.md): the shape-only trace that
+    /// `models NAME --json` prints, saved and priced, gives exactly what pricing the zoo name gives.
+    @Test func savedTraceFromModelsPricesLikeTheZooName() throws {
+        let models = try CLI.run(["models", "alexnet", "--json"])
+        #expect(models.exitStatus == 0)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-cli-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(models.standardOutput.utf8).write(to: file)
+        let fromTrace = try CLI.run(["price", file.path, "--arch", "eyeriss", "--dataflow", "rs"])
+        let fromZoo = try CLI.run(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "rs"])
+        #expect(fromTrace.exitStatus == 0 && fromZoo.exitStatus == 0, "\(fromTrace.standardError)\(fromZoo.standardError)")
+        #expect(fromTrace.standardOutput == fromZoo.standardOutput)
+        #expect(!fromZoo.standardOutput.isEmpty)
+    }
+
+    /// A spec from a file, another dataflow.
+    @Test func alexnetOnFileSpecWeightStationary() throws {
+        try assertCommand(["price", "alexnet", "--arch", archFixtures + "/tiny-int8.yaml", "--dataflow", "ws"], exitStatus: 0,
+                          snapshot: "price-alexnet-tiny-int8-ws")
+    }
+}
+
+@Suite("joulebench infer")
+struct InferCommandTests {
+    static let executorTime = Normalisation.numberBetween(prefix: "executor wall time: ", suffix: " ms")
+
+    /// Real weights on the person crop, with each GEMM backend (same classes; scores printed to 5 decimals).
+    @Test(arguments: zip(["simd", "openBLAS"], ["infer-ppocr-cls-simd", "infer-ppocr-cls-openblas"]))
+    func realWeightsOnEachBackend(backend: String, snapshot: String) throws {
+        try assertCommand(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--backend", backend],
+                          exitStatus: 0, snapshot: snapshot, normalisations: [Self.executorTime])
+    }
+
+    /// image → infer → Trace → price: the measured trace (with its zero fractions) prices on
+    /// an accelerator; the whole breakdown is compared.
+    @Test func traceThenPrice() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let trace = scratch.appendingPathComponent("cls.trace.json").path
+        let here = Normalisation.literal(scratch.path, placeholder: "<scratch>")
+        try assertCommand(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--trace", trace],
+                          exitStatus: 0, snapshot: "infer-ppocr-cls-trace", normalisations: [here, Self.executorTime])
+        try assertCommand(["price", trace, "--arch", "eyeriss", "--dataflow", "rs"],
+                          exitStatus: 0, snapshot: "price-ppocr-cls-trace-eyeriss-rs", normalisations: [here])
+    }
+}

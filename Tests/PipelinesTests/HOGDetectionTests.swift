@@ -251,6 +251,12 @@ func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<
         #expect(svmMACs == result.levels.map(\.windows).reduce(0, +) * 3780)
         let svm0 = trace.operators.first { $0.shape.name == "L0/svm" }!.shape
         #expect(svm0.macs == svm0.loopNest.convolutionMACs)
+        // The footprint is a streaming datapath's, but bytes touched stay the software
+        // kernel's: 3 gradient words per pixel in, 144 partial-histogram words per cell out.
+        let binning0 = try #require(trace.operators.first { $0.shape.name == "L0/binning" })
+        let cells0 = (result.levels[0].blocksX + 1) * (result.levels[0].blocksY + 1)
+        #expect(binning0.measured?.bytesTouched == 4 * (3 * 64 + 144) * cells0)
+        #expect(binning0.shape.outputWords == result.levels[0].blocksX * result.levels[0].blocksY * 36)
         let pyramidPixels = result.levels.map { $0.width * $0.height }.reduce(0, +)
         #expect(abs(result.pyramidExpansion - Double(pyramidPixels) / Double(240 * 394)) < 1e-12)
         #expect(trace.provenance["pyramid_expansion"] != nil)

@@ -17,8 +17,9 @@ extension OperatorKind {
     public static let hogSVM = OperatorKind("hog_svm", .streaming)
 }
 
-/// Operation counts per unit of work, as the kernels in HOGFeatures.swift perform them.
-/// Documented in docs/HOG.md ("Trace").
+/// Operation counts per unit of work, as the kernels in HOGFeatures.swift perform them,
+/// except where a streaming hardware datapath computing the same values does less (block
+/// assembly, below). Documented in docs/HOG.md ("Trace").
 enum HOGOperationCounts {
     /// Gradient MACs per pixel per channel: dx·dx + dy·dy.
     static let gradientMACsPerPixelChannel = 2
@@ -32,15 +33,29 @@ enum HOGOperationCounts {
     static let gradientOpsPerPixel = 27
     /// Words the gradient writes per pixel: lower-bin weight, upper-bin weight, bin.
     static let gradientWordsPerPixel = 3
-    /// Binning MACs per pixel: 2 bins × 9 non-zero (cell, block-half) weights (3 per axis).
+    /// Binning MACs per pixel: 2 bins × 9 non-zero (block half, target cell) weights (3 per axis).
     static let binningMACsPerPixel = 18
-    /// Partial histograms per cell: 16 (cell half × target cell, per axis) × 9 bins.
-    static let partialWordsPerCell = 144
-    /// Block normalisation per block: sums of squares (2 × 36 MACs); 108 adds assembling
-    /// the block from partials, 36 multiplies + 36 clips + 36 multiplies, 2 square roots,
-    /// 2 reciprocals.
+    /// The software kernel's partial histograms per cell: 16 (cell half × target cell, per
+    /// axis) × 9 bins. Only its measured `bytesTouched` uses it: the streaming datapath of
+    /// the trace accumulates block histograms directly (`binningOpenBlockRows`).
+    static let softwarePartialWordsPerCell = 144
+    /// Block rows a raster-order binning datapath keeps open: the pixels of cell row r vote
+    /// into the lower half of block row r − 1 and the upper half of block row r, with
+    /// OpenCV's Gaussian × bilinear weights (which depend on the pixel's place in the block,
+    /// so plain 9-bin cell histograms cannot be combined into OpenCV's blocks afterwards).
+    static let binningOpenBlockRows = 2
+    /// Line-buffer read-modify-writes per 8-pixel row segment of a cell: the segment's
+    /// x-weighted votes (registers) are added into 9 non-zero (block, target cell) pairs × 9 bins.
+    static let binningLineBufferUpdatesPerCellRowSegment = 81
+    /// Block normalisation per block: sums of squares (2 × 36 MACs); 36 multiplies, 36
+    /// clips and 36 multiplies, 2 square roots, 2 reciprocals. The software kernel also
+    /// adds 4 partials per value (108 adds) to assemble the block; the streaming datapath
+    /// has already accumulated the block in binning, so they are not counted.
     static let normalisationMACsPerBlock = 72
-    static let normalisationOpsPerBlock = 108 + 36 * 3 + 4
+    static let normalisationOpsPerBlock = 36 * 3 + 4
+    /// Reads per normalised value from the block held in registers: two sums of squares,
+    /// scale, clip, scale.
+    static let normalisationWindowReadsPerOutput = 5.0
 }
 
 enum HOGTraceBuilder {
@@ -98,54 +113,69 @@ enum HOGTraceBuilder {
                 outputZeroFraction: fraction(s.zeroMagnitudes, pixels),
                 weightZeroFraction: nil, wallTimeSeconds: s.gradientSeconds,
                 bytesTouched: gradient.inputWords + 4 * gradient.outputWords)))
-            // Binning.
-            let partialWords = HOGOperationCounts.partialWordsPerCell * cells
+            // Binning, as a streaming datapath runs it (docs/HOG.md, "Trace"): the gradient
+            // stream (the 8-row cell band is not stored) votes into the block histograms of
+            // the open block rows; a completed block row goes to block normalisation.
+            let blockWords = blocks * HOGGeometry.blockHistogramLength
+            let softwarePartialWords = HOGOperationCounts.softwarePartialWordsPerCell * cells
+            let binningMACs = HOGOperationCounts.binningMACsPerPixel * pixels
+            let binningLineBufferUpdates = pixels / 8 * HOGOperationCounts.binningLineBufferUpdatesPerCellRowSegment
             let binning = OperatorShape(
                 name: "\(prefix)/binning", kind: .hogBinning,
-                loopNest: LoopNest(M: HOGOperationCounts.partialWordsPerCell, C: HOGOperationCounts.gradientWordsPerPixel,
-                                   H: s.cellsY * 8, W: s.cellsX * 8, P: s.cellsY, Q: s.cellsX, R: 8, S: 8, strideH: 8, strideW: 8),
-                bitWidths: f32, macs: HOGOperationCounts.binningMACsPerPixel * pixels, otherOperations: 2 * pixels,
-                weightWords: 64 * 16, inputWords: gradient.outputWords, outputWords: partialWords,
-                streaming: StreamingFootprint(lineBufferWords: s.cellsX * HOGOperationCounts.partialWordsPerCell,
-                                              windowWords: HOGOperationCounts.partialWordsPerCell,
-                                              lineBufferReadsPerOutput: 1,
-                                              windowReadsPerOutput: Double(HOGOperationCounts.binningMACsPerPixel * 64) / Double(HOGOperationCounts.partialWordsPerCell)),
+                loopNest: LoopNest(M: HOGGeometry.blockHistogramLength, C: HOGOperationCounts.gradientWordsPerPixel,
+                                   H: s.cellsY * 8, W: s.cellsX * 8, P: r.blocksY, Q: r.blocksX, R: 16, S: 16, strideH: 8, strideW: 8),
+                bitWidths: f32, macs: binningMACs, otherOperations: 2 * pixels,
+                weightWords: 64 * 16, inputWords: gradient.outputWords, outputWords: blockWords,
+                // Held: the open block rows' histograms; in registers, the four blocks the
+                // current cell votes into.
+                streaming: StreamingFootprint(lineBufferWords: HOGOperationCounts.binningOpenBlockRows * r.blocksX * HOGGeometry.blockHistogramLength,
+                                              windowWords: 4 * HOGGeometry.blockHistogramLength,
+                                              lineBufferReadsPerOutput: fraction(binningLineBufferUpdates, blockWords),
+                                              windowReadsPerOutput: fraction(binningMACs, blockWords)),
                 producers: [gradient.name])
             ops.append(TraceOperator(shape: binning, measured: MeasuredFacts(
                 inputZeroFraction: fraction(s.zeroMagnitudes, pixels), outputZeroFraction: 0,
                 weightZeroFraction: 14.0 / 32.0, wallTimeSeconds: s.binningSeconds,
-                bytesTouched: 4 * (binning.inputWords + binning.outputWords))))
+                bytesTouched: 4 * (gradient.outputWords + softwarePartialWords))))
             guard blocks > 0 else { continue }
-            // Block normalisation.
+            // Block normalisation: one completed block row, drained while binning fills the
+            // next (double buffering); each block normalised in registers.
             let norm = OperatorShape(
                 name: "\(prefix)/block_norm", kind: .hogBlockNormalisation,
-                loopNest: LoopNest(M: HOGGeometry.blockHistogramLength, C: HOGOperationCounts.partialWordsPerCell,
-                                   H: s.cellsY, W: s.cellsX, P: r.blocksY, Q: r.blocksX, R: 2, S: 2),
+                loopNest: LoopNest(M: HOGGeometry.blockHistogramLength, C: HOGGeometry.blockHistogramLength,
+                                   H: r.blocksY, W: r.blocksX, P: r.blocksY, Q: r.blocksX, R: 1, S: 1),
                 bitWidths: f32, macs: HOGOperationCounts.normalisationMACsPerBlock * blocks,
                 otherOperations: HOGOperationCounts.normalisationOpsPerBlock * blocks,
-                weightWords: 0, inputWords: partialWords, outputWords: blocks * HOGGeometry.blockHistogramLength,
-                streaming: StreamingFootprint(lineBufferWords: s.cellsX * HOGOperationCounts.partialWordsPerCell,
-                                              windowWords: 2 * HOGOperationCounts.partialWordsPerCell + HOGGeometry.blockHistogramLength,
-                                              lineBufferReadsPerOutput: 2, windowReadsPerOutput: 5),
+                weightWords: 0, inputWords: blockWords, outputWords: blockWords,
+                streaming: StreamingFootprint(lineBufferWords: r.blocksX * HOGGeometry.blockHistogramLength,
+                                              windowWords: HOGGeometry.blockHistogramLength,
+                                              lineBufferReadsPerOutput: 1,
+                                              windowReadsPerOutput: HOGOperationCounts.normalisationWindowReadsPerOutput),
                 producers: [binning.name])
             ops.append(TraceOperator(shape: norm, measured: MeasuredFacts(
                 inputZeroFraction: 0, outputZeroFraction: fraction(s.zeroBlockValues, norm.outputWords),
                 weightZeroFraction: nil, wallTimeSeconds: s.normalisationSeconds,
-                bytesTouched: 4 * (norm.inputWords + norm.outputWords))))
+                bytesTouched: 4 * (softwarePartialWords + norm.outputWords))))
             // SVM.
             guard r.windows > 0 else { continue }
             let strideBlocks = p.windowStridePixels / 8
             let windowsX = (r.blocksX - HOGGeometry.blocksPerWindowX) / strideBlocks + 1
             let windowsY = r.windows / windowsX
+            // Window rows (and columns) a block belongs to at this stride.
+            let openWindowRows = (HOGGeometry.blocksPerWindowY + strideBlocks - 1) / strideBlocks
+            let openWindowColumns = (HOGGeometry.blocksPerWindowX + strideBlocks - 1) / strideBlocks
             let svm = OperatorShape(
                 name: "\(prefix)/svm", kind: .hogSVM,
                 loopNest: LoopNest(M: 1, C: HOGGeometry.blockHistogramLength, H: r.blocksY, W: r.blocksX, P: windowsY, Q: windowsX,
                                    R: HOGGeometry.blocksPerWindowY, S: HOGGeometry.blocksPerWindowX, strideH: strideBlocks, strideW: strideBlocks),
                 bitWidths: f32, macs: r.windows * HOGGeometry.descriptorLength, otherOperations: 2 * r.windows,
                 weightWords: HOGLinearSVM.coefficientCount, inputWords: norm.outputWords, outputWords: r.windows,
-                // Held: 15 partial scores per window column, plus the block row being read.
-                streaming: StreamingFootprint(lineBufferWords: HOGGeometry.blocksPerWindowY * windowsX + r.blocksX * HOGGeometry.blockHistogramLength,
-                                              windowWords: HOGGeometry.blocksPerWindowX * HOGGeometry.blockHistogramLength,
+                // Each normalised block is applied as it arrives. Held: the partial scores of
+                // the open window rows (15 per window column); in registers, the block and the
+                // 7 × 15 block-row partial sums of the windows it falls in. A window's score
+                // is read and updated once per block row.
+                streaming: StreamingFootprint(lineBufferWords: openWindowRows * windowsX,
+                                              windowWords: HOGGeometry.blockHistogramLength + openWindowRows * openWindowColumns,
                                               lineBufferReadsPerOutput: Double(HOGGeometry.blocksPerWindowY),
                                               windowReadsPerOutput: Double(HOGGeometry.descriptorLength)),
                 producers: [norm.name])

@@ -103,11 +103,10 @@ public struct HOGFolderReport: Codable, Sendable {
                 report.reports.append(HOGDetectionReport(
                     image: file.relativePath, width: image.width, height: image.height,
                     channels: image.channelCount, parameters: parameters, result: result))
-            } catch let error as HOGError {
+            } catch {
+                // `detect` throws only HOGError; its code in the kebab-case of DecodeError's codes.
                 let code = error.code.rawValue.replacing(/[A-Z]/) { "-" + $0.output.lowercased() }
                 report.failures.append(Failure(path: file.relativePath, code: code, error: "\(file.relativePath): \(error.reason)"))
-            } catch {
-                report.failures.append(Failure(path: file.relativePath, code: "error", error: "\(file.relativePath): \(error)"))
             }
         }
         return report

@@ -1,11 +1,10 @@
 import Foundation
 
 extension NetworkPrice {
-    /// Canonical JSON (sorted keys, snake_case); the keys are documented in docs/ENERGY.md.
+    /// Canonical JSON (sorted keys, camelCase like the Trace); the keys are documented in docs/ENERGY.md.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(self)
     }
@@ -31,7 +30,7 @@ extension NetworkPrice {
         for op in operators {
             rows.append([op.name, Self.short(op.macs), Self.short(op.arithmeticEnergy)] + levelCells(op.levels) + [Self.short(op.totalEnergy)])
         }
-        rows.append(["TOTAL", Self.short(operators.reduce(0) { $0 + $1.macs }), Self.short(arithmeticEnergy)]
+        rows.append(["total", Self.short(operators.reduce(0) { $0 + $1.macs }), Self.short(arithmeticEnergy)]
                     + levelCells(levelTotals) + [Self.short(totalEnergy)])
         out += Self.render(rows)
         out += "\nwords moved, cycles, utilisation\n"
@@ -48,7 +47,7 @@ extension NetworkPrice {
                          + [Self.short(op.cycles), String(format: "%.3f", op.latencySeconds * 1e3), "\(op.activeProcessingElements)",
                             String(format: "%.0f%%", op.utilization * 100)])
         }
-        rows2.append(["TOTAL"] + [MemoryLevel.dram, .globalBuffer, .noc, .rf].map { level in words(levelTotals.first { $0.level == level }!) }
+        rows2.append(["total"] + [MemoryLevel.dram, .globalBuffer, .noc, .rf].map { level in words(levelTotals.first { $0.level == level }!) }
                      + [Self.short(cycles), String(format: "%.3f", latencySeconds * 1e3), "", ""])
         out += Self.render(rows2)
         out += "\ntotal energy \(Self.short(totalEnergy)) \(unit)"

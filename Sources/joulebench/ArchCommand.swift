@@ -13,19 +13,18 @@ struct ArchCommand: ParsableCommand {
     var spec: String?
 
     func run() throws {
-        guard let spec else {
-            for name in ArchitectureSpec.presetNames {
-                let preset = try ArchitectureSpec.preset(named: name)
-                print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(preset.description)")
+        try reportingFailures(of: "arch") {
+            guard let spec else {
+                // The name column is as wide as the longest name, so every listed name is loadable.
+                let width = ArchitectureSpec.presetNames.map(\.count).max() ?? 0
+                for name in ArchitectureSpec.presetNames {
+                    let preset = try ArchitectureSpec.preset(named: name)
+                    print("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(preset.description)")
+                }
+                return
             }
-            return
-        }
-        do {
             print(try ArchitectureSpec.load(spec).summary(), terminator: "")
             print("valid")
-        } catch let error as SpecError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
         }
     }
 }

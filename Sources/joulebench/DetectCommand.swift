@@ -30,8 +30,12 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Hit threshold on the SVM score.")
     var hitThreshold: Double = 0
 
-    @Option(name: .long, help: "Pyramid scale step.")
-    var scale: Double = 1.05
+    @Option(name: .long, help: "Pyramid scale step (> 1; default 1.05). OpenCV's name for it, --scale, is accepted too.")
+    var step: Double?
+
+    /// `--scale`: OpenCV's and HOG users' name for `--step` (hidden alias).
+    @Option(name: .customLong("scale"), help: .hidden)
+    var scaleAlias: Double?
 
     @Option(name: .long, help: "Window stride, pixels (multiple of 8).")
     var stride: Int = 8
@@ -55,54 +59,98 @@ struct DetectCommand: ParsableCommand {
     var threads: Int = 2
 
     @Option(name: .long, help: "Run the detection this many times and report the median time (benchmarks).")
-    var `repeat`: Int = 1
+    var repeats: Int = 1
+
+    /// `--repeat`: the earlier name of `--repeats` (hidden alias).
+    @Option(name: .customLong("repeat"), help: .hidden)
+    var repeatAlias: Int?
+
+    /// The pyramid step, from `--step` or its alias `--scale`.
+    var scaleStep: Double { step ?? scaleAlias ?? 1.05 }
+    /// The repeat count, from `--repeats` or its alias `--repeat`.
+    var runs: Int { repeatAlias ?? repeats }
+
+    func validate() throws {
+        if step != nil && scaleAlias != nil { throw ValidationError("give --step or --scale (its alias), not both") }
+        if repeatAlias != nil && repeats != 1 { throw ValidationError("give --repeats or --repeat (its alias), not both") }
+        guard scaleStep > 1, scaleStep.isFinite else {
+            throw ValidationError("--\(step == nil && scaleAlias != nil ? "scale" : "step") must be > 1")
+        }
+        guard runs >= 1 else { throw ValidationError("--\(repeatAlias != nil ? "repeat" : "repeats") must be at least 1") }
+        guard stride > 0, stride % 8 == 0 else { throw ValidationError("--stride must be a positive multiple of 8") }
+        guard (0...4096).contains(padding) else { throw ValidationError("--padding must be in 0…4096") }
+        guard levels >= 1 else { throw ValidationError("--levels must be at least 1") }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1…64") }
+        guard ["opencv", "nms", "none"].contains(grouping) else {
+            throw ValidationError("--grouping must be opencv, nms or none")
+        }
+        guard hitThreshold.isFinite else { throw ValidationError("--hit-threshold must be finite") }
+        guard (0...1).contains(nmsIou) else { throw ValidationError("--nms-iou must be in 0…1") }
+        if let draw, URL(fileURLWithPath: draw).pathExtension.lowercased() != "png" {
+            throw ValidationError("--draw writes a PNG file; give it a .png name, not '\(draw)'")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue,
+           draw != nil || trace != nil || runs != 1 {
+            throw ValidationError("--draw, --trace and --repeats take a single image, not a folder")
+        }
+    }
 
     func run() throws {
         var p = HOGDetectionParameters()
-        p.hitThreshold = hitThreshold; p.scaleStep = scale; p.windowStridePixels = stride
+        p.hitThreshold = hitThreshold; p.scaleStep = scaleStep; p.windowStridePixels = stride
         p.paddingPixels = padding; p.maxLevels = levels; p.threads = threads
         switch grouping {
-        case "opencv": p.grouping = .opencv(threshold: groupThreshold, eps: 0.2)
         case "nms": p.grouping = .nonMaximumSuppression(iouThreshold: nmsIou)
         case "none": p.grouping = .none
-        default: throw ValidationError("--grouping must be opencv, nms or none")
+        default: p.grouping = .opencv(threshold: groupThreshold, eps: 0.2)
         }
-        do {
+        try reportingFailures(of: "detect") {
+            let hog = try detector.map { try HOGDetector(svm: HOGLinearSVM(contentsOf: URL(fileURLWithPath: $0))) }
+                ?? HOGDetector.defaultPeople()
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue {
-                guard draw == nil, trace == nil, `repeat` == 1 else {
-                    throw ValidationError("--draw, --trace and --repeat take a single image, not a folder")
-                }
-                let hog = try detector.map { try HOGDetector(svm: HOGLinearSVM(contentsOf: URL(fileURLWithPath: $0))) }
-                    ?? HOGDetector.defaultPeople()
                 let report = try HOGFolderReport.run(folder: URL(fileURLWithPath: image), detector: hog, parameters: p)
                 print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
                 return
             }
-            let decoded = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image))
-            let input = decoded.image8()
-            let hog = try detector.map { try HOGDetector(svm: HOGLinearSVM(contentsOf: URL(fileURLWithPath: $0))) }
-                ?? HOGDetector.defaultPeople()
-            guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+            let input = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image)).image8()
             var result = try hog.detect(input, parameters: p, inputPath: image)
             var times = [result.wallTimeSeconds]
-            for _ in 1..<`repeat` {
+            for _ in 1..<runs {
                 result = try hog.detect(input, parameters: p, inputPath: image)
                 times.append(result.wallTimeSeconds)
             }
             let report = HOGDetectionReport(image: image, width: input.width, height: input.height,
                                             channels: input.channelCount, parameters: p, result: result,
-                                            repeatedWallTimesSeconds: `repeat` > 1 ? times : nil)
-            if let trace {
-                try result.trace.jsonData().write(to: URL(fileURLWithPath: trace), options: .atomic)
-            }
-            if let draw {
-                try PNGWriter.write(HOGDrawing.draw(result.detections, on: input), to: URL(fileURLWithPath: draw))
-            }
+                                            repeatedWallTimesSeconds: runs > 1 ? times : nil)
+            try writeOutputs(result: result, input: input)
             print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
-        } catch let error as CustomStringConvertible & Error {
-            FileHandle.standardError.write(Data("joulebench detect: \(error.description)\n".utf8))
-            throw ExitCode(1)
         }
     }
+
+    /// Writes `--draw` and `--trace`, each atomically, both or neither: the drawing first
+    /// (the likelier to fail: encoding, a bad folder), then the trace; if the trace cannot
+    /// be written, the drawing just written is removed.
+    private func writeOutputs(result: HOGDetectionResult, input: Image<UInt8>) throws {
+        let traceData = try trace.map { _ in try result.trace.jsonData() }
+        if let draw {
+            try PNGWriter.write(HOGDrawing.draw(result.detections, on: input), to: URL(fileURLWithPath: draw))
+        }
+        if let trace, let traceData {
+            do {
+                try traceData.write(to: URL(fileURLWithPath: trace), options: .atomic)
+            } catch {
+                if let draw { try? FileManager.default.removeItem(atPath: draw) }
+                throw TraceWriteError(path: trace, reason: error.localizedDescription)
+            }
+        }
+    }
+}
+
+/// The `--trace` file could not be written.
+struct TraceWriteError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path): cannot write the trace: \(reason)" }
 }

@@ -47,15 +47,11 @@ struct ImagesCommand: ParsableCommand {
 
     func run() throws {
         let pyramids = SurveyPyramids(step: step, minimumWidth: minWidth, minimumHeight: minHeight, octaveLevels: octaveLevels)
-        let survey: ImageSurvey
-        do {
-            survey = try ImageSurvey.run(folder: URL(fileURLWithPath: folder),
-                                         limits: DecodeLimits(maxMegapixels: maxMegapixels), pyramids: pyramids,
-                                         repeats: repeats)
-        } catch {
-            FileHandle.standardError.write(Data("joulebench images: \(error.description)\n".utf8))
-            throw ExitCode(1)
+        try reportingFailures(of: "images") {
+            let survey = try ImageSurvey.run(folder: URL(fileURLWithPath: folder),
+                                             limits: DecodeLimits(maxMegapixels: maxMegapixels), pyramids: pyramids,
+                                             repeats: repeats)
+            print(json ? try survey.json() : survey.table(), terminator: json ? "\n" : "")
         }
-        print(json ? try survey.json() : survey.table(), terminator: json ? "\n" : "")
     }
 }

@@ -26,16 +26,21 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Matrix-multiply backend: simd (default, chosen by measurement) or openBLAS.")
     var backend: String?
 
+    /// `--backend`, parsed (checked in `validate()`); `openblas` in any case is accepted.
+    var chosenBackend: GEMMBackend? {
+        guard let backend else { return .preferred }
+        return GEMMBackend(rawValue: backend) ?? (backend.lowercased() == "openblas" ? .openBLAS : nil)
+    }
+
+    func validate() throws {
+        guard chosenBackend != nil else { throw ValidationError("--backend must be simd or openBLAS, got '\(backend ?? "")'") }
+    }
+
     func run() throws {
-        let chosen: GEMMBackend
-        if let backend {
-            guard let b = GEMMBackend(rawValue: backend) ?? (backend.lowercased() == "openblas" ? .openBLAS : nil) else {
-                throw ValidationError("unknown backend '\(backend)' (simd or openBLAS)")
-            }
-            chosen = b
-        } else {
-            chosen = .preferred
-        }
+        try reportingFailures(of: "infer") { try infer(backend: chosenBackend ?? .preferred) }
+    }
+
+    private func infer(backend chosen: GEMMBackend) throws {
         let result = try ImageInference.run(model: model, imagePath: image, backend: chosen)
         let identity = result.trace.model
         print("model: \(identity.name) (\(identity.source)), weights: \(identity.weights)")

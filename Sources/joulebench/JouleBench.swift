@@ -7,6 +7,7 @@ struct JouleBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "joulebench",
         abstract: "How many joules per pixel does this perception workload cost on this hardware?",
+        version: JouleBenchVersion,
         subcommands: [
             ImagesCommand.self,
             ModelsCommand.self,

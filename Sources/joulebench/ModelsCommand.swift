@@ -12,13 +12,14 @@ struct ModelsCommand: ParsableCommand {
             Without a model: every zoo model with its MACs, parameters and input size.
             With a zoo name or an .onnx file: its totals, or with --layers one row per operator \
             (N M C H W P Q R S, stride, groups, MACs, words); --json prints a shape-only trace \
-            (docs/TRACE.md) instead of a table.
+            (docs/TRACE.md) instead of a table, which always holds every operator (--layers or not). \
+            Without a model, --json prints {schema: joulebench.models/1, models: [...]}.
             """)
 
     @Argument(help: "A zoo model name (see `joulebench models`) or an ONNX file.")
     var model: String?
 
-    @Flag(help: "Print one row per operator.")
+    @Flag(help: "Print one row per operator (needs a model; --json always includes them).")
     var layers = false
 
     @Flag(help: "Print JSON (a shape-only trace, docs/TRACE.md) instead of a table.")
@@ -32,41 +33,65 @@ struct ModelsCommand: ParsableCommand {
         valueName: "NxCxHxW"))
     var inputShape: String?
 
-    func run() throws {
-        guard let model else {
-            if json {
-                let rows = try ModelZoo.entries.map { try ModelSummary(graph: ModelZoo.graph(named: $0.name, batch: batch), summary: $0.summary) }
-                print(try String(decoding: Self.encoder.encode(rows), as: UTF8.self))
-            } else {
-                try printZoo()
-            }
-            return
+    /// `--input-shape`, parsed (validated in `validate()`).
+    var parsedInputShape: [Int]? {
+        guard let inputShape else { return nil }
+        let sizes = inputShape.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return sizes.compactMap { $0 }
+    }
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if model == nil {
+            if layers { throw ValidationError("--layers needs a model: joulebench models NAME_OR_ONNX --layers") }
+            if inputShape != nil { throw ValidationError("--input-shape needs an ONNX model: joulebench models FILE.onnx --input-shape NxCxHxW") }
         }
-        var shape: [Int]?
         if let inputShape {
-            shape = inputShape.split(separator: "x").compactMap { Int($0) }
-            guard let s = shape, s.count == inputShape.split(separator: "x").count, s.allSatisfy({ $0 > 0 }) else {
+            guard parsedInputShape != nil else {
                 throw ValidationError("--input-shape must look like 1x3x224x224, got '\(inputShape)'")
             }
+            if let model, !Self.isONNX(model) {
+                throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input")
+            }
         }
-        let (graph, identity) = try Self.load(model, batch: batch, inputShape: shape)
-        let shapes = try graph.operatorShapes()
-        if json {
-            let pixels = graph.inputs.first.map { $0.shape.count == 4 ? $0.shape[2] * $0.shape[3] : 0 } ?? 0
-            var trace = Trace(model: identity, inputPixels: pixels, shapes: shapes)
-            trace.provenance = ["producer": "joulebench models", "batch": "\(batch)"]
-            print(String(decoding: try trace.jsonData(), as: UTF8.self))
-            return
+    }
+
+    func run() throws {
+        try reportingFailures(of: "models") {
+            guard let model else {
+                if json {
+                    let rows = try ModelZoo.entries.map { try ModelSummary(graph: ModelZoo.graph(named: $0.name, batch: batch), summary: $0.summary) }
+                    print(try String(decoding: Self.encoder.encode(ModelList(models: rows)), as: UTF8.self))
+                } else {
+                    try printZoo()
+                }
+                return
+            }
+            let (graph, identity) = try Self.load(model, batch: batch, inputShape: parsedInputShape)
+            let shapes = try graph.operatorShapes()
+            if json {
+                let pixels = graph.inputs.first.map { $0.shape.count == 4 ? $0.shape[2] * $0.shape[3] : 0 } ?? 0
+                var trace = Trace(model: identity, inputPixels: pixels, shapes: shapes)
+                trace.provenance = ["producer": "joulebench models", "batch": "\(batch)"]
+                print(String(decoding: try trace.jsonData(), as: UTF8.self))
+                return
+            }
+            let summary = try ModelSummary(graph: graph, summary: identity.source)
+            print("\(graph.name) (\(identity.source), weights: \(identity.weights))")
+            print("input \(summary.input.map(String.init).joined(separator: "×")), \(Self.giga(summary.macs)) GMACs, \(Self.mega(summary.parameters)) M parameters, \(shapes.count) operators")
+            if layers { print(Self.table(shapes)) }
         }
-        let summary = try ModelSummary(graph: graph, summary: identity.source)
-        print("\(graph.name) (\(identity.source), weights: \(identity.weights))")
-print("input \(summary.input.map(String.init).joined(separator: "×")), \(Self.giga(summary.macs)) GMACs, \(Self.mega(summary.parameters)) M parameters, \(shapes.count) operators")
-        if layers { print(Self.table(shapes)) }
+    }
+
+    /// An ONNX file rather than a zoo name: an `.onnx` name, or any existing file.
+    static func isONNX(_ model: String) -> Bool {
+        model.lowercased().hasSuffix(".onnx") || FileManager.default.fileExists(atPath: model)
     }
 
     /// A zoo name or an ONNX file, as a graph and the identity its traces carry.
     static func load(_ model: String, batch: Int, inputShape: [Int]?) throws -> (Graph, ModelIdentity) {
-        if model.lowercased().hasSuffix(".onnx") || FileManager.default.fileExists(atPath: model) {
+        if isONNX(model) {
             let url = URL(fileURLWithPath: model)
             var graph = try ONNXImporter.load(contentsOf: url, batch: batch)
             if let inputShape, let first = graph.inputs.first {
@@ -122,6 +147,12 @@ print("input \(summary.input.map(String.init).joined(separator: "×")), \(Self.g
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return e
     }()
+}
+
+/// `models --json` without a model: the zoo, schema `joulebench.models/1`.
+struct ModelList: Codable {
+    var schema = "joulebench.models/1"
+    var models: [ModelSummary]
 }
 
 /// One zoo listing row.

@@ -38,19 +38,29 @@ struct PriceCommand: ParsableCommand {
     @Option(help: "Benchmark: price the whole model N times and print the median and minimum wall time instead of the table.")
     var benchmark: Int?
 
-    func run() throws {
-        guard let flow = Dataflow(rawValue: dataflow) else {
-            throw ValidationError("unknown dataflow '\(dataflow)' (use rs, ws, os, is, nlr)")
+    func validate() throws {
+        guard Dataflow(rawValue: dataflow) != nil else {
+            throw ValidationError("--dataflow must be rs, ws, os, is or nlr, got '\(dataflow)'")
+        }
+        if let precision, Precision(rawValue: precision) == nil {
+            throw ValidationError("--precision must be int8, int16, int32, fp16 or fp32, got '\(precision)'")
         }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
-        var chosenPrecision: Precision?
-        if let precision {
-            guard let p = Precision(rawValue: precision) else {
-                throw ValidationError("unknown precision '\(precision)' (use int8, int16, int32, fp16, fp32)")
+        if let benchmark, benchmark < 1 { throw ValidationError("--benchmark must be at least 1 (runs)") }
+        // A NAME=FRACTION list is checked here; a file, and the names against the model, when pricing.
+        if let zeros, !FileManager.default.fileExists(atPath: zeros) {
+            do {
+                _ = try ZeroFractions.parseList(zeros)
+            } catch {
+                throw ValidationError("\(error)")
             }
-            chosenPrecision = p
         }
-        do {
+    }
+
+    func run() throws {
+        let flow = Dataflow(rawValue: dataflow)!  // checked in validate()
+        let chosenPrecision = precision.flatMap(Precision.init(rawValue:))
+        try reportingFailures(of: "price") {
             let spec = try ArchitectureSpec.load(arch)
             let trace = try Trace.loadForPricing(modelOrTrace, batch: batch ?? 1)
             var overrides: [String: ZeroFractions] = [:]
@@ -60,12 +70,11 @@ struct PriceCommand: ParsableCommand {
                     : try ZeroFractions.parseList(zeros)
                 let names = Set(trace.operators.map(\.shape.name))
                 if let unknown = overrides.keys.sorted().first(where: { !names.contains($0) }) {
-                    throw ValidationError("--zeros names '\(unknown)', which is not an operator of \(trace.model.name)")
+                    throw UnknownOperatorError(option: "--zeros", name: unknown, model: trace.model.name)
                 }
             }
             let pricer = EnergyPricer(spec: spec, dataflow: flow, precision: chosenPrecision, fuseStreaming: noFusion ? false : nil)
             if let runs = benchmark {
-                guard runs >= 1 else { throw ValidationError("--benchmark needs at least 1 run") }
                 var seconds: [Double] = []
                 let clock = ContinuousClock()
                 for _ in 0..<runs {
@@ -84,12 +93,14 @@ struct PriceCommand: ParsableCommand {
             } else {
                 print(price.table(), terminator: "")
             }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            // Bad specs, traces, zero fractions and unpriceable operators: the message, no usage dump.
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
         }
     }
+}
+
+/// An option names an operator the model does not have (found only once the model is loaded).
+struct UnknownOperatorError: Error, CustomStringConvertible {
+    var option: String
+    var name: String
+    var model: String
+    var description: String { "\(option) names '\(name)', which is not an operator of \(model)" }
 }

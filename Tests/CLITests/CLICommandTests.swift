@@ -34,6 +34,7 @@ struct HelpTests {
         CommandCase(arguments: ["arch", "--help"], exitStatus: 0, snapshot: "help-arch"),
         CommandCase(arguments: ["price", "--help"], exitStatus: 0, snapshot: "help-price"),
         CommandCase(arguments: ["infer", "--help"], exitStatus: 0, snapshot: "help-infer"),
+        CommandCase(arguments: ["--version"], exitStatus: 0, snapshot: "version"),
     ]
 
     @Test(arguments: cases)
@@ -68,6 +69,11 @@ struct ModelsCommandTests {
         try assertCommand(["models"], exitStatus: 0, snapshot: "models-list")
     }
 
+    /// `--json` without a model: an object with a schema, like images and detect.
+    @Test func zooListJSON() throws {
+        try assertCommand(["models", "--json"], exitStatus: 0, snapshot: "models-list-json")
+    }
+
     @Test func alexnetLayers() throws {
         try assertCommand(["models", "alexnet", "--layers"], exitStatus: 0, snapshot: "models-alexnet-layers")
     }
@@ -92,6 +98,69 @@ struct DetectCommandTests {
         try assertCommand(["detect", fixtureFolder], exitStatus: 0, snapshot: "detect-folder-table",
                           normalisations: [.numberBetween(prefix: ") in ", suffix: " ms")])
     }
+
+    /// A folder as JSON: failures as `{path, code, error}` with relative paths, as `images --json`.
+    @Test func folderJSON() throws {
+        try assertCommand(["detect", fixtureFolder, "--json"], exitStatus: 0, snapshot: "detect-folder-json",
+                          normalisations: [.jsonTimes])
+    }
+}
+
+extension DetectCommandTests {
+    static let scratchPrefix = "joulebench-cli-detect-"
+
+    func scratchFolder() throws -> URL {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(Self.scratchPrefix + UUID().uuidString)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        return scratch
+    }
+
+    /// `--scale` is a hidden alias of `--step`, `--repeat` of `--repeats`: the same run.
+    @Test func aliasesGiveTheSameRun() throws {
+        let person = fixtureFolder + "/person_120x197.jpg"
+        let byStep = try CLI.run(["detect", person, "--step", "1.2", "--repeats", "2", "--json"])
+        let byScale = try CLI.run(["detect", person, "--scale", "1.2", "--repeat", "2", "--json"])
+        #expect(byStep.exitStatus == 0 && byScale.exitStatus == 0, "\(byStep.standardError)\(byScale.standardError)")
+        let mask = Normalisation.jsonTimes
+        #expect(mask.apply(to: byStep.standardOutput) == mask.apply(to: byScale.standardOutput))
+        #expect(byStep.standardOutput.contains("\"scaleStep\" : 1.2"))
+        #expect(byStep.standardOutput.contains("\"wallTimesSeconds\""))
+    }
+
+    /// `--draw` and `--trace` together: both files written.
+    @Test func drawAndTraceAreBothWritten() throws {
+        let scratch = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let png = scratch.appendingPathComponent("boxes.png"), trace = scratch.appendingPathComponent("hog.trace.json")
+        let run = try CLI.run(["detect", fixtureFolder + "/person_120x197.jpg", "--draw", png.path, "--trace", trace.path])
+        #expect(run.exitStatus == 0, "\(run.standardError)")
+        #expect(FileManager.default.contents(atPath: png.path)?.starts(with: [0x89, 0x50, 0x4E, 0x47]) == true)
+        #expect(FileManager.default.fileExists(atPath: trace.path))
+    }
+
+    /// A `--draw` that cannot be written fails the run (exit 1) and leaves no trace file behind.
+    @Test func failingDrawLeavesNoTrace() throws {
+        let scratch = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let trace = scratch.appendingPathComponent("hog.trace.json")
+        let png = scratch.appendingPathComponent("no-such-folder/boxes.png")
+        try assertCommand(["detect", fixtureFolder + "/person_120x197.jpg", "--draw", png.path, "--trace", trace.path],
+                          exitStatus: 1, snapshot: "error-detect-draw-unwritable",
+                          normalisations: [.literal(scratch.path, placeholder: "<scratch>")])
+        #expect(!FileManager.default.fileExists(atPath: trace.path))
+    }
+
+    /// A `--trace` that cannot be written fails the run and removes the drawing just written.
+    @Test func failingTraceLeavesNoDrawing() throws {
+        let scratch = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let png = scratch.appendingPathComponent("boxes.png")
+        let trace = scratch.appendingPathComponent("no-such-folder/hog.trace.json")
+        let run = try CLI.run(["detect", fixtureFolder + "/person_120x197.jpg", "--draw", png.path, "--trace", trace.path])
+        #expect(run.exitStatus == 1)
+        #expect(run.standardError.hasPrefix("joulebench detect: \(trace.path): cannot write the trace: "))
+        #expect(!FileManager.default.fileExists(atPath: png.path))
+    }
 }
 
 @Suite("joulebench arch")
@@ -110,16 +179,11 @@ struct ArchCommandTests {
         #expect(list.exitStatus == 0)
         let names = list.standardOutput.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
         #expect(names.count >= 4)
-        // Known bug (reported to the lead, 2026-11-21): ArchCommand pads names with
-        // `padding(toLength: 12)`, which truncates `eyeriss-isca2016` to `eyeriss-isca`.
-        // When it is fixed this known issue stops occurring and the test fails: remove the
-        // wrapper and re-record arch-list.txt.
-        try withKnownIssue("`joulebench arch` truncates preset names longer than 12 characters") {
-            for name in names {
-                let shown = try CLI.run(["arch", name])
-                #expect(shown.exitStatus == 0, "joulebench arch \(name): \(shown.standardError)")
-            }
+        for name in names {
+            let shown = try CLI.run(["arch", name])
+            #expect(shown.exitStatus == 0, "joulebench arch \(name): \(shown.standardError)")
         }
+        #expect(names.contains("eyeriss-isca2016"))
     }
 
     @Test func validateFile() throws {

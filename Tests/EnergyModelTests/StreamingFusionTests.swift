@@ -169,8 +169,8 @@ import Workloads
     func jsonKey() throws {
         let price = try EnergyPricer(spec: try Self.spec(), dataflow: .rs).price(trace: Self.trace(Self.chain))
         let json = String(decoding: try price.jsonData(), as: UTF8.self)
-        #expect(json.contains("\"input_on_chip\" : true"))
-        #expect(json.contains("\"output_on_chip\" : true"))
-        #expect(json.contains("\"chain_line_buffer_words\" : 30"))
+        #expect(json.contains("\"inputOnChip\" : true"))
+        #expect(json.contains("\"outputOnChip\" : true"))
+        #expect(json.contains("\"chainLineBufferWords\" : 30"))
     }
 }

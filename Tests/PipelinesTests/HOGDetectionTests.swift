@@ -313,8 +313,11 @@ func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<
         let report = try HOGFolderReport.run(folder: folder, detector: HOGDetector.defaultPeople(), parameters: HOGDetectionParameters())
         #expect(report.reports.map(\.image) == ["one.png"])
         #expect(report.reports.first?.detections.isEmpty == true)
-        #expect(report.failures.map(\.image) == ["broken.jpg"])
-        #expect(report.table().contains("broken.jpg: FAILED"))
+        #expect(report.failures.map(\.path) == ["broken.jpg"])
+        // The message names the relative path once (not the absolute one), as `joulebench images` does.
+        #expect(report.failures.first.map { $0.error.hasPrefix("broken.jpg: ") && !$0.error.contains(folder.path) } == true)
+        #expect(report.failures.first.map { ["truncated", "corrupt"].contains($0.code) } == true)
+        #expect(report.table().contains("failed:\n  broken.jpg: "))
     }
 
     @Test func aMissingFolderIsAnError() throws {

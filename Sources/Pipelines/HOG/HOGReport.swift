@@ -66,12 +66,19 @@ public struct HOGFolderReport: Codable, Sendable {
     public var schema = "joulebench.detect-folder/1"
     public var folder: String
     public var reports: [HOGDetectionReport]
-    /// Files that could not be decoded or detected: path and reason.
+    /// Files that could not be decoded or detected, and sub-folders that could not be
+    /// listed, in scan order (as `joulebench images` reports them).
     public var failures: [Failure]
 
+    /// One failed file: `{path, code, error}`, as Imaging's `SurveyFailure` in `joulebench images`.
     public struct Failure: Codable, Sendable, Hashable {
-        public var image: String
-        public var reason: String
+        /// Path relative to the folder, `/`-separated.
+        public var path: String
+        /// Short code: the `DecodeError.code` (`corrupt`, `truncated`, `unknown-format` …),
+        /// `unreadable-folder`, or the `HOGError` code (`invalid-image` …).
+        public var code: String
+        /// The message, naming the relative path once.
+        public var error: String
     }
 
     public static func run(folder: URL, detector: HOGDetector, parameters: HOGDetectionParameters) throws(DatasetError) -> HOGFolderReport {
@@ -80,18 +87,26 @@ public struct HOGFolderReport: Codable, Sendable {
         // decoded: reported, and the run goes on.
         var report = HOGFolderReport(
             folder: folder.path, reports: [],
-            failures: scan.unreadableFolders.map { Failure(image: $0.path, reason: $0.description) })
+            failures: scan.unreadableFolders.map { Failure(path: $0.path, code: "unreadable-folder", error: $0.description) })
         for file in scan.files where file.role == .image && file.format != .pfm {
+            let image: Image<UInt8>
             do {
-                let image = try ImageDecoder.decode(contentsOf: file.url).image8()
+                image = try ImageDecoder.decode(contentsOf: file.url).image8()
+            } catch {
+                // The decoder names the absolute path; the report names the relative one.
+                let named = DecodeError(path: file.relativePath, format: error.format, reason: error.reason)
+                report.failures.append(Failure(path: file.relativePath, code: named.code, error: named.description))
+                continue
+            }
+            do {
                 let result = try detector.detect(image, parameters: parameters, inputPath: file.relativePath)
                 report.reports.append(HOGDetectionReport(
                     image: file.relativePath, width: image.width, height: image.height,
                     channels: image.channelCount, parameters: parameters, result: result))
-            } catch let error as CustomStringConvertible & Error {
-                report.failures.append(Failure(image: file.relativePath, reason: error.description))
             } catch {
-                report.failures.append(Failure(image: file.relativePath, reason: "\(error)"))
+                // `detect` throws only HOGError; its code in the kebab-case of DecodeError's codes.
+                let code = error.code.rawValue.replacing(/[A-Z]/) { "-" + $0.output.lowercased() }
+                report.failures.append(Failure(path: file.relativePath, code: code, error: "\(file.relativePath): \(error.reason)"))
             }
         }
         return report
@@ -103,11 +118,14 @@ public struct HOGFolderReport: Codable, Sendable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// Each image's table, then the failures; "no images" for an empty folder.
+    /// Each image's table, then the failures (one message each, as `joulebench images`
+    /// lists them); "no images" for an empty folder.
     public func table() -> String {
         if reports.isEmpty && failures.isEmpty { return "\(folder): no images\n" }
         var out = reports.map { $0.table() }.joined(separator: "\n")
-        for f in failures { out += "\(f.image): FAILED: \(f.reason)\n" }
+        if !failures.isEmpty {
+            out += (reports.isEmpty ? "" : "\n") + "failed:\n" + failures.map { "  \($0.error)\n" }.joined()
+        }
         return out
     }
 }

@@ -231,7 +231,7 @@ public struct ImageSurvey: Sendable {
     public func table() -> String {
         var lines: [[String]] = [["path", "format", "role", "size", "ch", "bits", "decode ms", "levels", "expansion", "octaves", "oct. exp."]]
         for e in entries {
-            lines.append([e.relativePath, e.format.rawValue, e.role.rawValue, "\(e.width)x\(e.height)", "\(e.channels)",
+            lines.append([e.relativePath, e.format.rawValue, e.role.rawValue, "\(e.width)×\(e.height)", "\(e.channels)",
                           "\(e.bitDepth)", String(format: "%.2f", e.decodeSeconds * 1000),
                           "\(e.scalePyramid.levels)", String(format: "%.2f", e.scalePyramid.expansion),
                           "\(e.octavePyramid.levels)", String(format: "%.3f", e.octavePyramid.expansion)])
@@ -244,7 +244,7 @@ public struct ImageSurvey: Sendable {
             }.joined(separator: "  ")
         }.joined(separator: "\n") + "\n"
         text += "\n\(entries.count) image(s) decoded, \(failures.count) failed, \(skipped.count) skipped; "
-        text += "fine-scale pyramid: step \(pyramids.step) down to \(pyramids.minimumWidth)x\(pyramids.minimumHeight); "
+        text += "fine-scale pyramid: step \(pyramids.step) down to \(pyramids.minimumWidth)×\(pyramids.minimumHeight); "
         text += "octave pyramid: \(pyramids.octaveLevels) levels\n"
         if !failures.isEmpty {
             text += "\nfailed:\n" + failures.map { "  \($0.message)" }.joined(separator: "\n") + "\n"

@@ -55,6 +55,29 @@ public enum KernelBenchmark {
         return times.sorted()[times.count / 2]
     }
 
+    /// Median seconds of each depthwise 3×3 kernel (ReLU6 fused) on a [1, C, size, size]
+    /// input with pad 1: the general direct kernel and `DepthwiseConv3x3`, run alternately
+    /// (A, B, A, B, …) so that load changes hit both alike. Returns (general, specialised).
+    public static func depthwise3x3Seconds(c: Int, size: Int, stride: Int, repeats: Int) throws -> (general: Double, specialised: Double) {
+        let a = ConvAttributes(kernel: 3, stride: stride, pad: 1, groups: c)
+        let g = try ConvGeometry(input: [1, c, size, size], filter: [c, 1, 3, 3], attributes: a, node: "bench")
+        let x = (0..<(c * size * size)).map { Float($0 % 17) * 0.1 - 0.8 }
+        let w = (0..<(c * 9)).map { Float($0 % 13) * 0.01 - 0.06 }
+        var y = [Float](repeating: 0, count: c * g.outPixels)
+        var general: [Double] = [], specialised: [Double] = []
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+            for r in 0...repeats {
+                var start = DispatchTime.now().uptimeNanoseconds
+                ConvolutionKernel.depthwise(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .clip(min: 0, max: 6), output: yp.baseAddress!)
+                if r > 0 { general.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+                start = DispatchTime.now().uptimeNanoseconds
+                DepthwiseConv3x3.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .clip(min: 0, max: 6), output: yp.baseAddress!)
+                if r > 0 { specialised.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+            }
+        } } }
+        return (general.sorted()[general.count / 2], specialised.sorted()[specialised.count / 2])
+    }
+
     /// Best GFLOP/s of `repeats` runs of a pure FMA loop on `threads` threads: the machine's
     /// measured FP32 peak (the best, not the median: on a shared machine the peak is what
     /// the cores do when they are not taken by someone else).

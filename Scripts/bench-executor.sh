@@ -3,9 +3,10 @@
 #   1. the machine's measured FP32 FMA peak (1 and 2 threads);
 #   2. SGEMM GFLOP/s on conv-like shapes: Debian's OpenBLAS (SkylakeX kernels forced, and
 #      the kernel the environment picks) vs the executor's own SIMD16 kernel;
-#   3. batch-1 latency, 2 threads, median of RUNS (default 11) per side, with ratios, for
+#   3. batch-1 latency, 2 threads, median of RUNS (default 11, rounded up to a multiple of 4: four alternating blocks) per side, with ratios, for
 #      AlexNet, VGG-16, GoogLeNet, ResNet-50 and MobileNetV2 (onnxruntime CPU provider);
-#   4. the two backends end to end (VGG-16, ResNet-50);
+#   4. the depthwise 3×3 kernel against the general depthwise kernel (MobileNetV2 shapes);
+#      the two backends end to end (VGG-16, ResNet-50);
 #   5. GFLOP/s per layer class and for the large CONV layers, against the peak;
 #   6. peak RSS of a VGG-16 forward pass vs its weights plus its two largest activations.
 # Equivalent graphs: AlexNet, GoogLeNet and ResNet-50 are the same ONNX files on both sides
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-11}
-half=$(( (runs + 1) / 2 ))
+quarter=$(( (runs + 3) / 4 ))
 
 Scripts/setup.sh
 venv=Scripts/.venv
@@ -53,7 +54,7 @@ echo
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "## Batch-1 latency, 2 threads, median of $runs runs each (ms)"
+echo "## Batch-1 latency, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
 echo "| model | JouleBench runs | onnxruntime runs | JouleBench ms | onnxruntime ms | ratio JB/ORT |"
 echo "|---|---|---|---:|---:|---:|"
 for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx" \
@@ -63,15 +64,19 @@ for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.on
             "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx"; do
   IFS=: read -r name ours theirs <<< "$pair"
   jb=$(mktemp); ort=$(mktemp)
-  # Two alternating blocks per side, so both see the same load.
-  for _ in 1 2; do
-    $bench latency "$ours" "$half" >> "$jb"
-    "$py" Scripts/bench_executor_peer.py time "$theirs" "$half" >> "$ort"
+  # Four alternating blocks per side, so both see the same load.
+  for _ in 1 2 3 4; do
+    $bench latency "$ours" "$quarter" >> "$jb"
+    "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" >> "$ort"
   done
   a=$(median < "$jb"); b=$(median < "$ort")
   echo "| $name | $(basename "$ours") | $(basename "$theirs") | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') |"
   rm -f "$jb" "$ort"
 done
+echo
+
+echo "## Depthwise 3×3 on MobileNetV2 shapes: general kernel vs DepthwiseConv3x3 (ReLU6 fused, alternating, median of 21)"
+$bench depthwise 21
 echo
 
 echo "## Backend end to end: batch-1 latency (ms), median of $runs, same binary"

@@ -31,28 +31,55 @@ public enum KernelBenchmark {
         return times.sorted()[times.count / 2]
     }
 
-    /// Median seconds of a 3×3, pad-1 convolution over [1, c, size, size] to m filters, by
-    /// Winograd F(2×2,3×3) (`winograd`) or by im2col + GEMM, on the SIMD backend.
-    public static func conv3x3Seconds(c: Int, m: Int, size: Int, winograd: Bool, repeats: Int) throws -> Double {
+    /// Median seconds of a 3×3, pad-1 convolution over [1, c, size, size] to m filters by
+    /// im2col + GEMM and by Winograd F(2×2,3×3) on the SIMD backend, alternating, with the
+    /// packed and the transformed filters prepared ahead as the session does.
+    public static func conv3x3Seconds(c: Int, m: Int, size: Int, repeats: Int) throws -> (im2col: Double, winograd: Double) {
         let a = ConvAttributes(kernel: 3, pad: 1)
         let g = try ConvGeometry(input: [1, c, size, size], filter: [m, c, 3, 3], attributes: a, node: "bench")
         let x = (0..<(c * size * size)).map { Float($0 % 17) * 0.1 - 0.8 }
-        let w = (0..<(m * c * 9)).map { Float($0 % 13) * 0.01 - 0.06 }
+        let filter = try Tensor(shape: [m, c, 3, 3], values: (0..<(m * c * 9)).map { Float($0 % 13) * 0.01 - 0.06 })
+        // Both filter forms prepared ahead, as the session does at load.
+        let packed = ConvolutionKernel.packedFilter(filter, groups: 1), transformed = WinogradKernel.transformedFilters(filter)
         var y = [Float](repeating: 0, count: m * size * size)
-        var times: [Double] = []
+        var im2col: [Double] = [], winograd: [Double] = []
+        x.withUnsafeBufferPointer { xp in filter.values.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
+            packed.values.withUnsafeBufferPointer { pp in transformed.values.withUnsafeBufferPointer { tp in
+                for r in 0...repeats {   // alternating, so load changes hit both alike
+                    var start = DispatchTime.now().uptimeNanoseconds
+                    ConvolutionKernel.im2colForward(g, input: xp.baseAddress!, filter: wp.baseAddress!, packedFilter: pp.baseAddress!, bias: nil, activation: .relu,
+                                                    backend: .simd, output: yp.baseAddress!, columnBudget: ConvolutionKernel.columnBudget)
+                    if r > 0 { im2col.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+                    start = DispatchTime.now().uptimeNanoseconds
+                    WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, transformedFilter: tp.baseAddress!, bias: nil, activation: .relu, output: yp.baseAddress!)
+                    if r > 0 { winograd.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+                }
+            } }
+        } } }
+        return (im2col.sorted()[im2col.count / 2], winograd.sorted()[winograd.count / 2])
+    }
+
+    /// Median seconds of each depthwise 3×3 kernel (ReLU6 fused) on a [1, C, size, size]
+    /// input with pad 1: the general direct kernel and `DepthwiseConv3x3`, run alternately
+    /// (A, B, A, B, …) so that load changes hit both alike. Returns (general, specialised).
+    public static func depthwise3x3Seconds(c: Int, size: Int, stride: Int, repeats: Int) throws -> (general: Double, specialised: Double) {
+        let a = ConvAttributes(kernel: 3, stride: stride, pad: 1, groups: c)
+        let g = try ConvGeometry(input: [1, c, size, size], filter: [c, 1, 3, 3], attributes: a, node: "bench")
+        let x = (0..<(c * size * size)).map { Float($0 % 17) * 0.1 - 0.8 }
+        let w = (0..<(c * 9)).map { Float($0 % 13) * 0.01 - 0.06 }
+        var y = [Float](repeating: 0, count: c * g.outPixels)
+        var general: [Double] = [], specialised: [Double] = []
         x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in y.withUnsafeMutableBufferPointer { yp in
             for r in 0...repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
-                if winograd {
-                    WinogradKernel.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .relu, output: yp.baseAddress!)
-                } else {
-                    ConvolutionKernel.im2colForward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .relu,
-                                                    backend: .simd, output: yp.baseAddress!, columnBudget: ConvolutionKernel.columnBudget)
-                }
-                if r > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+                var start = DispatchTime.now().uptimeNanoseconds
+                ConvolutionKernel.depthwise(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .clip(min: 0, max: 6), output: yp.baseAddress!)
+                if r > 0 { general.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+                start = DispatchTime.now().uptimeNanoseconds
+                DepthwiseConv3x3.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: nil, activation: .clip(min: 0, max: 6), output: yp.baseAddress!)
+                if r > 0 { specialised.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
             }
         } } }
-        return times.sorted()[times.count / 2]
+        return (general.sorted()[general.count / 2], specialised.sorted()[specialised.count / 2])
     }
 
     /// Best GFLOP/s of `repeats` runs of a pure FMA loop on `threads` threads: the machine's

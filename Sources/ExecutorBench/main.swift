@@ -1,5 +1,6 @@
 // executor-bench: measurements behind docs/EXECUTOR.md, run by Scripts/bench-executor.sh.
 //   executor-bench gemm [REPEATS]           SGEMM GFLOP/s of both backends on conv-like shapes
+//   executor-bench depthwise [REPEATS]     general depthwise kernel vs the 3×3 kernel on MobileNetV2 shapes
 //   executor-bench peak                     FP32 FMA peak on 1 and 2 threads
 //   executor-bench latency MODEL RUNS       one line per run: milliseconds of a batch-1 forward pass
 //   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator)
@@ -61,10 +62,20 @@ do {
     case "conv3x3":
         // Winograd vs im2col on VGG/ResNet 3×3 shapes, same process.
         print("| C | M | H=W | im2col ms | Winograd ms |")
-        for (c, m, size) in [(64, 64, 224), (128, 128, 112), (256, 256, 56), (512, 512, 28), (512, 512, 14), (64, 64, 56), (256, 256, 14)] {
-            let a = try KernelBenchmark.conv3x3Seconds(c: c, m: m, size: size, winograd: false, repeats: 5) * 1e3
-            let b = try KernelBenchmark.conv3x3Seconds(c: c, m: m, size: size, winograd: true, repeats: 5) * 1e3
+        for (c, m, size) in [(64, 64, 224), (128, 128, 112), (256, 256, 56), (512, 512, 28), (512, 512, 14), (64, 64, 56), (128, 128, 28), (256, 256, 14)] {
+            let (i, w) = try KernelBenchmark.conv3x3Seconds(c: c, m: m, size: size, repeats: 9)
+            let a = i * 1e3, b = w * 1e3
             print("| \(c) | \(m) | \(size) | \(String(format: "%.2f", a)) | \(String(format: "%.2f", b)) |")
+        }
+    case "depthwise":
+        // The general depthwise kernel vs DepthwiseConv3x3 on MobileNetV2's 3×3 shapes, interleaved.
+        let repeats = arguments.count > 1 ? Int(arguments[1]) ?? 21 : 21
+        print("| C | H=W | stride | general ms | 3×3 kernel ms | general GFLOP/s | 3×3 GFLOP/s |")
+        for (c, size, stride) in [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2), (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1)] {
+            let (a, b) = try KernelBenchmark.depthwise3x3Seconds(c: c, size: size, stride: stride, repeats: repeats)
+            let out = (size + 2 - 3) / stride + 1
+            let flops = 2.0 * Double(c * out * out * 9)
+            print("| \(c) | \(size) | \(stride) | \(String(format: "%.3f", a * 1e3)) | \(String(format: "%.3f", b * 1e3)) | \(String(format: "%.1f", flops / a / 1e9)) | \(String(format: "%.1f", flops / b / 1e9)) |")
         }
     case "peak":
         for threads in [1, 2] {

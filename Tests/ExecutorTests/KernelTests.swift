@@ -177,3 +177,56 @@ func poolingMatchesNaive(_ a: PoolAttributes) throws {
         #expect(mx.values[plane] == slice.max())
     }
 }
+
+/// `DepthwiseConv3x3` (the MobileNet kernel) against the naive convolution: ragged widths
+/// (rows shorter and longer than one 16-lane vector, flat vectors spanning row ends), stride
+/// 2 with even and odd padded widths, asymmetric and zero pads, batch 2, enough planes to
+/// split over threads, and every fused activation.
+@Test(arguments: [
+    ConvCase(c: 3, h: 1, w: 1, m: 3, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 3, name: "1×1 input"),
+    ConvCase(c: 2, h: 7, w: 7, m: 2, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 2, name: "7×7 (rows shorter than a vector)"),
+    ConvCase(c: 3, h: 14, w: 14, m: 3, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 3, name: "14×14"),
+    ConvCase(c: 2, h: 5, w: 17, m: 2, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 2, name: "ragged width 17"),
+    ConvCase(n: 2, c: 3, h: 9, w: 33, m: 3, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 3, name: "width 33, batch 2"),
+    ConvCase(c: 2, h: 6, w: 19, m: 2, r: 3, s: 3, name: "no padding"),
+    ConvCase(c: 2, h: 8, w: 11, m: 2, r: 3, s: 3, pads: (0, 2, 1, 0), groups: 2, name: "asymmetric pads"),
+    ConvCase(c: 8, h: 28, w: 28, m: 8, r: 3, s: 3, pads: (1, 1, 1, 1), groups: 8, name: "28×28, two threads"),
+    ConvCase(c: 2, h: 7, w: 7, m: 2, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 2, name: "stride 2, 7×7"),
+    ConvCase(c: 2, h: 1, w: 1, m: 2, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 2, name: "stride 2, 1×1 input"),
+    ConvCase(c: 3, h: 16, w: 16, m: 3, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 3, name: "stride 2, even width"),
+    ConvCase(c: 3, h: 13, w: 37, m: 3, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 3, name: "stride 2, width 37"),
+    ConvCase(c: 2, h: 12, w: 12, m: 2, r: 3, s: 3, stride: (2, 2), pads: (0, 0, 1, 1), groups: 2, name: "stride 2, TF-style pads (odd padded width)"),
+    ConvCase(c: 2, h: 10, w: 9, m: 2, r: 3, s: 3, stride: (2, 2), groups: 2, name: "stride 2, no padding"),
+    ConvCase(n: 2, c: 8, h: 56, w: 56, m: 8, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 8, name: "stride 2, 56×56, batch 2, two threads"),
+])
+func depthwise3x3MatchesNaive(_ c: ConvCase) throws {
+    let groups = c.c
+    let attributes = ConvAttributes(kernel: (3, 3), stride: c.stride, pads: c.pads, groups: groups)
+    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 31), w = Naive.tensor([c.c, 1, 3, 3], seed: 32), bias = Naive.tensor([c.c], seed: 33)
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: attributes, node: "dw")
+    #expect(DepthwiseConv3x3.applies(to: g))
+    let plain = Naive.conv(x, w, bias.values, attributes).values
+    for (activation, apply) in [(FusedActivation.none, { (v: Float) in v }), (.relu, { max($0, 0) }), (.clip(min: 0, max: 0.5), { min(max($0, 0), 0.5) })] {
+        var out = [Float](repeating: .nan, count: plain.count)
+        x.values.withUnsafeBufferPointer { xp in w.values.withUnsafeBufferPointer { wp in bias.values.withUnsafeBufferPointer { bp in
+            out.withUnsafeMutableBufferPointer { op in
+                DepthwiseConv3x3.forward(g, input: xp.baseAddress!, filter: wp.baseAddress!, bias: bp.baseAddress!, activation: activation, output: op.baseAddress!)
+            }
+        } } }
+        #expect(Naive.maxError(out, plain.map(apply)) < 1e-4, "\(activation)")
+    }
+}
+
+@Test func depthwise3x3KernelTakesOnlyUndilatedEqualStrideOneOrTwo() throws {
+    func geometry(stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1), kernel: Int = 3, multiplier: Int = 1) throws -> ConvGeometry {
+        try ConvGeometry(input: [1, 4, 9, 9], filter: [4 * multiplier, 1, kernel, kernel],
+                         attributes: ConvAttributes(kernel: (kernel, kernel), stride: stride, pads: (1, 1, 1, 1), dilation: dilation, groups: 4), node: "g")
+    }
+    #expect(try DepthwiseConv3x3.applies(to: geometry()))
+    #expect(try DepthwiseConv3x3.applies(to: geometry(stride: (2, 2))))
+    #expect(try !DepthwiseConv3x3.applies(to: geometry(stride: (1, 2))))
+    #expect(try !DepthwiseConv3x3.applies(to: geometry(stride: (3, 3))))
+    #expect(try !DepthwiseConv3x3.applies(to: geometry(dilation: (2, 2))))
+    #expect(try !DepthwiseConv3x3.applies(to: geometry(kernel: 5)))
+    #expect(try !DepthwiseConv3x3.applies(to: geometry(multiplier: 2)))
+}

@@ -97,6 +97,10 @@ enum ConvolutionKernel {
                         activation: FusedActivation, backend: GEMMBackend, output: UnsafeMutablePointer<Float>,
                         columnBudget: Int = ConvolutionKernel.columnBudget, winogradFilter: UnsafePointer<Float>? = nil,
                         packedFilter: UnsafePointer<Float>? = nil) {
+        if DepthwiseConv3x3.enabled && DepthwiseConv3x3.applies(to: g) {
+            DepthwiseConv3x3.forward(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
+            return
+        }
         if g.isDepthwise && g.outChannelsPerGroup == 1 {
             depthwise(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
             return

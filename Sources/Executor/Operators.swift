@@ -87,7 +87,7 @@ public enum Operators {
             }
         }
         if let c, beta != 0 {
-            guard ElementwiseKernel.broadcastShape([n, m], c.shape) == [n, m] else {
+            guard Broadcasting.shape([n, m], c.shape) == [n, m] else {
                 throw ExecutorError(node: node, reason: "C of shape \(c.shape) does not broadcast to [\(n), \(m)]")
             }
             let scaled = beta == 1 ? c : Tensor(uninitializedShape: c.shape) { out in for i in 0..<out.count { out[i] = beta * c.values[i] } }
@@ -108,7 +108,7 @@ public enum Operators {
         let (kb, m) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
         guard k == kb else { throw ExecutorError(node: node, reason: "inner dimensions differ: \(a.shape) × \(b.shape)") }
         let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
-        guard let batch = ElementwiseKernel.broadcastShape(aBatch, bBatch) else {
+        guard let batch = Broadcasting.shape(aBatch, bBatch) else {
             throw ExecutorError(node: node, reason: "batch axes \(aBatch) and \(bBatch) do not broadcast")
         }
         let count = batch.reduce(1, *)
@@ -184,7 +184,7 @@ public enum Operators {
 
     /// Element-wise a ∘ b with NumPy broadcasting.
     public static func binary(_ f: BinaryFunction, _ a: Tensor, _ b: Tensor, node: String = "binary") throws -> Tensor {
-        guard let shape = ElementwiseKernel.broadcastShape(a.shape, b.shape) else {
+        guard let shape = Broadcasting.shape(a.shape, b.shape) else {
             throw ExecutorError(node: node, reason: "shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         let kernel: ElementwiseKernel.Binary = switch f { case .add: .add; case .sub: .sub; case .mul: .mul; case .div: .div }

@@ -421,7 +421,15 @@ enum ShapeRules {
     }
 
     /// NumPy broadcasting of two shapes, or nil when they do not broadcast.
-    static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+    static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? { Broadcasting.shape(a, b) }
+}
+
+/// NumPy-style broadcasting, the rule ONNX's binary element-wise operators follow: shapes
+/// are aligned at their last dimension and each pair of dimensions must be equal or 1.
+/// Shared by shape inference and the executor's kernels so the two cannot disagree.
+public enum Broadcasting {
+    /// The broadcast shape of `a` and `b`, or `nil` when they do not broadcast.
+    public static func shape(_ a: [Int], _ b: [Int]) -> [Int]? {
         let rank = max(a.count, b.count)
         let pa = Array(repeating: 1, count: rank - a.count) + a
         let pb = Array(repeating: 1, count: rank - b.count) + b

@@ -42,17 +42,6 @@ enum ElementwiseKernel {
         }
     }
 
-    /// NumPy broadcasting of two shapes, or `nil` when they do not broadcast.
-    static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
-        let rank = max(a.count, b.count)
-        let pa = Array(repeating: 1, count: rank - a.count) + a
-        let pb = Array(repeating: 1, count: rank - b.count) + b
-        var out: [Int] = []
-        for (x, y) in zip(pa, pb) {
-            if x == y || y == 1 { out.append(x) } else if x == 1 { out.append(y) } else { return nil }
-        }
-        return out
-    }
 
     /// Row-major strides of `shape` aligned to `rank` axes, 0 where the axis is broadcast.
     static func broadcastStrides(_ shape: [Int], rank: Int, outShape: [Int]) -> [Int] {

@@ -114,7 +114,8 @@ import Workloads
     }
 
     /// The two constants of `eyeriss-pj` (JSSC 2017): clock/control power = 1/3 of the
-    /// chip's CONV1 power; pJ per normalised unit = the other 2/3 of CONV1's measured energy
+    /// chip's CONV1 power (an assumption: the paper's breakdown could not be retrieved to
+    /// check it, docs/ENERGY.md); pJ per normalised unit = the other 2/3 of CONV1's measured energy
     /// over the model's CONV1 on-chip energy on `eyeriss`.
     @Test("eyeriss-pj: clock power 332 mW / 3 and 1.655 pJ per unit from CONV1's other 2/3 (JSSC 2017 Table V)")
     func eyerissPJDerivation() throws {

@@ -67,7 +67,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workloads", "Imaging"], swiftSettings: hostCPUSwift),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "Workloads", "Imaging"], exclude: ["Fixtures"], swiftSettings: hostCPUSwift),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "Workloads"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Imaging", "EnergyModel"], resources: [.copy("Fixtures")]),
         // Runs the built `joulebench` as a subprocess and compares whole outputs with

@@ -221,12 +221,12 @@ public struct InferenceSession: Sendable {
                 }
             default: break
             }
-            if backend == .simd, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
+            if backend.usesSIMDPaths, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
                let x = tensorShapes[node.inputs[0]],
                let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: node.name) {
                 if WinogradKernel.applies(to: g) {
                     step.winogradFilter = WinogradKernel.transformedFilters(filter)
-                } else if !(g.isDepthwise && g.outChannelsPerGroup == 1) {
+                } else if !(g.isDepthwise && g.outChannelsPerGroup == 1), !(backend == .hybrid && ConvolutionKernel.hybridUsesOpenBLAS(g)) {
                     step.packedFilter = ConvolutionKernel.packedFilter(filter, groups: g.groups)
                 }
             }
@@ -287,7 +287,7 @@ public struct InferenceSession: Sendable {
         let result = try execute([input], tracing: true)
         let pixels = inputPixels ?? (input.rank == 4 ? input.shape[2] * input.shape[3] : input.elementCount)
         var provenance = ["executor.gemmBackend": backend.rawValue, "executor.threads": String(GEMM.threadCount)]
-        if backend == .openBLAS { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
+        if backend != .simd { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
         let trace = Trace(model: identity, input: inputIdentity, inputPixels: pixels, operators: result.operators, provenance: provenance)
         return (result.outputs, trace)
     }

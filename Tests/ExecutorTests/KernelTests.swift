@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Workloads
 @testable import Executor
@@ -29,6 +30,31 @@ func gemmMatchesNaive(_ c: GEMMCase, backend: GEMMBackend) throws {
                           b: { p, j in c.transB ? b.values[j * c.k + p] : b.values[p * c.n + j] })
     #expect(got.shape == [c.m, c.n])
     #expect(Naive.maxError(got.values, want) < 1e-4)
+}
+
+/// OpenBLAS is loaded after OPENBLAS_CORETYPE is settled: on an AVX-512 CPU an unset value
+/// or `Haswell` (this machine's environment) becomes SkylakeX, and the library reports the
+/// kernels it actually loaded.
+@Test func openBLASLoadsTheCoreTypeSetBeforeLoading() throws {
+    guard let blas = OpenBLAS.shared else { return }
+    let coreType = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+    if CPUFeatures.hasAVX512F { #expect(coreType?.lowercased() != "haswell") }
+    if coreType == "SkylakeX" { #expect(blas.coreName.lowercased() == "skylakex") }
+}
+
+/// The hybrid backend routes deep plain pointwise and small-output convolutions to OpenBLAS
+/// and keeps the others (and matrix-vector products) on SIMD16.
+@Test func hybridRoutesPlainGEMMsToOpenBLAS() throws {
+    guard OpenBLAS.shared != nil else { return }
+    let pointwise = try ConvGeometry(input: [1, 512, 28, 28], filter: [128, 512, 1, 1], attributes: ConvAttributes(kernel: 1), node: "1x1")
+    let shallowPointwise = try ConvGeometry(input: [1, 64, 14, 14], filter: [384, 64, 1, 1], attributes: ConvAttributes(kernel: 1), node: "1x1 k=64")
+    let small3x3 = try ConvGeometry(input: [1, 512, 7, 7], filter: [512, 512, 3, 3], attributes: ConvAttributes(kernel: 3, pad: 1), node: "3x3 7x7")
+    let large3x3 = try ConvGeometry(input: [1, 3, 224, 224], filter: [64, 3, 7, 7], attributes: ConvAttributes(kernel: 7, stride: 2, pad: 3), node: "stem")
+    #expect(ConvolutionKernel.hybridUsesOpenBLAS(pointwise))
+    #expect(ConvolutionKernel.hybridUsesOpenBLAS(small3x3))
+    #expect(!ConvolutionKernel.hybridUsesOpenBLAS(large3x3))
+    #expect(!ConvolutionKernel.hybridUsesOpenBLAS(shallowPointwise))
+    #expect(!GEMMBackend.hybridPrefersOpenBLAS(m: 4096, n: 1, k: 25088))   // batch-1 FC: a matrix-vector product
 }
 
 @Test func gemmAppliesAlphaBetaAndBroadcastBias() throws {

@@ -105,7 +105,7 @@ enum ConvolutionKernel {
             depthwise(g, input: input, filter: filter, bias: bias, activation: activation, output: output)
             return
         }
-        if backend == .simd && WinogradKernel.applies(to: g) {
+        if backend.usesSIMDPaths && WinogradKernel.applies(to: g) {
             WinogradKernel.forward(g, input: input, filter: filter, transformedFilter: winogradFilter, bias: bias, activation: activation, output: output)
             return
         }
@@ -128,6 +128,14 @@ enum ConvolutionKernel {
         return try! Tensor(shape: [groups, stride], values: values)
     }
 
+    /// True when the hybrid backend sends this convolution's GEMM to OpenBLAS (plain
+    /// pointwise, or at most `GEMMBackend.hybridOpenBLASMaxPixels` output pixels, and a GEMM
+    /// that `GEMMBackend.hybridPrefersOpenBLAS`).
+    static func hybridUsesOpenBLAS(_ g: ConvGeometry) -> Bool {
+        OpenBLAS.shared != nil && (g.isPlainPointwise || g.outPixels <= GEMMBackend.hybridOpenBLASMaxPixels)
+            && GEMMBackend.hybridPrefersOpenBLAS(m: g.outChannelsPerGroup, n: g.outPixels, k: g.patchSize)
+    }
+
     /// Convolution as (tiled) im2col + GEMM, or a direct GEMM for plain pointwise shapes.
     static func im2colForward(_ g: ConvGeometry, input: UnsafePointer<Float>, filter: UnsafePointer<Float>, packedFilter: UnsafePointer<Float>? = nil,
                               bias: UnsafePointer<Float>?,
@@ -137,8 +145,9 @@ enum ConvolutionKernel {
             if pixels * kdim <= columnBudget { return pixels }
             return max(64, columnBudget / kdim / 64 * 64)
         }()
-        // The SIMD backend takes the patch matrix already in its panel layout.
-        let packed = backend == .simd
+        // The SIMD backend takes the patch matrix already in its panel layout; the hybrid
+        // one too, except for plain pointwise and small-output GEMMs, which go to OpenBLAS.
+        let packed = backend == .simd || (backend == .hybrid && !hybridUsesOpenBLAS(g))
         let panelColumns = (tile + SIMDGEMM.nr - 1) / SIMDGEMM.nr * SIMDGEMM.nr
         let columns: UnsafeMutablePointer<Float>? = g.isPlainPointwise ? nil : .allocate(capacity: kdim * panelColumns)
         defer { columns?.deallocate() }

@@ -24,23 +24,44 @@ struct MatrixView {
 /// by the measurement in docs/EXECUTOR.md.
 public enum GEMMBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     /// Debian's OpenBLAS, loaded at run time with the AVX-512 (SkylakeX) kernels forced
-    /// unless `OPENBLAS_CORETYPE` is already set.
+    /// when `OPENBLAS_CORETYPE` is unset or `Haswell` on an AVX-512 CPU.
     case openBLAS
     /// This module's own packed SIMD16 (AVX-512) kernel with an 8×32 register tile.
     case simd
+    /// SIMD16 for the packed im2col, Winograd and depthwise paths; OpenBLAS for the plain
+    /// GEMMs (direct 1×1 convolutions, FC/Gemm, MatMul) and for im2col GEMMs with at most
+    /// `hybridOpenBLASMaxPixels` output pixels, where OpenBLAS's SkylakeX kernels win on
+    /// bare SGEMM, when `hybridPrefersOpenBLAS` holds (docs/EXECUTOR.md). Falls back to
+    /// `simd` where OpenBLAS does not load. Opt-in: measured slower end to end.
+    case hybrid
 
     public var description: String { rawValue }
 
     /// The backend chosen by the measurement in docs/EXECUTOR.md (the SIMD16 kernel: as
     /// fast as OpenBLAS's SkylakeX kernels on conv shapes, and independent of the
-    /// `OPENBLAS_CORETYPE` the environment happens to set). `JOULEBENCH_GEMM=openblas`
-    /// overrides it when OpenBLAS loads.
+    /// `OPENBLAS_CORETYPE` the environment happens to set). `JOULEBENCH_GEMM=openblas` or
+    /// `hybrid` overrides it when OpenBLAS loads, `simd` always.
     public static var preferred: GEMMBackend {
         if let name = ProcessInfo.processInfo.environment["JOULEBENCH_GEMM"], let chosen = GEMMBackend(rawValue: name == "openblas" ? "openBLAS" : name),
-           chosen != .openBLAS || OpenBLAS.shared != nil {
+           chosen == .simd || OpenBLAS.shared != nil {
             return chosen
         }
         return .simd
+    }
+
+    /// True when this backend runs the SIMD16 paths (packed filters, Winograd).
+    var usesSIMDPaths: Bool { self != .openBLAS }
+
+    /// The hybrid backend sends an im2col GEMM with at most this many output pixels to
+    /// OpenBLAS (the 7×7 and 14×14 stages, where SIMD16's 32-column tile is poorly filled).
+    static let hybridOpenBLASMaxPixels = 196
+
+    /// The hybrid backend's rule for one GEMM C[m×n] += A[m×k]·B[k×n]: OpenBLAS only for a
+    /// deep product (k ≥ 256) that is no matrix-vector product (m, n ≥ 16): its per-call
+    /// threading cost is lost on MobileNetV2's shallow pointwise layers and its SGEMV on
+    /// batch-1 FC layers is slower than SIMD16's row dot products (docs/EXECUTOR.md).
+    static func hybridPrefersOpenBLAS(m: Int, n: Int, k: Int) -> Bool {
+        k >= 256 && m >= 16 && n >= 16
     }
 }
 
@@ -59,7 +80,7 @@ enum GEMM {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
-        if backend == .openBLAS, let blas = OpenBLAS.shared, let (ta, lda) = a.blasLayout, let (tb, ldb) = b.blasLayout {
+        if backend == .openBLAS || (backend == .hybrid && GEMMBackend.hybridPrefersOpenBLAS(m: m, n: n, k: k)), let blas = OpenBLAS.shared, let (ta, lda) = a.blasLayout, let (tb, ldb) = b.blasLayout {
             blas.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a.base, lda: lda, b: b.base, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
@@ -91,9 +112,21 @@ final class OpenBLAS: Sendable {
     static let shared: OpenBLAS? = OpenBLAS()
 
     private init?() {
-        if getenv("OPENBLAS_CORETYPE") == nil, CPUFeatures.hasAVX512F {
-            setenv("OPENBLAS_CORETYPE", "SkylakeX", 0)
+        // OpenBLAS reads OPENBLAS_CORETYPE once, when it loads, so it is set here, before
+        // the dlopen (nothing links libopenblas at start; see Package.swift). On an AVX-512
+        // CPU an unset value or `Haswell` (what this machine's environment sets, and what
+        // Debian's 0.3.21 mis-detects Zen 5 as) becomes `SkylakeX`; any other value is kept.
+        if CPUFeatures.hasAVX512F {
+            let current = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+            if current == nil || current?.lowercased() == "haswell" {
+                setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+            }
         }
+        // OpenBLAS's idle threads spin for 2^28 cycles (≈ 0.1 s) after each call before
+        // sleeping; on 2 cores they then steal the CPU from the executor's own kernels
+        // between GEMMs. 2^4 cycles (the minimum) makes them yield at once (measured in
+        // docs/EXECUTOR.md). A value already set is kept.
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0)
         guard let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL),
               let sgemm = dlsym(handle, "cblas_sgemm") else { return nil }
         sgemmFunction = unsafeBitCast(sgemm, to: SGEMM.self)

@@ -23,7 +23,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Write the trace (JSON) to this file.")
     var trace: String?
 
-    @Option(help: "Matrix-multiply backend: simd (default, chosen by measurement) or openBLAS.")
+    @Option(help: "Matrix-multiply backend: simd (default, chosen by measurement), openBLAS, or hybrid (OpenBLAS for plain GEMMs; experimental).")
     var backend: String?
 
     /// `--backend`, parsed (checked in `validate()`); `openblas` in any case is accepted.
@@ -33,7 +33,7 @@ struct InferCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard chosenBackend != nil else { throw ValidationError("--backend must be simd or openBLAS, got '\(backend ?? "")'") }
+        guard chosenBackend != nil else { throw ValidationError("--backend must be simd, openBLAS or hybrid, got '\(backend ?? "")'") }
     }
 
     func run() throws {

@@ -22,7 +22,7 @@ extension LoadedModel {
 
     /// Prepares the model for running.
     public func session(backend: GEMMBackend = .preferred) throws -> InferenceSession {
-        try InferenceSession(graph: graph, source: source, backend: backend)
+        try InferenceSession(graph: graph, source: source, sha256: graph.sourceSHA256, backend: backend)
     }
 }
 

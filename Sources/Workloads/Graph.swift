@@ -17,6 +17,10 @@ public struct Graph: Sendable {
     public var weights: [String: WeightTensor]
     /// How inputs are expected to be prepared (resize, mean/std normalisation).
     public var preprocessing: Preprocessing
+    /// SHA-256 (lowercase hex) of the file the graph was imported from; nil for zoo
+    /// graphs and graphs built in code. Goes into `ModelIdentity.sha256`, so a trace
+    /// names the exact bytes it ran.
+    public var sourceSHA256: String?
 
     public init(name: String, inputs: [TensorSpec], outputs: [String], nodes: [Node], weights: [String: WeightTensor], preprocessing: Preprocessing = .imageNet) {
         self.name = name; self.inputs = inputs; self.outputs = outputs; self.nodes = nodes

@@ -44,6 +44,7 @@ struct InferCommand: ParsableCommand {
         let result = try ImageInference.run(model: model, imagePath: image, backend: chosen)
         let identity = result.trace.model
         print("model: \(identity.name) (\(identity.source)), weights: \(identity.weights)")
+        if let sha256 = identity.sha256 { print("sha256: \(sha256)") }
         if identity.hasSyntheticWeights {
             print("note: synthetic weights — the classes below are not a trained network's, nor is the sparsity in the trace")
         }

@@ -79,6 +79,7 @@ struct ModelsCommand: ParsableCommand {
             }
             let summary = try ModelSummary(graph: graph, summary: identity.source)
             print("\(graph.name) (\(identity.source), weights: \(identity.weights))")
+            if let sha256 = identity.sha256 { print("sha256: \(sha256)") }
             print("input \(summary.input.map(String.init).joined(separator: "×")), \(Self.giga(summary.macs)) GMACs, \(Self.mega(summary.parameters)) M parameters, \(shapes.count) operators")
             if layers { print(Self.table(shapes)) }
         }
@@ -97,7 +98,7 @@ struct ModelsCommand: ParsableCommand {
             if let inputShape, let first = graph.inputs.first {
                 graph = try ONNXImporter.load(contentsOf: url, batch: batch, inputShapes: [first.name: inputShape])
             }
-            return (graph, ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", weights: graph.weightProvenance))
+            return (graph, ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", sha256: graph.sourceSHA256, weights: graph.weightProvenance))
         }
         guard inputShape == nil else { throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input") }
         let graph = try ModelZoo.graph(named: model, batch: batch)

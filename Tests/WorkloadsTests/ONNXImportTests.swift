@@ -89,6 +89,37 @@ private func computeLayers(_ graph: Graph) throws -> [OperatorShape] {
     #expect(try imported.operatorShapes().count == zoo.operatorShapes().count)
 }
 
+// MARK: - Identity and batch
+
+/// The graph carries the SHA-256 of the file's bytes; the oracle is coreutils'
+/// `sha256sum Tests/WorkloadsTests/Fixtures/light_resnet50.onnx`.
+@Test func importedGraphCarriesTheFileSHA256() throws {
+    let graph = try ONNXImporter.load(contentsOf: fixture("light_resnet50"))
+    #expect(graph.sourceSHA256 == "05e77a5c9c9ce0913f549a50d6ebaced5e0ff6817b61e09bae26e4c5bd9055e4")
+    #expect(try ModelZoo.graph(named: "resnet50").sourceSHA256 == nil)
+    // One flipped byte anywhere is another model.
+    var bytes = try Data(contentsOf: fixture("ch_ppocr_mobile_v2.0_cls_infer"))
+    let original = ONNXImporter.sha256Hex(of: bytes)
+    #expect(original == "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c")
+    bytes[bytes.count - 1] ^= 1
+    #expect(ONNXImporter.sha256Hex(of: bytes) != original)
+}
+
+/// These files flatten with a constant Reshape target of batch 1 (`[1, 9216]`,
+/// `[1, 2048]` …); at batch 4 the importer keeps the batch, so every operator does
+/// exactly 4× the MACs of batch 1 and the output is [4, 1000].
+@Test(arguments: ["light_bvlc_alexnet", "light_vgg19", "light_inception_v1", "light_resnet50", "light_squeezenet"])
+func batchOverrideKeepsTheBatchThroughHardCodedReshapes(_ name: String) throws {
+    let one = try ONNXImporter.load(contentsOf: fixture(name), batch: 1)
+    let four = try ONNXImporter.load(contentsOf: fixture(name), batch: 4)
+    let shapesOne = try one.operatorShapes(), shapesFour = try four.operatorShapes()
+    #expect(shapesFour.count == shapesOne.count)
+    for (a, b) in zip(shapesOne, shapesFour) { #expect(b.macs == 4 * a.macs, "\(b.name)") }
+    let output = try #require(try four.inferShapes()[four.outputs[0]])
+    #expect(output.first == 4)
+    #expect(output.reduce(1, *) == 4 * (try one.inferShapes()[one.outputs[0]]!.reduce(1, *)))
+}
+
 // MARK: - Small generated models
 
 private func tensor(_ name: String, _ dims: [Int64], floats: [Float]) -> Onnx_TensorProto {

@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import SwiftProtobuf
 
 /// An ONNX file that cannot be imported: the file, the node and its ONNX op type when one
@@ -68,6 +69,11 @@ public enum ONNXImporter {
         return try graph(fromONNX: data, file: path, batch: batch, inputShapes: inputShapes)
     }
 
+    /// SHA-256 of `data`, lowercase hex (64 characters): the identity of an imported file.
+    public static func sha256Hex(of data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Imports a model from its serialized bytes; `file` names it in errors, and its last
     /// path component without extension names the graph.
     public static func graph(fromONNX data: Data, file: String, batch: Int? = nil, inputShapes: [String: [Int]] = [:]) throws -> Graph {
@@ -88,8 +94,10 @@ public enum ONNXImporter {
         }
         let opset = model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 1
         var importer = ImportContext(file: file, opset: opset)
-        return try importer.run(model.graph, fallbackName: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
-                                batch: batch, inputShapes: inputShapes)
+        var graph = try importer.run(model.graph, fallbackName: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
+                                     batch: batch, inputShapes: inputShapes)
+        graph.sourceSHA256 = sha256Hex(of: data)
+        return graph
     }
 }
 
@@ -122,6 +130,10 @@ private struct ImportContext {
     var nodes: [Node] = []
     var usedNodeNames = Set<String>()
     var weightNames = Set<String>()
+    /// The batch the file declares (dimension 0 of its first input; a symbolic one
+    /// counts as 1) and the batch requested instead, when they differ: Reshape targets
+    /// that hard-code the declared batch are re-batched (see `reshapedShape`).
+    var rebatch: (declared: Int, requested: Int)?
 
     init(file: String, opset: Int) { self.file = file; self.opset = opset }
 
@@ -141,6 +153,10 @@ private struct ImportContext {
             inputs.append(spec)
         }
         guard !inputs.isEmpty else { throw fail("the graph has no input that is not an initializer") }
+        if let batch, let first = g.input.first(where: { constants[$0.name] == nil }) {
+            let declared = declaredBatch(first)
+            if declared != batch { rebatch = (declared, batch) }
+        }
         for name in inputShapes.keys where !inputs.contains(where: { $0.name == name }) {
             throw fail("no graph input is named '\(name)' (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
         }
@@ -196,6 +212,13 @@ private struct ImportContext {
         }
         if let batch, !shape.isEmpty { shape[0] = batch }
         return TensorSpec(name: info.name, shape: shape)
+    }
+
+    /// Dimension 0 of a graph input as the file declares it (1 when symbolic or absent).
+    func declaredBatch(_ info: Onnx_ValueInfoProto) -> Int {
+        guard case .tensorType(let tensorType)? = info.type.value, tensorType.hasShape,
+              case .dimValue(let v)? = tensorType.shape.dim.first?.value, v > 0, v <= 4096 else { return 1 }
+        return Int(v)
     }
 
     /// The nodes in an order where every input is produced before use: the file's order
@@ -609,7 +632,7 @@ private struct ImportContext {
             graphOp = .softmax(axis: axis)
         case "Reshape", "Unsqueeze", "Squeeze":
             let x = shape(try required(0))
-            graphOp = .reshape(shape: try reshapedShape(op: op, data: x, attributes: attributes, constantInput: constantInput, normalize: normalize, fail: fail))
+            graphOp = .reshape(shape: try reshapedShape(op: op, data: x, attributes: attributes, constantInput: constantInput, normalize: normalize, fail: fail, rebatching: true))
         case "Flatten":
             graphOp = .flatten(axis: try attributes.int("axis") ?? 1)
         case "Transpose":
@@ -671,13 +694,22 @@ private struct ImportContext {
 
     func reshapedShape(op: String, data: [Int], attributes: Attributes,
                        constantInput: (Int, String) throws -> ConstantTensor?,
-                       normalize: (Int, Int) throws -> Int, fail: (String) -> ONNXImportError) throws -> [Int] {
+                       normalize: (Int, Int) throws -> Int, fail: (String) -> ONNXImportError,
+                       rebatching: Bool = false) throws -> [Int] {
         switch op {
         case "Reshape":
-            let target: [Int]
+            var target: [Int]
             if let c = try constantInput(1, "shape") { target = c.ints.map { Int(clamping: $0) } }
             else if let attribute = try attributes.ints("shape") { target = attribute }
             else { throw fail("the target shape is missing") }
+            // Exported CNNs often flatten with a constant target such as [1, 9216]: the
+            // batch they were traced at. With another batch requested, an activation
+            // Reshape whose target starts with the declared batch while its data starts
+            // with the requested one keeps the batch (shape computations are folded from
+            // the real shapes and need no such rule).
+            if rebatching, let rebatch, target.first == rebatch.declared, data.first == rebatch.requested {
+                target[0] = rebatch.requested
+            }
             if (try attributes.int("allowzero") ?? 0) != 0 && target.contains(0) { throw fail("allowzero with a 0 in the shape is not supported") }
             do {
                 return try ShapeRules.outputShapes(of: .reshape(shape: target), inputs: [data], outputCount: 1)[0]

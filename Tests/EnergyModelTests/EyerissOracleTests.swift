@@ -187,4 +187,28 @@ import Workloads
             }
         }
     }
+
+    /// ISCA 2016 (text and abstract, REFERENCE.md §2): RS is at least 1.3× more energy-efficient
+    /// than the other dataflows on the FC layers for batches above 16; priced at batch 32.
+    /// Met for NLR; not for WS, OS and IS (1.00–1.07×): FC energy is dominated by the weights'
+    /// DRAM traffic, which the shared tiling search makes the same for every dataflow
+    /// (docs/ENERGY.md).
+    @Test("ISCA 2016: RS at least 1.3x more efficient than the others on FC6-8 at batch 32 (met for NLR only)")
+    func rowStationaryOnFullyConnected() throws {
+        let spec = try Self.iscaSpec()
+        let shapes = AlexNetShapes.fullyConnected(batch: 32)
+        let rs = try shapes.map { try EnergyPricer(spec: spec, dataflow: .rs).price($0).totalEnergy }
+        for other in Dataflow.allCases where other != .rs {
+            let pricer = EnergyPricer(spec: spec, dataflow: other)
+            for (shape, rsEnergy) in zip(shapes, rs) {
+                let ratio = try pricer.price(shape).totalEnergy / rsEnergy
+                print(String(format: "FC batch 32 %@ %@/RS = %.2f (paper: >= 1.3)", shape.name, other.rawValue.uppercased(), ratio))
+                if other == .nlr {
+                    #expect(ratio >= 1.3)
+                } else {
+                    withKnownIssue("\(other.rawValue.uppercased()) within 1.3x of RS on \(shape.name)") { #expect(ratio >= 1.3) }
+                }
+            }
+        }
+    }
 }

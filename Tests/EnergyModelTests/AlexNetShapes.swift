@@ -30,4 +30,25 @@ enum AlexNetShapes {
     }
 
     static func all(batch: Int) -> [OperatorShape] { convolutions(batch: batch) + fullyConnected(batch: batch) }
+
+    /// The ISCA 2016 analysis workload (Figs. 10–11) as the original two-GPU AlexNet lays it
+    /// out (Krizhevsky et al. 2012): CONV1 and CONV3 are two towers of half the filters, each
+    /// reading the whole input (CONV1: 2 × 48 filters on the 3-channel image; CONV3: 2 × 192
+    /// on all 256 channels); CONV2/4/5 are grouped and FC6–8 whole, as in `all`. This is how
+    /// nn_dataflow, whose RS model reproduces Fig. 10 on all eight layers, defines the network
+    /// (stanford-mast/nn_dataflow, `nn_dataflow/nns/alex_net.py`: `conv1_a`/`conv1_b` =
+    /// `ConvLayer(3, 48, 55, 11, 4)`, `conv3_a`/`conv3_b` = `ConvLayer(256, 192, 13, 3)`).
+    /// A layer's figure is the sum over its towers.
+    static func towers(batch: Int) -> [(layer: String, parts: [OperatorShape])] {
+        let conv1Tower = conv("CONV1", batch: batch, C: 3, M: 48, H: 227, R: 11, stride: 4, pad: 0, groups: 1)
+        let conv3Tower = conv("CONV3", batch: batch, C: 256, M: 192, H: 13, R: 3, stride: 1, pad: 1, groups: 1)
+        let whole = all(batch: batch)
+        return whole.map { shape in
+            switch shape.name {
+            case "CONV1": (shape.name, [conv1Tower, conv1Tower])
+            case "CONV3": (shape.name, [conv3Tower, conv3Tower])
+            default: (shape.name, [shape])
+            }
+        }
+    }
 }

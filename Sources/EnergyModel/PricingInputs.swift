@@ -63,18 +63,26 @@ extension ZeroFractions {
 }
 
 extension Trace {
-    /// A saved trace (a path to a `.json` file) or a zoo model by name, as a trace to price.
-    /// A zoo model becomes a shape-only trace whose input pixels are the network input's
-    /// H×W (there is no camera frame).
+    /// A saved trace (a path to a `.json` file), an ONNX file (`.onnx`) or a zoo model by
+    /// name, as a trace to price. A model becomes a shape-only trace (dense: no measured
+    /// zero fractions) whose input pixels are the network input's H×W (there is no camera
+    /// frame); an ONNX file's identity carries the file's SHA-256.
     public static func loadForPricing(_ modelOrTrace: String, batch: Int = 1) throws -> Trace {
-        if modelOrTrace.hasSuffix(".json") || FileManager.default.fileExists(atPath: modelOrTrace) {
+        let graph: Graph, identity: ModelIdentity
+        if modelOrTrace.lowercased().hasSuffix(".onnx") {
+            let url = URL(fileURLWithPath: modelOrTrace)
+            graph = try ONNXImporter.load(contentsOf: url, batch: batch)
+            identity = ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", sha256: graph.sourceSHA256, weights: "none")
+        } else if modelOrTrace.hasSuffix(".json") || FileManager.default.fileExists(atPath: modelOrTrace) {
             return try Trace.read(from: URL(fileURLWithPath: modelOrTrace))
+        } else {
+            graph = try ModelZoo.graph(named: modelOrTrace, batch: batch)
+            identity = ModelIdentity(name: graph.name, source: "zoo", weights: "none")
         }
-        let graph = try ModelZoo.graph(named: modelOrTrace, batch: batch)
         let shapes = try graph.operatorShapes()
         let input = graph.inputs.first?.shape ?? []
         let pixels = input.count >= 2 ? input[input.count - 1] * input[input.count - 2] : 1
-        var trace = Trace(model: ModelIdentity(name: graph.name, source: "zoo", weights: "none"), inputPixels: pixels, shapes: shapes)
+        var trace = Trace(model: identity, inputPixels: pixels, shapes: shapes)
         trace.provenance = ["producer": "EnergyModel Trace.loadForPricing", "batch": "\(batch)"]
         return trace
     }

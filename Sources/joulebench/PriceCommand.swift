@@ -4,13 +4,13 @@ import Foundation
 import Workloads
 
 /// `joulebench price MODEL_OR_TRACE --arch SPEC --dataflow rs|ws|os|is|nlr`: prices a zoo
-/// model or a saved trace on an architecture and prints the per-operator breakdown.
+/// model, an ONNX file or a saved trace on an architecture and prints the per-operator breakdown.
 struct PriceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "price",
-        abstract: "Price a zoo model or a saved Trace JSON on an accelerator (energy by level x data type, cycles, utilisation).")
+        abstract: "Price a zoo model, an ONNX file or a saved Trace JSON on an accelerator (energy by level x data type, cycles, utilisation).")
 
-    @Argument(help: "A zoo model name (e.g. alexnet) or a trace JSON file.")
+    @Argument(help: "A zoo model name (e.g. alexnet), an ONNX file (model.onnx) or a trace JSON file.")
     var modelOrTrace: String
 
     @Option(help: "Architecture: a preset (see `joulebench arch`) or a YAML spec file.")

@@ -47,6 +47,23 @@ import Workloads
         #expect(fromFile == direct)
     }
 
+    @Test("an ONNX file prices like the zoo model it equals (light_resnet50.onnx = resnet50), batch included")
+    func onnxFilePricesLikeTheZoo() throws {
+        // The Workloads fixture, read by path (this target has no resources of its own).
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("WorkloadsTests/Fixtures/light_resnet50.onnx")
+        let pricer = EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss-pj"), dataflow: .rs)
+        for batch in [1, 4] {
+            let fromFile = try Trace.loadForPricing(file.path, batch: batch)
+            #expect(fromFile.model.source == "onnx:light_resnet50.onnx")
+            #expect(fromFile.model.sha256?.count == 64)
+            let zoo = try pricer.price(trace: try Trace.loadForPricing("resnet50", batch: batch))
+            let onnx = try pricer.price(trace: fromFile)
+            #expect(abs(onnx.totalEnergy / zoo.totalEnergy - 1) < 1e-9, "batch \(batch)")
+            #expect(onnx.cycles == zoo.cycles)
+        }
+    }
+
     @Test("JSON output: camelCase keys (as the Trace) documented in docs/ENERGY.md, decodable back")
     func jsonKeys() throws {
         let price = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: try Self.alexNetTrace())

@@ -50,7 +50,21 @@ public struct EnergyPricer: Sendable {
     /// Prices every operator of a trace. `batch` re-batches every operator (weights are
     /// shared, activations and MACs scale); `zeros` overrides measured zero fractions by
     /// operator name (a trace without measured facts is dense unless overridden).
+    /// Throws `PricingError` for a trace that cannot describe real work
+    /// (`Trace.firstInconsistency`), a batch that would take a count past 2⁵³, or a spec
+    /// whose values make an energy or a latency overflow to infinity.
     public func price(trace: Trace, batch: Int? = nil, zeros: [String: ZeroFractions] = [:]) throws -> NetworkPrice {
+        if let problem = trace.firstInconsistency() { throw PricingError(operator: "(trace)", reason: problem) }
+        if let batch {
+            guard batch >= 1 else { throw PricingError(operator: "(trace)", reason: "batch \(batch) must be at least 1") }
+            for op in trace.operators {
+                let s = op.shape, factor = Double(batch) / Double(max(s.loopNest.N, 1))
+                let largest = Double([s.macs, s.otherOperations, s.inputWords, s.outputWords].max() ?? 0) * factor
+                guard largest <= Double(Trace.maximumCount) else {
+                    throw PricingError(operator: s.name, reason: "batch \(batch) takes its counts past 2^53")
+                }
+            }
+        }
         var cache: [CacheKey: OperatorPrice] = [:]
         var prices: [OperatorPrice] = []
         prices.reserveCapacity(trace.operators.count)
@@ -81,6 +95,11 @@ public struct EnergyPricer: Sendable {
         let batchSize = batch ?? trace.operators.first?.shape.loopNest.N ?? 1
         var network = summarise(prices, model: trace.model.name, batch: batchSize, inputPixels: trace.inputPixels)
         if let note = StreamingFusion.summary(fusion, shapes: shapes, enabled: fuseStreaming) { network.notes.append(note) }
+        if !(network.totalEnergy.isFinite && network.latencySeconds.isFinite && network.cycles.isFinite) {
+            let culprit = prices.first { !($0.totalEnergy.isFinite && $0.latencySeconds.isFinite) }?.name ?? "(network)"
+            throw PricingError(operator: culprit, reason: "energy or latency overflows to infinity on spec '\(spec.name)': "
+                               + "check its energies per access, clock and bandwidths for absurd values")
+        }
         return network
     }
 

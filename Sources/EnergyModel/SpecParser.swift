@@ -79,6 +79,11 @@ extension ArchitectureSpec {
 
 /// Walks the YAML tree, keeping the key path for error messages.
 private struct SpecReader {
+    /// Capacities above 2⁵⁰ words (a petabyte-class buffer) are typos, not designs; the
+    /// bound also keeps every capacity exact as an `Int` and as a `Double`.
+    static let maximumCapacityWords = Double(1 << 50)
+    /// PE-array rows or columns above this are typos (the largest arrays built are 256×256).
+    static let maximumArrayExtent = 65_536
     let file: String
 
     func fail(_ key: String, _ node: Node?, _ reason: String) -> SpecError {
@@ -175,6 +180,9 @@ private struct SpecReader {
         let array = try mapping(arrayNode, "pe_array", allowed: ["rows", "columns"])
         let rows = try positiveInt(try required(array, "rows", in: "pe_array", parent: arrayNode), "pe_array.rows")
         let columns = try positiveInt(try required(array, "columns", in: "pe_array", parent: arrayNode), "pe_array.columns")
+        for (name, value) in [("rows", rows), ("columns", columns)] where value > Self.maximumArrayExtent {
+            throw fail("pe_array.\(name)", array[name], "absurd array extent \(value) (at most \(Self.maximumArrayExtent))")
+        }
 
         let clock = try positive(try required(top, "clock_hz", in: "", parent: root), "clock_hz")
         var supply = 1.0, reference = 1.0
@@ -283,6 +291,9 @@ private struct SpecReader {
                         throw fail("\(key).capacity_words.\(name)", n,
                                    "capacity too small for any mapping: needs at least one whole word (found \(v))")
                     }
+                    guard v <= Self.maximumCapacityWords else {
+                        throw fail("\(key).capacity_words.\(name)", n, "absurd capacity \(v) words (at most 2^50)")
+                    }
                     return Int(v)
                 }
                 capacity = .partitioned(weights: try part("weights"), inputs: try part("inputs"), outputs: try part("outputs"))
@@ -292,6 +303,9 @@ private struct SpecReader {
                 guard v >= minimum, v == v.rounded() else {
                     throw fail("\(key).capacity_words", capNode,
                                "capacity too small for any mapping: needs at least one whole word of each data type (3 words), found \(v)")
+                }
+                guard v <= Self.maximumCapacityWords else {
+                    throw fail("\(key).capacity_words", capNode, "absurd capacity \(v) words (at most 2^50)")
                 }
                 capacity = .shared(words: Int(v))
             }

@@ -61,7 +61,69 @@ public struct Trace: Codable, Hashable, Sendable {
         guard trace.schemaVersion == currentSchemaVersion else {
             throw TraceError(file: url.path, reason: "schemaVersion \(trace.schemaVersion) is not supported (this build reads \(currentSchemaVersion))")
         }
+        if let problem = trace.firstInconsistency() {
+            throw TraceError(file: url.path, reason: problem)
+        }
         return trace
+    }
+
+    /// The largest count (words, MACs, operations, pixels) a trace may state: 2⁵³, so that
+    /// every count is exact as a `Double` and products of counts in a pricing model stay
+    /// far from overflow. Real workloads are many orders of magnitude below it.
+    public static let maximumCount = 1 << 53
+
+    /// The first reason this trace cannot describe real work, or nil: a file edited by
+    /// hand or written by another tool must not crash a pricing model or price nonsense.
+    /// Checks the input pixels, every loop-nest dimension (extents, strides, dilations
+    /// and groups ≥ 1, pads ≥ 0, groups dividing M and C), every count (≥ 0, ≤
+    /// `maximumCount`, the convolution product included) and every measured fraction
+    /// (in [0, 1]).
+    public func firstInconsistency() -> String? {
+        guard inputPixels >= 1, inputPixels <= Self.maximumCount else {
+            return "inputPixels is \(inputPixels); it must be between 1 and 2^53"
+        }
+        for (index, op) in operators.enumerated() {
+            let where_ = "operators[\(index)] ('\(op.shape.name)')"
+            let n = op.shape.loopNest
+            let extents: [(String, Int)] = [("N", n.N), ("M", n.M), ("C", n.C), ("H", n.H), ("W", n.W), ("P", n.P), ("Q", n.Q),
+                                            ("R", n.R), ("S", n.S), ("strideH", n.strideH), ("strideW", n.strideW),
+                                            ("dilationH", n.dilationH), ("dilationW", n.dilationW), ("groups", n.groups)]
+            for (name, value) in extents where value < 1 || value > Self.maximumCount {
+                return "\(where_): loopNest.\(name) is \(value); it must be between 1 and 2^53"
+            }
+            for (name, value) in [("padTop", n.padTop), ("padLeft", n.padLeft), ("padBottom", n.padBottom), ("padRight", n.padRight)]
+            where value < 0 || value > Self.maximumCount {
+                return "\(where_): loopNest.\(name) is \(value); it must be between 0 and 2^53"
+            }
+            guard n.M % n.groups == 0, n.C % n.groups == 0 else {
+                return "\(where_): groups \(n.groups) does not divide M \(n.M) and C \(n.C)"
+            }
+            for (what, factors) in [("N·M·P·Q·(C/groups)·R·S", [n.N, n.M, n.P, n.Q, n.channelsPerGroup, n.R, n.S]),
+                                    ("N·C·H·W", [n.N, n.C, n.H, n.W])] {
+                var product = 1
+                for factor in factors {
+                    let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+                    guard !overflow, next <= Self.maximumCount else {
+                        return "\(where_): the loop nest is absurdly large (\(what) above 2^53)"
+                    }
+                    product = next
+                }
+            }
+            let counts: [(String, Int)] = [("macs", op.shape.macs), ("otherOperations", op.shape.otherOperations),
+                                           ("weightWords", op.shape.weightWords), ("inputWords", op.shape.inputWords),
+                                           ("outputWords", op.shape.outputWords)]
+            for (name, value) in counts where value < 0 || value > Self.maximumCount {
+                return "\(where_): \(name) is \(value); it must be between 0 and 2^53"
+            }
+            if let m = op.measured {
+                var fractions = [("inputZeroFraction", m.inputZeroFraction), ("outputZeroFraction", m.outputZeroFraction)]
+                if let w = m.weightZeroFraction { fractions.append(("weightZeroFraction", w)) }
+                for (name, value) in fractions where !(value >= 0 && value <= 1) {
+                    return "\(where_): measured.\(name) is \(value); it must be a fraction in [0, 1]"
+                }
+            }
+        }
+        return nil
     }
 }
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import EnergyModel
+import Workloads
 
 @Suite struct SpecParserTests {
     @Test("every shipped preset parses and validates", arguments: ["eyeriss", "eyeriss-pj", "eyeriss-isca2016", "edge-int8", "cpu"])
@@ -67,7 +68,22 @@ import Testing
         ("unknown precision", valid.replacingOccurrences(of: "mac: {energy: 1}", with: "mac: {energy: 1, precision: int4}"),
          "mac.precision", "unknown precision 'int4'"),
         ("not a mapping", "- just\n- a list\n", "", "expected a mapping"),
+        ("absurd buffer capacity (once a crash converting 1e19 to Int)",
+         valid.replacingOccurrences(of: "capacity_words: 1024", with: "capacity_words: 1e19"),
+         "levels[1].capacity_words", "absurd capacity"),
+        ("absurd RF partition", valid.replacingOccurrences(of: "capacity_words: 16", with: "capacity_words: {weights: 1e19, inputs: 4, outputs: 4}"),
+         "levels[2].capacity_words.weights", "absurd capacity"),
+        ("absurd array", valid.replacingOccurrences(of: "rows: 2", with: "rows: 1200000"), "pe_array.rows", "absurd array extent"),
     ]
+
+    @Test("finite but absurd values that overflow a price are refused when pricing, naming the operator",
+          arguments: ["mac: {energy: 1e308}", "clock_hz: 1e-300"])
+    func overflowingSpecRefusedWhenPricing(_ replacement: String) throws {
+        let original = replacement.hasPrefix("mac") ? "mac: {energy: 1}" : "clock_hz: 1e8"
+        let spec = try ArchitectureSpec.parse(yaml: Self.valid.replacingOccurrences(of: original, with: replacement), file: "t.yaml")
+        let trace = try Trace.loadForPricing("alexnet")
+        #expect(throws: PricingError.self) { _ = try EnergyPricer(spec: spec, dataflow: .rs).price(trace: trace) }
+    }
 
     @Test("malformed specs are refused with the file, the key and the reason", arguments: malformed)
     func malformedSpecRefused(_ testCase: (String, String, String, String)) {

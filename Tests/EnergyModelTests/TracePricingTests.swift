@@ -47,6 +47,48 @@ import Workloads
         #expect(fromFile == direct)
     }
 
+    /// Hand-edited or foreign traces: each once crashed the pricer (overflow) or priced
+    /// nonsense with exit 0. Now a `TraceError` naming the file, the operator and the field.
+    static let inconsistentTraces: [(String, @Sendable (inout Trace) -> Void, String)] = [
+        ("zero filter height", { $0.operators[0].shape.loopNest.R = 0 }, "loopNest.R is 0"),
+        ("negative filters", { $0.operators[0].shape.loopNest.M = -5 }, "loopNest.M is -5"),
+        ("no input pixels", { $0.inputPixels = 0 }, "inputPixels is 0"),
+        ("absurd loop nest", { $0.operators[0].shape.loopNest.M = 1_000_000_000_000; $0.operators[0].shape.loopNest.N = 1_000_000 },
+         "absurdly large"),
+        ("groups not dividing", { $0.operators[0].shape.loopNest.groups = 5 }, "does not divide"),
+        ("negative words", { $0.operators[0].shape.inputWords = -1 }, "inputWords is -1"),
+        ("zero fraction above 1", {
+            $0.operators[0].measured = MeasuredFacts(inputZeroFraction: 1.5, outputZeroFraction: 0, weightZeroFraction: 0,
+                                                     wallTimeSeconds: 0, bytesTouched: 0)
+        }, "inputZeroFraction is 1.5"),
+    ]
+
+    @Test("an inconsistent trace file is refused with the file, the operator and the field", arguments: inconsistentTraces)
+    func inconsistentTraceRefused(_ testCase: (String, @Sendable (inout Trace) -> Void, String)) throws {
+        var trace = try Self.alexNetTrace()
+        testCase.1(&trace)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bad-trace-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trace.jsonData().write(to: url)
+        do {
+            _ = try Trace.loadForPricing(url.path)
+            Issue.record("\(testCase.0): accepted")
+        } catch let error as TraceError {
+            #expect(error.file == url.path)
+            #expect(error.reason.contains(testCase.2), "\(testCase.0): \(error)")
+        }
+        // The pricer refuses the same trace in memory.
+        #expect(throws: PricingError.self) {
+            _ = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: trace)
+        }
+    }
+
+    @Test func batchTakingCountsPast2To53IsRefused() throws {
+        let pricer = EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs)
+        #expect(throws: PricingError.self) { _ = try pricer.price(trace: try Self.alexNetTrace(), batch: 1 << 40) }
+        #expect(throws: PricingError.self) { _ = try pricer.price(trace: try Self.alexNetTrace(), batch: 0) }
+    }
+
     @Test("an ONNX file prices like the zoo model it equals (light_resnet50.onnx = resnet50), batch included")
     func onnxFilePricesLikeTheZoo() throws {
         // The Workloads fixture, read by path (this target has no resources of its own).

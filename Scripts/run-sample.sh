@@ -19,7 +19,9 @@ step "Images: decode, octave and 1.05-step pyramids (datasets/sample)"
 
 step "HOG pedestrian detection on every sample image"
 "$bin" detect datasets/sample --json > "$out/detect.json"
-"$bin" detect datasets/sample | tee "$out/detect.txt" | tail -n 25
+"$bin" detect datasets/sample > "$out/detect.txt"
+# One line per image (boxes and scores are in detect.txt and detect.json).
+awk '/, (RGB|gray)$/ { image = $1 } /detection\(s\) from/ { printf "%-26s %s\n", image, $0 } !/^ / && !/, (RGB|gray)$/ && !/detection\(s\) from/ && !/^no detections/ && NF { print }' "$out/detect.txt"
 
 step "HOG on one 768x576 street frame: boxes drawn, Trace written"
 "$bin" detect datasets/sample/vtest_frame000.jpg \
@@ -34,13 +36,21 @@ for arch in eyeriss-pj edge-int8 cpu; do
   for trace in hog_vtest_frame000 mobilenet_v2_vtest_frame000; do
     step "Price $trace on $arch (row-stationary)"
     "$bin" price "$out/$trace.trace.json" --arch "$arch" --dataflow rs > "$out/price_${trace}_${arch}.txt"
-    tail -n 3 "$out/price_${trace}_${arch}.txt"
-    line=$(grep -E "per input pixel" "$out/price_${trace}_${arch}.txt" | tail -n 1)
-    printf '%-32s %-12s %s\n' "$trace" "$arch" "$line" >> "$summary"
+    "$bin" price "$out/$trace.trace.json" --arch "$arch" --dataflow rs --json > "$out/price_${trace}_${arch}.json"
+    grep -E "^total energy" "$out/price_${trace}_${arch}.txt"
+    python3 - "$out/price_${trace}_${arch}.json" "$trace" "$arch" >> "$summary" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+scale, unit = (1e-3, "nJ") if p["energyUnit"] == "pJ" else (1, "units")
+print(f"{sys.argv[2]:<30} {sys.argv[3]:<11} {p['totalEnergy'] * scale / 1e6:10.3f} m{unit}/frame "
+      f"{p['energyPerInputPixel'] * scale:10.2f} {unit}/frame pixel {p['energyPerNetworkInputPixel'] * scale:10.2f} {unit}/network-input pixel "
+      f"({p['networkInputPixels']} px)")
+PY
   done
 done
 
-step "Energy per input pixel (the same 768x576 frame)"
+step "Energy per pixel: per pixel of the same 768x576 frame, and per pixel of what each network reads"
+echo "(HOG reads the frame itself; MobileNetV2 reads it resized to 224x224, so its two columns differ)"
 cat "$summary"
 echo
 echo "All outputs in $out/"

@@ -93,7 +93,12 @@ public struct EnergyPricer: Sendable {
             prices.append(price)
         }
         let batchSize = batch ?? trace.operators.first?.shape.loopNest.N ?? 1
-        var network = summarise(prices, model: trace.model.name, batch: batchSize, inputPixels: trace.inputPixels)
+        var network = summarise(prices, model: trace.model.name, batch: batchSize, inputPixels: trace.inputPixels,
+                                pixelBasis: Self.pixelBasis(of: trace), networkInputPixels: Self.networkInputPixels(of: trace))
+        if shapes.contains(where: { $0.kind.category == .streaming }) {
+            network.notes.append("streaming operators (line-buffer pipelines) cost the same under every dataflow; "
+                                 + "--dataflow \(dataflow.rawValue) applies to convolution, FC and pooling operators only")
+        }
         if let note = StreamingFusion.summary(fusion, shapes: shapes, enabled: fuseStreaming) { network.notes.append(note) }
         if !(network.totalEnergy.isFinite && network.latencySeconds.isFinite && network.cycles.isFinite) {
             let culprit = prices.first { !($0.totalEnergy.isFinite && $0.latencySeconds.isFinite) }?.name ?? "(network)"
@@ -115,7 +120,24 @@ public struct EnergyPricer: Sendable {
         return s
     }
 
-    func summarise(_ prices: [OperatorPrice], model: String, batch: Int, inputPixels: Int) -> NetworkPrice {
+    /// What a trace's `inputPixels` counts, in words (`NetworkPrice.pixelBasis`).
+    static func pixelBasis(of trace: Trace) -> String {
+        guard let input = trace.input else { return "the network input" }
+        return "the \(input.width)×\(input.height) image \(URL(fileURLWithPath: input.path).lastPathComponent)"
+    }
+
+    /// H×W of the tensor the trace's first graph-input reader sees (`producers == []`,
+    /// else the first operator): the resized network input of a CNN run on an image.
+    static func networkInputPixels(of trace: Trace) -> Int {
+        guard let first = trace.operators.first(where: { $0.shape.producers == [] }) ?? trace.operators.first else {
+            return trace.inputPixels
+        }
+        let nest = first.shape.loopNest
+        return trace.input == nil ? trace.inputPixels : max(nest.H * nest.W, 1)
+    }
+
+    func summarise(_ prices: [OperatorPrice], model: String, batch: Int, inputPixels: Int,
+                   pixelBasis: String = "the network input", networkInputPixels: Int? = nil) -> NetworkPrice {
         var levels = MemoryLevel.allCases.map { level -> LevelCost in
             let statuses = prices.map { $0.level(level).status }
             let status: LevelStatus = statuses.contains(.present) ? .present : (statuses.first ?? (spec.level(level) == nil ? .absent : .unused))
@@ -137,7 +159,9 @@ public struct EnergyPricer: Sendable {
             precision: precision, batch: batch, inputPixels: inputPixels, operators: prices,
             totalEnergy: total, levelTotals: levels, arithmeticEnergy: arithmetic, idleEnergy: idle,
             cycles: cycles, latencySeconds: latency,
-            energyPerInputPixel: total / Double(max(batch, 1) * max(inputPixels, 1)), notes: notes)
+            energyPerInputPixel: total / Double(max(batch, 1) * max(inputPixels, 1)),
+            pixelBasis: pixelBasis, networkInputPixels: networkInputPixels ?? inputPixels,
+            energyPerNetworkInputPixel: total / Double(max(batch, 1) * max(networkInputPixels ?? inputPixels, 1)), notes: notes)
     }
 
     // MARK: - One operator

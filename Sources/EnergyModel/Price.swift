@@ -98,6 +98,16 @@ public struct NetworkPrice: Codable, Hashable, Sendable {
     public var latencySeconds: Double
     /// `totalEnergy / (batch · inputPixels)`, in the spec's unit.
     public var energyPerInputPixel: Double
+    /// What `inputPixels` counts, in words: `the 768×576 image vtest.jpg` (a trace made
+    /// from an image: the camera frame) or `the network input` (a shape-only trace).
+    public var pixelBasis: String
+    /// Pixels (H×W) of the tensor the first operator reads: the network input a CNN's
+    /// image was resized to (224×224 for MobileNetV2), or the frame itself for pipelines
+    /// that read it directly (HOG). Equal to `inputPixels` for shape-only traces.
+    public var networkInputPixels: Int
+    /// `totalEnergy / (batch · networkInputPixels)`: the per-pixel figure papers quote for
+    /// CNNs; it differs from `energyPerInputPixel` when the image was resized.
+    public var energyPerNetworkInputPixel: Double
     public var notes: [String]
 }
 

@@ -52,8 +52,12 @@ extension NetworkPrice {
         out += Self.render(rows2)
         out += "\ntotal energy \(Self.short(totalEnergy)) \(unit)"
         if idleEnergy > 0 { out += " (idle \(Self.short(idleEnergy)))" }
-        out += "; per input pixel \(String(format: "%.4g", energyPerInputPixel)) \(unit) (\(inputPixels) pixels x batch \(batch))"
+        out += "; per input pixel \(String(format: "%.4g", energyPerInputPixel)) \(unit) (\(inputPixels) pixels of \(pixelBasis) x batch \(batch))"
         if energyUnit == .picojoules { out += String(format: " = %.4g nJ/pixel", energyPerInputPixel / 1000) }
+        if networkInputPixels != inputPixels {
+            out += "; per network-input pixel \(String(format: "%.4g", energyPerNetworkInputPixel)) \(unit) (\(networkInputPixels) pixels)"
+            if energyUnit == .picojoules { out += String(format: " = %.4g nJ/pixel", energyPerNetworkInputPixel / 1000) }
+        }
         out += "\n"
         for note in notes { out += "note: \(note)\n" }
         // Operator notes, grouped: one line per distinct note with the operators it concerns.

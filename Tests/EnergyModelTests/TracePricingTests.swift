@@ -89,6 +89,23 @@ import Workloads
         #expect(throws: PricingError.self) { _ = try pricer.price(trace: try Self.alexNetTrace(), batch: 0) }
     }
 
+    @Test("a CNN traced on a resized image: energy per frame pixel and per network-input pixel, and the basis named")
+    func perPixelBases() throws {
+        var trace = try Self.alexNetTrace()
+        let shapeOnly = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss-pj"), dataflow: .rs).price(trace: trace)
+        #expect(shapeOnly.pixelBasis == "the network input")
+        #expect(shapeOnly.networkInputPixels == 227 * 227 && shapeOnly.inputPixels == 227 * 227)
+        trace.input = InputIdentity(path: "/data/frame.jpg", width: 768, height: 576, channels: 3)
+        trace.inputPixels = 768 * 576
+        let price = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss-pj"), dataflow: .rs).price(trace: trace)
+        #expect(price.pixelBasis == "the 768×576 image frame.jpg")
+        #expect(price.networkInputPixels == 227 * 227)
+        #expect(abs(price.energyPerNetworkInputPixel * Double(227 * 227) / price.totalEnergy - 1) < 1e-12)
+        #expect(abs(price.energyPerInputPixel / price.energyPerNetworkInputPixel - Double(227 * 227) / Double(768 * 576)) < 1e-12)
+        #expect(price.table().contains("per network-input pixel"))
+        #expect(!shapeOnly.table().contains("per network-input pixel"))
+    }
+
     @Test("an ONNX file prices like the zoo model it equals (light_resnet50.onnx = resnet50), batch included")
     func onnxFilePricesLikeTheZoo() throws {
         // The Workloads fixture, read by path (this target has no resources of its own).
@@ -113,7 +130,7 @@ import Workloads
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         for key in ["model", "architecture", "dataflow", "energyUnit", "precision", "batch", "inputPixels", "operators",
                     "totalEnergy", "levelTotals", "arithmeticEnergy", "idleEnergy", "cycles", "latencySeconds",
-                    "energyPerInputPixel", "notes"] {
+                    "energyPerInputPixel", "pixelBasis", "networkInputPixels", "energyPerNetworkInputPixel", "notes"] {
             #expect(object[key] != nil, "missing \(key)")
         }
         let op = try #require((object["operators"] as? [[String: Any]])?.first)
@@ -191,7 +208,7 @@ import Workloads
     FC               946      2.48k      1.92k     10.9k     636       0.003          22    13%
     total          2.18M      39.5M      91.7M     2.35G   3.86M      19.320
 
-    total energy 3.81G norm.; per input pixel 1.847e+04 norm. (51529 pixels x batch 4)
+    total energy 3.81G norm.; per input pixel 1.847e+04 norm. (51529 pixels of the network input x batch 4)
     note: energies are normalised (one int16 MAC = 1), not joules
 
     """

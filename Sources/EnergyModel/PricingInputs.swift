@@ -67,11 +67,16 @@ extension Trace {
     /// name, as a trace to price. A model becomes a shape-only trace (dense: no measured
     /// zero fractions) whose input pixels are the network input's H×W (there is no camera
     /// frame); an ONNX file's identity carries the file's SHA-256.
-    public static func loadForPricing(_ modelOrTrace: String, batch: Int = 1) throws -> Trace {
+    /// `inputShape` fixes an ONNX file's first input (N×C×H×W), as `models --input-shape` does.
+    public static func loadForPricing(_ modelOrTrace: String, batch: Int = 1, inputShape: [Int]? = nil) throws -> Trace {
         let graph: Graph, identity: ModelIdentity
         if modelOrTrace.lowercased().hasSuffix(".onnx") {
             let url = URL(fileURLWithPath: modelOrTrace)
-            graph = try ONNXImporter.load(contentsOf: url, batch: batch)
+            var imported = try ONNXImporter.load(contentsOf: url, batch: batch)
+            if let inputShape, let first = imported.inputs.first {
+                imported = try ONNXImporter.load(contentsOf: url, batch: batch, inputShapes: [first.name: inputShape])
+            }
+            graph = imported
             identity = ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", sha256: graph.sourceSHA256, weights: "none")
         } else if modelOrTrace.hasSuffix(".json") || FileManager.default.fileExists(atPath: modelOrTrace) {
             return try Trace.read(from: URL(fileURLWithPath: modelOrTrace))

@@ -16,6 +16,8 @@ public struct SpecError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String {
         let location = line.map { "\(file):\($0)" } ?? file
+        // `(file)` and `(document)` mark problems with the whole file, not with a key.
+        if key.hasPrefix("(") { return "\(location): \(reason)" }
         return "\(location): architecture spec key '\(key)': \(reason)"
     }
 }
@@ -48,15 +50,38 @@ extension ArchitectureSpec {
     public static func load(_ presetOrPath: String) throws -> ArchitectureSpec {
         if presetYAML(named: presetOrPath) != nil { return try preset(named: presetOrPath) }
         let url = URL(fileURLWithPath: presetOrPath)
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            let guess = closestPresetName(to: presetOrPath).map { "; did you mean '\($0)'?" } ?? ""
             throw SpecError(file: presetOrPath, key: "(file)",
-                            reason: "neither a preset (\(presetNames.joined(separator: ", "))) nor a readable file")
+                            reason: "neither an architecture preset (\(presetNames.joined(separator: ", "))) nor an existing YAML file\(guess)")
+        }
+        guard !isDirectory.boolValue else {
+            throw SpecError(file: presetOrPath, key: "(file)", reason: "is a directory, not a YAML architecture spec")
         }
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw SpecError(file: presetOrPath, key: "(file)", reason: "cannot be read: \(error.localizedDescription)")
         }
         return try parse(yaml: text, file: presetOrPath)
+    }
+
+    /// The preset whose name is within two edits of `name` (a typo), if exactly one is.
+    static func closestPresetName(to name: String) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var row = Array(0...b.count)
+            for i in 1...max(a.count, 1) where !a.isEmpty {
+                var previous = row[0]; row[0] = i
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    let saved = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    previous = saved
+                }
+            }
+            return a.isEmpty ? b.count : row[b.count]
+        }
+        let close = presetNames.filter { distance(Array(name.lowercased()), Array($0)) <= 2 }
+        return close.count == 1 ? close[0] : nil
     }
 
     /// Parses and validates a spec. Unknown keys, missing levels, negative or non-numeric
@@ -71,7 +96,7 @@ extension ArchitectureSpec {
         } catch let error as SpecError {
             throw error
         } catch {
-            throw SpecError(file: file, key: "(document)", reason: "not valid YAML: \(error)")
+            throw SpecError(file: file, key: "(document)", reason: "not valid YAML (\(error))")
         }
         return try SpecReader(file: file).read(root)
     }

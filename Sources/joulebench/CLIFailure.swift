@@ -21,3 +21,42 @@ func reportingFailures(of command: String, _ body: () throws -> Void) throws {
         throw ExitCode.failure
     }
 }
+
+/// The largest batch any command accepts (the zoo's and the ONNX importer's limit).
+let maximumBatch = 4096
+
+/// Checks, before any work is done, that an output file can be created where `path`
+/// says: its folder exists and is a folder. A run that computes for seconds and then
+/// cannot write its result loses the work; this refuses it up front (exit 64).
+func checkOutputLocation(_ path: String, option: String) throws {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+        throw ValidationError("\(option) \(path): the folder \(folder) does not exist")
+    }
+    guard isDirectory.boolValue else { throw ValidationError("\(option) \(path): \(folder) is not a folder") }
+    guard FileManager.default.isWritableFile(atPath: folder) else {
+        throw ValidationError("\(option) \(path): the folder \(folder) is not writable")
+    }
+}
+
+/// A folder in which nothing could be processed: no image at all, or only files that
+/// failed. The run is a failure (exit 1) so that scripts notice; a folder where some
+/// images failed and others were processed still succeeds, listing the failures.
+struct NothingProcessedError: Error, CustomStringConvertible {
+    var folder: String
+    var failures: Int
+    var skipped: Int
+    var description: String {
+        if failures > 0 { return "\(folder): none of its \(failures) image file(s) could be decoded (see the list above)" }
+        return "\(folder): no images in it (JPEG, PNG, PGM/PPM, PFM, searched recursively)"
+            + (skipped > 0 ? "; \(skipped) other file(s) skipped" : "")
+    }
+}
+
+/// An `NxCxHxW` shape option (`1x3x224x224`): positive sizes separated by `x`, or nil.
+func parseShape(_ text: String) -> [Int]? {
+    let sizes = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+    guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    return sizes.compactMap { $0 }
+}

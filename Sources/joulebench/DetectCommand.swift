@@ -12,7 +12,7 @@ struct DetectCommand: ParsableCommand {
         discussion: "Boxes are in input-image pixels. JSON keys and the Trace's operators: docs/HOG.md."
     )
 
-    @Argument(help: "The image (JPEG, PNG, PGM/PPM), or a folder: every image in it, recursively.")
+    @Argument(help: "The image (JPEG, PNG, PGM/PPM, PFM), or a folder: every image in it, recursively.")
     var image: String
 
     @Flag(name: .long, help: "Print JSON (schema joulebench.detect/1) instead of a table.")
@@ -89,6 +89,8 @@ struct DetectCommand: ParsableCommand {
         if let draw, URL(fileURLWithPath: draw).pathExtension.lowercased() != "png" {
             throw ValidationError("--draw writes a PNG file; give it a .png name, not '\(draw)'")
         }
+        if let draw { try checkOutputLocation(draw, option: "--draw") }
+        if let trace { try checkOutputLocation(trace, option: "--trace") }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue,
            draw != nil || trace != nil || runs != 1 {
@@ -112,6 +114,7 @@ struct DetectCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue {
                 let report = try HOGFolderReport.run(folder: URL(fileURLWithPath: image), detector: hog, parameters: p)
                 print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
+                if report.reports.isEmpty { throw NothingProcessedError(folder: image, failures: report.failures.count, skipped: 0) }
                 return
             }
             let input = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image)).image8()

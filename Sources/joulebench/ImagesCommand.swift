@@ -52,6 +52,9 @@ struct ImagesCommand: ParsableCommand {
                                              limits: DecodeLimits(maxMegapixels: maxMegapixels), pyramids: pyramids,
                                              repeats: repeats)
             print(json ? try survey.json() : survey.table(), terminator: json ? "\n" : "")
+            if survey.entries.isEmpty {
+                throw NothingProcessedError(folder: folder, failures: survey.failures.count, skipped: survey.skipped.count)
+            }
         }
     }
 }

@@ -25,8 +25,11 @@ struct ModelsCommand: ParsableCommand {
     @Flag(help: "Print JSON (a shape-only trace, docs/TRACE.md) instead of a table.")
     var json = false
 
-    @Option(help: "Batch size.")
-    var batch = 1
+    @Option(name: .customLong("batch"), help: "Batch size (1…4096; default 1, or the first size of --input-shape).")
+    var requestedBatch: Int?
+
+    /// `--batch`, else the batch of `--input-shape`, else 1.
+    var batch: Int { requestedBatch ?? parsedInputShape?.first ?? 1 }
 
     @Option(name: .customLong("input-shape"), help: ArgumentHelp(
         "ONNX only: the shape of the first graph input, e.g. 1x3x227x227 (symbolic sizes default to 224).",
@@ -34,15 +37,15 @@ struct ModelsCommand: ParsableCommand {
     var inputShape: String?
 
     /// `--input-shape`, parsed (validated in `validate()`).
-    var parsedInputShape: [Int]? {
-        guard let inputShape else { return nil }
-        let sizes = inputShape.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return sizes.compactMap { $0 }
-    }
+    var parsedInputShape: [Int]? { inputShape.flatMap(parseShape) }
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let requestedBatch, !(1...maximumBatch).contains(requestedBatch) {
+            throw ValidationError("--batch must be between 1 and \(maximumBatch), got \(requestedBatch)")
+        }
+        if let requestedBatch, let shape = parsedInputShape, shape.first != requestedBatch {
+            throw ValidationError("--batch \(requestedBatch) contradicts the batch \(shape[0]) of --input-shape \(inputShape ?? ""); give one")
+        }
         if model == nil {
             if layers { throw ValidationError("--layers needs a model: joulebench models NAME_OR_ONNX --layers") }
             if inputShape != nil { throw ValidationError("--input-shape needs an ONNX model: joulebench models FILE.onnx --input-shape NxCxHxW") }

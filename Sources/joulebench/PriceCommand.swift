@@ -22,6 +22,11 @@ struct PriceCommand: ParsableCommand {
     @Option(help: "Batch size (re-batches every operator).")
     var batch: Int?
 
+    @Option(name: .customLong("input-shape"), help: ArgumentHelp(
+        "ONNX only: the shape of the first graph input, e.g. 1x3x640x640 (symbolic sizes default to 224).",
+        valueName: "NxCxHxW"))
+    var inputShape: String?
+
     @Option(help: "Precision on the accelerator: int8, int16, int32, fp16, fp32 (default: the spec's).")
     var precision: String?
 
@@ -45,7 +50,16 @@ struct PriceCommand: ParsableCommand {
         if let precision, Precision(rawValue: precision) == nil {
             throw ValidationError("--precision must be int8, int16, int32, fp16 or fp32, got '\(precision)'")
         }
-        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if let batch, !(1...maximumBatch).contains(batch) {
+            throw ValidationError("--batch must be between 1 and \(maximumBatch), got \(batch)")
+        }
+        if let inputShape {
+            guard let shape = parseShape(inputShape) else { throw ValidationError("--input-shape must look like 1x3x224x224, got '\(inputShape)'") }
+            guard modelOrTrace.lowercased().hasSuffix(".onnx") else {
+                throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input, traces their recorded one")
+            }
+            if let batch, batch != shape[0] { throw ValidationError("--batch \(batch) contradicts the batch \(shape[0]) of --input-shape \(inputShape); give one") }
+        }
         if let benchmark, benchmark < 1 { throw ValidationError("--benchmark must be at least 1 (runs)") }
         // A NAME=FRACTION list is checked here; a file, and the names against the model, when pricing.
         if let zeros, !FileManager.default.fileExists(atPath: zeros) {
@@ -62,7 +76,8 @@ struct PriceCommand: ParsableCommand {
         let chosenPrecision = precision.flatMap(Precision.init(rawValue:))
         try reportingFailures(of: "price") {
             let spec = try ArchitectureSpec.load(arch)
-            let trace = try Trace.loadForPricing(modelOrTrace, batch: batch ?? 1)
+            let shape = inputShape.flatMap(parseShape)
+            let trace = try Trace.loadForPricing(modelOrTrace, batch: batch ?? shape?.first ?? 1, inputShape: shape)
             var overrides: [String: ZeroFractions] = [:]
             if let zeros {
                 overrides = FileManager.default.fileExists(atPath: zeros)

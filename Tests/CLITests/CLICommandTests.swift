@@ -138,12 +138,15 @@ extension DetectCommandTests {
         #expect(FileManager.default.fileExists(atPath: trace.path))
     }
 
-    /// A `--draw` that cannot be written fails the run (exit 1) and leaves no trace file behind.
+    /// A `--draw` that cannot be written fails the run (exit 1) and leaves no trace file
+    /// behind. (A missing folder is refused before the run, exit 64: see BadInputTests.)
     @Test func failingDrawLeavesNoTrace() throws {
         let scratch = try scratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let trace = scratch.appendingPathComponent("hog.trace.json")
-        let png = scratch.appendingPathComponent("no-such-folder/boxes.png")
+        // A folder where the PNG should go: the location passes the up-front check, the write fails.
+        let png = scratch.appendingPathComponent("boxes.png")
+        try FileManager.default.createDirectory(at: png, withIntermediateDirectories: false)
         try assertCommand(["detect", fixtureFolder + "/person_120x197.jpg", "--draw", png.path, "--trace", trace.path],
                           exitStatus: 1, snapshot: "error-detect-draw-unwritable",
                           normalisations: [.literal(scratch.path, placeholder: "<scratch>")])
@@ -155,7 +158,8 @@ extension DetectCommandTests {
         let scratch = try scratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let png = scratch.appendingPathComponent("boxes.png")
-        let trace = scratch.appendingPathComponent("no-such-folder/hog.trace.json")
+        let trace = scratch.appendingPathComponent("hog.trace.json")
+        try FileManager.default.createDirectory(at: trace, withIntermediateDirectories: false)
         let run = try CLI.run(["detect", fixtureFolder + "/person_120x197.jpg", "--draw", png.path, "--trace", trace.path])
         #expect(run.exitStatus == 1)
         #expect(run.standardError.hasPrefix("joulebench detect: \(trace.path): cannot write the trace: "))
@@ -188,6 +192,20 @@ struct ArchCommandTests {
 
     @Test func validateFile() throws {
         try assertCommand(["arch", archFixtures + "/tiny-int8.yaml"], exitStatus: 0, snapshot: "arch-file-valid")
+    }
+
+    /// `--yaml` prints a preset's YAML, a starting point for a spec of one's own: written
+    /// to a file, it validates and shows the same summary as the preset.
+    @Test func presetYAMLRoundTrips() throws {
+        let yaml = try CLI.run(["arch", "eyeriss-pj", "--yaml"])
+        #expect(yaml.exitStatus == 0)
+        #expect(yaml.standardOutput.contains("name: eyeriss-pj"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("spec-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(yaml.standardOutput.utf8).write(to: file)
+        let fromFile = try CLI.run(["arch", file.path]), preset = try CLI.run(["arch", "eyeriss-pj"])
+        #expect(fromFile.exitStatus == 0)
+        #expect(fromFile.standardOutput == preset.standardOutput)
     }
 }
 

@@ -36,6 +36,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png"), .linkedLibrary("z")]
         ),
 
+        // oneDNN (Debian's libdnnl-dev, OpenMP build) for the executor's `oneDNN` backend.
+        .target(name: "CDNNL", cSettings: hostCPUC, linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+
         // MARK: - What: images and workloads
         .target(name: "Imaging", dependencies: ["CCodecs"], swiftSettings: hostCPUSwift),
         .target(
@@ -44,7 +47,7 @@ let package = Package(
         ),
 
         // MARK: - How: on the CPU, on an accelerator
-        .target(name: "Executor", dependencies: ["Workloads", "Imaging"], swiftSettings: hostCPUSwift),
+        .target(name: "Executor", dependencies: ["Workloads", "Imaging", "CDNNL"], swiftSettings: hostCPUSwift),
         .target(name: "EnergyModel", dependencies: ["Workloads", "Yams"], resources: [.copy("Presets")]),
 
         // MARK: - Pipelines

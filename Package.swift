@@ -36,8 +36,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png"), .linkedLibrary("z")]
         ),
 
-        // oneDNN (Debian's libdnnl-dev, OpenMP build) for the executor's `oneDNN` backend.
-        .target(name: "CDNNL", cSettings: hostCPUC, linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        // oneDNN (Debian's libdnnl-dev, OpenMP build) for the executor's `oneDNN` backend;
+        // dlopen'ed at first use (after its OpenMP wait policy is set), so not linked.
+        .target(name: "CDNNL", cSettings: hostCPUC),
 
         // MARK: - What: images and workloads
         .target(name: "Imaging", dependencies: ["CCodecs"], swiftSettings: hostCPUSwift),

@@ -311,6 +311,7 @@ public struct InferenceSession: Sendable {
         if backend == .openBLAS || backend == .hybrid { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
         if backend == .oneDNN {
             provenance["onednn.version"] = OneDNNPrimitive.version
+            provenance["onednn.threading"] = OneDNNPrimitive.threadingNote
             provenance["onednn.operators"] = String(steps.filter { $0.oneDNN != nil }.count)
         }
         let trace = Trace(model: identity, input: inputIdentity, inputPixels: pixels, operators: result.operators, provenance: provenance)

@@ -51,7 +51,7 @@ extension InferenceSession {
     /// The layout pass of the oneDNN backend. In graph order, each step that oneDNN runs
     /// (`oneDNNPrimitive`) gets its primitive and layouts:
     /// - a convolution reads its input in the layout it was produced in and writes nChw16c;
-    /// - pooling, activations, adds and concats work in the layout of their first input;
+    /// - pooling, activations, LRN, adds and concats work in the layout of their first input;
     /// - a graph output is always written in NCHW; every other operator reads NCHW.
     /// A reader that needs the other layout than a slot was produced in gets a reorder
     /// (made here, run when first needed, cached for the slot's lifetime). A step oneDNN
@@ -74,11 +74,23 @@ extension InferenceSession {
             if let outShape = slotShapes[step.output], let first = activationSlots.first, let firstShape = slotShapes[first] {
                 let isOutput = outputSlots.contains(step.output)
                 let isConvolution: Bool = { if case .conv = step.op { return true } else { return false } }()
-                let sourceLayout = isOutput && !isConvolution ? .plain : layout(of: first)
+                var sourceLayout = isOutput && !isConvolution ? .plain : layout(of: first)
                 let destination: ActivationLayout = isOutput ? .plain : (isConvolution ? .blocked : sourceLayout)
+                func make(_ source: ActivationLayout) -> OneDNNPrimitive? {
+                    let p = try? oneDNNPrimitive(for: step, input: firstShape, output: outShape, slotShapes: slotShapes,
+                                                 source: source, destination: destination)
+                    // oneDNN's reference kernels ("ref:any") are far slower than ours: not used.
+                    return p.flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                }
+                var chosen = make(sourceLayout)
+                if chosen == nil, isConvolution, sourceLayout == .plain {
+                    // oneDNN has JIT kernels for an NCHW source only when it has few channels
+                    // (the first layer): other convolutions after an NCHW operator get a reorder.
+                    chosen = make(.blocked)
+                    if chosen != nil { sourceLayout = .blocked }
+                }
                 // A primitive oneDNN refuses (or a shape it does not take) leaves the step on our kernels.
-                if let primitive = try? oneDNNPrimitive(for: step, input: firstShape, output: outShape, slotShapes: slotShapes,
-                                                        source: sourceLayout, destination: destination) {
+                if let primitive = chosen {
                     steps[i].oneDNN = primitive
                     steps[i].outputLayout = destination
                     steps[i].outputShape = outShape
@@ -179,6 +191,10 @@ extension InferenceSession {
             default: .relu
             }
             return try OneDNNPrimitive.eltwise(kind, shape: x, layout: source, node: name)
+        case .localResponseNorm(let size, let alpha, let beta, let bias):
+            try sameLayoutUnary()
+            guard x == y else { throw ExecutorError(node: name, reason: "LRN shapes disagree") }
+            return try OneDNNPrimitive.localResponseNorm(size: size, alpha: alpha, beta: beta, bias: bias, shape: x, layout: source, node: name)
         case .add:
             guard activations.count == 2, step.operands.count == 2, source == destination else {
                 throw ExecutorError(node: name, reason: "oneDNN adds two activations")

@@ -110,7 +110,7 @@ do {
         let session = try LoadedModel.load(argument(1, "MODEL")).session()
         let runs = Int(argument(2, "RUNS")) ?? 10
         let input = try session.syntheticInput()
-        FileHandle.standardError.write(Data("latency: backend \(session.backend), OpenBLAS core \(session.backend == .simd ? "unused" : KernelBenchmark.openBLASCoreName ?? "not loaded")\n".utf8))
+        FileHandle.standardError.write(Data("latency: backend \(session.backend), OpenBLAS core \(session.backend == .simd || session.backend == .oneDNN ? "unused" : KernelBenchmark.openBLASCoreName ?? "not loaded")\n".utf8))
         _ = try session.run(input)   // warm-up
         for _ in 0..<runs { print(String(format: "%.3f", try milliseconds { _ = try session.run(input) })) }
     case "layers":

@@ -80,6 +80,19 @@ func oneDNNPoolingMatchesNaiveInBlockedLayout(_ a: PoolAttributes) throws {
     #expect(try toBlocked.run([c.values], node: "r") == blocked(c))
 }
 
+/// LRN across channels in nChw16c against the executor's own LRN (itself tested against
+/// the ONNX definition), AlexNet's and GoogLeNet's size 5, on 19 channels (a padded block).
+@Test(arguments: [5, 3, 1])
+func oneDNNLocalResponseNormMatchesTheExecutor(size: Int) throws {
+    let x = Naive.tensor([1, 19, 4, 5], seed: 55)
+    let want = try Operators.localResponseNorm(x, size: size, alpha: 1e-4 * 50, beta: 0.75, bias: 1)
+    let lrn = try OneDNNPrimitive.localResponseNorm(size: size, alpha: 1e-4 * 50, beta: 0.75, bias: 1, shape: x.shape, layout: .blocked, node: "lrn")
+    #expect(Naive.maxError(plain(try lrn.run([blocked(x)], node: "lrn"), shape: x.shape), want.values) < 1e-5)
+    #expect(throws: ExecutorError.self) {
+        try OneDNNPrimitive.localResponseNorm(size: 4, alpha: 1e-4, beta: 0.75, bias: 1, shape: x.shape, layout: .blocked, node: "even")
+    }
+}
+
 /// Zero fractions of a blocked tensor count the logical elements only: the 8 padding
 /// lanes of a 24-channel tensor (MobileNetV2's narrowest layers) are zero but not counted.
 @Test func blockedZeroCountSkipsPadding() throws {

@@ -49,6 +49,11 @@ jb_op *jb_pool_create(int kind, int n, int c, int h, int w, int out_h, int out_w
 jb_op *jb_eltwise_create(int kind, float alpha, float beta, int n, int c, int h, int w, int layout,
                          char *err, size_t errlen);
 
+/// ONNX LocalResponseNormalization across channels (odd `size`):
+/// dst = src / (bias + alpha / size · Σ src²)^beta over the `size` neighbouring channels.
+jb_op *jb_lrn_create(int size, float alpha, float beta, float bias, int n, int c, int h, int w, int layout,
+                     char *err, size_t errlen);
+
 /// dst = act(src0 + src1), all three of the same shape and layout.
 jb_op *jb_add_create(int n, int c, int h, int w, int layout, int activation, float clip_min, float clip_max,
                      char *err, size_t errlen);
@@ -75,7 +80,12 @@ void jb_op_destroy(jb_op *op);
 /// Floats a tensor [n, c, h, w] occupies in `layout`.
 size_t jb_tensor_floats(int n, int c, int h, int w, int layout);
 
-/// "major.minor.patch" of the loaded library.
+/// How libdnnl was loaded and which OpenMP wait policy its threads use (for provenance).
+/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT=3000 is set unless the
+/// environment already sets OMP_WAIT_POLICY or GOMP_SPINCOUNT (cdnnl.c says why).
+const char *jb_dnnl_threading_note(void);
+
+/// "major.minor.patch" of the loaded library, or "unavailable".
 const char *jb_dnnl_version(void);
 
 #ifdef __cplusplus

@@ -79,6 +79,9 @@ final class OneDNNPrimitive: @unchecked Sendable {
 
     static var version: String { String(cString: jb_dnnl_version()) }
 
+    /// How libdnnl was loaded and the OpenMP wait policy its threads use (`cdnnl.h`).
+    static var threadingNote: String { String(cString: jb_dnnl_threading_note()) }
+
     /// A convolution of geometry `g` reading `source` and writing `destination` layouts;
     /// `accumulate` adds the destination's previous contents before the activation.
     static func convolution(_ g: ConvGeometry, filter: [Float], bias: [Float]?, source: ActivationLayout, destination: ActivationLayout,
@@ -133,6 +136,13 @@ final class OneDNNPrimitive: @unchecked Sendable {
         }
         return try OneDNNPrimitive({ err, len in
             jb_eltwise_create(code, alpha, beta, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), layout.code, err, len)
+        }, sourceCount: 1, outputFloats: floats(s, layout), node: node)
+    }
+
+    /// ONNX LRN across channels (odd `size` only).
+    static func localResponseNorm(size: Int, alpha: Float, beta: Float, bias: Float, shape s: [Int], layout: ActivationLayout, node: String) throws -> OneDNNPrimitive {
+        try OneDNNPrimitive({ err, len in
+            jb_lrn_create(Int32(size), alpha, beta, bias, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), layout.code, err, len)
         }, sourceCount: 1, outputFloats: floats(s, layout), node: node)
     }
 

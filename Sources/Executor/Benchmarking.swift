@@ -177,6 +177,8 @@ extension KernelBenchmark {
 extension KernelBenchmark {
     /// The loaded oneDNN library's version.
     public static var oneDNNVersion: String { OneDNNPrimitive.version }
+    /// How libdnnl was loaded and the OpenMP spin policy of its threads.
+    public static var oneDNNThreading: String { OneDNNPrimitive.threadingNote }
     /// Threads every backend uses (GCD split and oneDNN's OpenMP pool).
     public static var threadCount: Int { GEMM.threadCount }
 }

@@ -2,6 +2,7 @@
 //   executor-bench gemm [REPEATS]           SGEMM GFLOP/s of both backends on conv-like shapes
 //   executor-bench depthwise [REPEATS]     general depthwise kernel vs the 3×3 kernel on MobileNetV2 shapes
 //   executor-bench onednn [REPEATS]        SIMD16 vs oneDNN (nChw16c) convolution layers from the five models
+//   executor-bench backend                 the default backend (GEMMBackend.preferred) and how oneDNN loaded
 //   executor-bench peak                     FP32 FMA peak on 1 and 2 threads
 //   executor-bench latency MODEL RUNS       one line per run: milliseconds of a batch-1 forward pass
 //   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator)
@@ -102,6 +103,9 @@ do {
             let flops = 2.0 * Double(c.macs)
             print("| \(c.name) | \(String(format: "%.1f", Double(c.macs) / 1e6)) | \(String(format: "%.3f", s * 1e3)) | \(String(format: "%.3f", d * 1e3)) | \(String(format: "%.0f", flops / s / 1e9)) | \(String(format: "%.0f", flops / d / 1e9)) | \(String(format: "%.2f", d / s)) | \(impl) |")
         }
+    case "backend":
+        print("default \(GEMMBackend.preferred)")
+        print("oneDNN \(KernelBenchmark.oneDNNVersion) (\(KernelBenchmark.oneDNNThreading))")
     case "peak":
         for threads in [1, 2] {
             print("peak \(threads) \(String(format: "%.1f", KernelBenchmark.peakGFLOPs(threads: threads)))")

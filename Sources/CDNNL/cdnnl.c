@@ -18,7 +18,7 @@
 // consecutive primitives); a short spin keeps that gain and bounds the loss under load
 // (measurements in docs/EXECUTOR.md). An OMP_WAIT_POLICY or GOMP_SPINCOUNT the
 // environment sets is kept.
-#define JB_SPIN_COUNT "3000"
+#define JB_SPIN_COUNT "1000"
 #define JB_DNNL_FUNCTIONS(X) \
     X(dnnl_binary_desc_init) \
     X(dnnl_concat_primitive_desc_create) \

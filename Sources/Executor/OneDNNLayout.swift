@@ -1,3 +1,4 @@
+import Foundation
 import Workloads
 
 /// An activation slot's value during a run: in NCHW, in nChw16c, or both (a layout
@@ -23,6 +24,16 @@ struct ReorderKey: Hashable, Sendable {
 extension ActivationLayout: Hashable {}
 
 extension InferenceSession {
+    /// oneDNN primitives with less work than this run on one thread: an OpenMP fork/join
+    /// costs more than it saves on them, and on a shared 2-core machine a team member
+    /// waiting for a busy core stalls the whole primitive. `JOULEBENCH_ONEDNN_SERIAL_MACS`
+    /// overrides the convolution limit (the other ops use 1/64 of it, in output words).
+    static let serialWorkLimit: (macs: Int, words: Int) = {
+        let macs = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_SERIAL_MACS"].flatMap { Int($0) } ?? defaultSerialMACs
+        return (macs, macs / 64)
+    }()
+    static let defaultSerialMACs = 0
+
     /// The values of `slot` in `layout`, converting (once per run; cached in `values`) with
     /// the reorder prepared at load.
     func fetch(_ slot: Int, _ layout: ActivationLayout, from values: inout [SlotValue], node: String) throws -> [Float] {
@@ -91,6 +102,9 @@ extension InferenceSession {
                 }
                 // A primitive oneDNN refuses (or a shape it does not take) leaves the step on our kernels.
                 if let primitive = chosen {
+                    // Work: MACs of a convolution, output words of anything else.
+                    let work = isConvolution ? step.shape.macs : outShape.reduce(1, *)
+                    if work < (isConvolution ? serialWorkLimit.macs : serialWorkLimit.words) { primitive.threads = 1 }
                     steps[i].oneDNN = primitive
                     steps[i].outputLayout = destination
                     steps[i].outputShape = outShape

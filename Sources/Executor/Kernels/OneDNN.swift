@@ -60,6 +60,9 @@ final class OneDNNPrimitive: @unchecked Sendable {
     let outputFloats: Int
     /// The oneDNN implementation name (e.g. "brg:avx512_core", "jit:avx512_core", "ref:any").
     let implementation: String
+    /// OpenMP threads this primitive runs on: `threadCount`, or 1 for work too small to
+    /// repay a fork/join of the team (set by the layout pass, `serialWorkLimit`).
+    var threads: Int32 = OneDNNPrimitive.threadCount
 
     private init(_ make: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, sourceCount: Int, outputFloats: Int, node: String) throws {
         var message = [CChar](repeating: 0, count: 256)
@@ -184,7 +187,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
         var message = [CChar](repeating: 0, count: 256)
         let status = sources.map { Optional($0) }.withUnsafeBufferPointer { sp in
             message.withUnsafeMutableBufferPointer { mp in
-                jb_op_execute(handle, Int32(sources.count), sp.baseAddress, destination, Self.threadCount, mp.baseAddress, mp.count)
+                jb_op_execute(handle, Int32(sources.count), sp.baseAddress, destination, threads, mp.baseAddress, mp.count)
             }
         }
         guard status == 0 else { throw ExecutorError(node: node, reason: text(message)) }

@@ -23,7 +23,7 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Write the trace (JSON) to this file.")
     var trace: String?
 
-    @Option(help: "Backend: simd (default, chosen by measurement), openBLAS, hybrid (OpenBLAS for plain GEMMs; experimental), or oneDNN (convolutions, pools, element-wise ops in nChw16c).")
+    @Option(help: "Backend: oneDNN (default when libdnnl loads, chosen by measurement: convolutions, pools, element-wise ops in nChw16c), simd, openBLAS, or hybrid (OpenBLAS for plain GEMMs; experimental).")
     var backend: String?
 
     /// `--backend`, parsed (checked in `validate()`); `openblas` and `onednn` in any case are accepted.
@@ -33,7 +33,7 @@ struct InferCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard chosenBackend != nil else { throw ValidationError("--backend must be simd, openBLAS, hybrid or oneDNN, got '\(backend ?? "")'") }
+        guard chosenBackend != nil else { throw ValidationError("--backend must be oneDNN, simd, openBLAS or hybrid, got '\(backend ?? "")'") }
     }
 
     func run() throws {

@@ -47,17 +47,18 @@ public enum GEMMBackend: String, CaseIterable, Sendable, CustomStringConvertible
     /// operators that oneDNN does not run.
     var ownKernels: GEMMBackend { self == .oneDNN ? .simd : self }
 
-    /// The backend chosen by the measurement in docs/EXECUTOR.md (the SIMD16 kernel: as
-    /// fast as OpenBLAS's SkylakeX kernels on conv shapes, and independent of the
-    /// `OPENBLAS_CORETYPE` the environment happens to set). `JOULEBENCH_GEMM=openblas` or
-    /// `hybrid` overrides it when OpenBLAS loads, `simd` and `onednn` (or `oneDNN`) always.
+    /// The backend chosen by the measurement in docs/EXECUTOR.md ("oneDNN backend"):
+    /// `oneDNN` when libdnnl loads (interleaved A/B runs of the same binary: faster than
+    /// `simd` on all five benchmark models on the idle machine), else `simd`.
+    /// `JOULEBENCH_GEMM=simd`, `onednn` (or `oneDNN`) override it; `openblas` or `hybrid`
+    /// too when OpenBLAS loads.
     public static var preferred: GEMMBackend {
         if let name = ProcessInfo.processInfo.environment["JOULEBENCH_GEMM"],
            let chosen = GEMMBackend(rawValue: name == "openblas" ? "openBLAS" : name == "onednn" ? "oneDNN" : name),
            chosen == .simd || chosen == .oneDNN || OpenBLAS.shared != nil {
             return chosen
         }
-        return .simd
+        return OneDNNPrimitive.isAvailable ? .oneDNN : .simd
     }
 
     /// True when this backend runs the SIMD16 paths (packed filters, Winograd).

@@ -82,6 +82,9 @@ final class OneDNNPrimitive: @unchecked Sendable {
 
     static var version: String { String(cString: jb_dnnl_version()) }
 
+    /// True when libdnnl.so.2 loaded and its CPU engine exists.
+    static var isAvailable: Bool { version != "unavailable" }
+
     /// How libdnnl was loaded and the OpenMP wait policy its threads use (`cdnnl.h`).
     static var threadingNote: String { String(cString: jb_dnnl_threading_note()) }
 

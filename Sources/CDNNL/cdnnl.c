@@ -156,6 +156,19 @@ static int finish(jb_op *op, dnnl_primitive_desc_t pd, char *err, size_t errlen)
     return 0;
 }
 
+// Ends every create function: frees the attributes and post-ops; on success makes the
+// primitive from `pd` (which `finish` consumes) and returns `op`, otherwise frees `pd` and
+// `op` and returns NULL (the message is already in `err`).
+static jb_op *conclude(jb_op *op, dnnl_primitive_desc_t pd, int ok, dnnl_primitive_attr_t attr, dnnl_post_ops_t post,
+                       char *err, size_t errlen) {
+    if (post) D(dnnl_post_ops_destroy)(post);
+    if (attr) D(dnnl_primitive_attr_destroy)(attr);
+    if (ok && pd && finish(op, pd, err, errlen) == 0) return op;
+    if (pd && !ok) D(dnnl_primitive_desc_destroy)(pd);
+    jb_op_destroy(op);
+    return NULL;
+}
+
 static dnnl_primitive_attr_t user_scratchpad_attr(void) {
     dnnl_primitive_attr_t attr = NULL;
     if (D(dnnl_primitive_attr_create)(&attr) != dnnl_success) return NULL;
@@ -245,16 +258,9 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
         op->constant_bytes += D(dnnl_memory_desc_get_size)(&b_md);
     }
     op->src_md[0] = src_md;
-    D(dnnl_post_ops_destroy)(post); D(dnnl_primitive_attr_destroy)(attr);
-    post = NULL; attr = NULL;
-    if (finish(op, pd, err, errlen)) { pd = NULL; goto failure; }
-    return op;
+    return conclude(op, pd, 1, attr, post, err, errlen);
 failure:
-    if (post) D(dnnl_post_ops_destroy)(post);
-    if (attr) D(dnnl_primitive_attr_destroy)(attr);
-    if (pd) D(dnnl_primitive_desc_destroy)(pd);
-    jb_op_destroy(op);
-    return NULL;
+    return conclude(op, pd, 0, attr, post, err, errlen);
 }
 
 jb_op *jb_pool_create(int kind, int n, int c, int h, int w, int out_h, int out_w, int kh, int kw,
@@ -279,14 +285,9 @@ jb_op *jb_pool_create(int kind, int n, int c, int h, int w, int out_h, int out_w
           "pooling descriptor");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "pooling primitive descriptor");
     op->src_md[0] = src_md;
-    D(dnnl_primitive_attr_destroy)(attr); attr = NULL;
-    if (finish(op, pd, err, errlen)) { pd = NULL; goto failure; }
-    return op;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
 failure:
-    if (attr) D(dnnl_primitive_attr_destroy)(attr);
-    if (pd) D(dnnl_primitive_desc_destroy)(pd);
-    jb_op_destroy(op);
-    return NULL;
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
 }
 
 jb_op *jb_eltwise_create(int kind, float alpha, float beta, int n, int c, int h, int w, int layout, char *err, size_t errlen) {
@@ -303,14 +304,9 @@ jb_op *jb_eltwise_create(int kind, float alpha, float beta, int n, int c, int h,
     CHECK(D(dnnl_eltwise_forward_desc_init)(&desc, dnnl_forward_inference, alg, &md, alpha, beta), "eltwise descriptor");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "eltwise primitive descriptor");
     op->src_md[0] = md;
-    D(dnnl_primitive_attr_destroy)(attr); attr = NULL;
-    if (finish(op, pd, err, errlen)) { pd = NULL; goto failure; }
-    return op;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
 failure:
-    if (attr) D(dnnl_primitive_attr_destroy)(attr);
-    if (pd) D(dnnl_primitive_desc_destroy)(pd);
-    jb_op_destroy(op);
-    return NULL;
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
 }
 
 jb_op *jb_lrn_create(int size, float alpha, float beta, float bias, int n, int c, int h, int w, int layout,
@@ -328,14 +324,9 @@ jb_op *jb_lrn_create(int size, float alpha, float beta, float bias, int n, int c
           "LRN descriptor");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "LRN primitive descriptor");
     op->src_md[0] = md;
-    D(dnnl_primitive_attr_destroy)(attr); attr = NULL;
-    if (finish(op, pd, err, errlen)) { pd = NULL; goto failure; }
-    return op;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
 failure:
-    if (attr) D(dnnl_primitive_attr_destroy)(attr);
-    if (pd) D(dnnl_primitive_desc_destroy)(pd);
-    jb_op_destroy(op);
-    return NULL;
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
 }
 
 jb_op *jb_add_create(int n, int c, int h, int w, int layout, int activation, float clip_min, float clip_max, char *err, size_t errlen) {
@@ -354,15 +345,9 @@ jb_op *jb_add_create(int n, int c, int h, int w, int layout, int activation, flo
     CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "binary primitive descriptor");
     op->src_md[0] = md; op->src_md[1] = md;
-    D(dnnl_post_ops_destroy)(post); D(dnnl_primitive_attr_destroy)(attr); post = NULL; attr = NULL;
-    if (finish(op, pd, err, errlen)) { pd = NULL; goto failure; }
-    return op;
+    return conclude(op, pd, 1, attr, post, err, errlen);
 failure:
-    if (post) D(dnnl_post_ops_destroy)(post);
-    if (attr) D(dnnl_primitive_attr_destroy)(attr);
-    if (pd) D(dnnl_primitive_desc_destroy)(pd);
-    jb_op_destroy(op);
-    return NULL;
+    return conclude(op, pd, 0, attr, post, err, errlen);
 }
 
 jb_op *jb_concat_create(int count, const int *channels, int n, int h, int w, int layout, char *err, size_t errlen) {
@@ -380,14 +365,9 @@ jb_op *jb_concat_create(int count, const int *channels, int n, int h, int w, int
     dnnl_memory_desc_t dst_md;
     if (md4(&dst_md, n, total, h, w, layout)) { fail(err, errlen, "concat: bad shape"); goto failure; }
     CHECK(D(dnnl_concat_primitive_desc_create)(&pd, &dst_md, count, 1, op->src_md, attr, engine), "concat primitive descriptor");
-    D(dnnl_primitive_attr_destroy)(attr); attr = NULL;
-    if (finish(op, pd, err, errlen)) { pd = NULL; goto failure; }
-    return op;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
 failure:
-    if (attr) D(dnnl_primitive_attr_destroy)(attr);
-    if (pd) D(dnnl_primitive_desc_destroy)(pd);
-    jb_op_destroy(op);
-    return NULL;
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
 }
 
 jb_op *jb_reorder_create(int n, int c, int h, int w, int src_layout, int dst_layout, char *err, size_t errlen) {
@@ -400,14 +380,9 @@ jb_op *jb_reorder_create(int n, int c, int h, int w, int src_layout, int dst_lay
     if (md4(&src_md, n, c, h, w, src_layout) || md4(&dst_md, n, c, h, w, dst_layout)) { fail(err, errlen, "reorder: bad shape"); goto failure; }
     CHECK(D(dnnl_reorder_primitive_desc_create)(&pd, &src_md, engine, &dst_md, engine, attr), "reorder primitive descriptor");
     op->src_md[0] = src_md;
-    D(dnnl_primitive_attr_destroy)(attr); attr = NULL;
-    if (finish(op, pd, err, errlen)) { pd = NULL; goto failure; }
-    return op;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
 failure:
-    if (attr) D(dnnl_primitive_attr_destroy)(attr);
-    if (pd) D(dnnl_primitive_desc_destroy)(pd);
-    jb_op_destroy(op);
-    return NULL;
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
 }
 
 static __thread dnnl_stream_t thread_stream;

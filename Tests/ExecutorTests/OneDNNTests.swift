@@ -115,6 +115,18 @@ func oneDNNLocalResponseNormMatchesTheExecutor(size: Int) throws {
         g.inChannels = 6; g.groups = 4
         _ = try OneDNNPrimitive.convolution(g, filter: [Float](repeating: 1, count: 16), bias: nil, source: .plain, destination: .plain, activation: .none, node: "bad")
     }
+    // Failures after the shim has allocated its object (freed on the way out): a negative
+    // extent, and an output size oneDNN's convolution descriptor rejects.
+    #expect(throws: ExecutorError.self) {
+        try OneDNNPrimitive.eltwise(.relu, shape: [1, -2, 3, 3], layout: .blocked, node: "negative")
+    }
+    let error = #expect(throws: ExecutorError.self) {
+        var g = try ConvGeometry(input: [1, 8, 4, 4], filter: [8, 8, 3, 3], attributes: ConvAttributes(kernel: 3), node: "wrong-output")
+        g.outHeight = 7
+        _ = try OneDNNPrimitive.convolution(g, filter: [Float](repeating: 1, count: 8 * 8 * 9), bias: nil, source: .blocked, destination: .blocked, activation: .relu, node: "wrong-output")
+    }
+    #expect(error?.description.contains("wrong-output") == true)
+    #expect(error?.description.contains("oneDNN") == true)
 }
 
 /// A graph mixing operators oneDNN runs in nChw16c (conv with 5 and 24 channels, depthwise

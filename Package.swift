@@ -37,6 +37,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png"), .linkedLibrary("z")]
         ),
 
+        // oneDNN (Debian's libdnnl-dev, OpenMP build) for the executor's `oneDNN` backend;
+        // dlopen'ed at first use (after its OpenMP wait policy is set), so not linked.
+        .target(name: "CDNNL", cSettings: hostCPUC),
+
         // MARK: - What: images and workloads
         .target(name: "Imaging", dependencies: ["CCodecs"], swiftSettings: hostCPUSwift),
         .target(
@@ -48,7 +52,7 @@ let package = Package(
         ),
 
         // MARK: - How: on the CPU, on an accelerator
-        .target(name: "Executor", dependencies: ["Workloads", "Imaging"], swiftSettings: hostCPUSwift),
+        .target(name: "Executor", dependencies: ["Workloads", "Imaging", "CDNNL"], swiftSettings: hostCPUSwift),
         .target(name: "EnergyModel", dependencies: ["Workloads", "Yams"], resources: [.copy("Presets")]),
 
         // MARK: - Pipelines

@@ -5,8 +5,10 @@
 #      the kernel the environment picks) vs the executor's own SIMD16 kernel;
 #   3. batch-1 latency, 2 threads, median of RUNS (default 11, rounded up to a multiple of 4: four alternating blocks) per side, with ratios, for
 #      AlexNet, VGG-16, GoogLeNet, ResNet-50 and MobileNetV2 (onnxruntime CPU provider);
+#      JouleBench runs its default backend (GEMMBackend.preferred), then oneDNN explicitly;
 #   4. the depthwise 3×3 kernel against the general depthwise kernel (MobileNetV2 shapes);
-#      the two backends end to end (VGG-16, ResNet-50);
+#      oneDNN (nChw16c) against SIMD16 on convolution layers of the five models;
+#      the backends end to end (simd, oneDNN, hybrid, OpenBLAS) on the five models;
 #   5. GFLOP/s per layer class and for the large CONV layers, against the peak;
 #   6. peak RSS of a VGG-16 forward pass vs its weights plus its two largest activations.
 # Equivalent graphs: AlexNet, GoogLeNet and ResNet-50 are the same ONNX files on both sides
@@ -57,23 +59,32 @@ echo
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "## Batch-1 latency, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
-echo "| model | JouleBench runs | onnxruntime runs | JouleBench ms | onnxruntime ms | ratio JB/ORT |"
-echo "|---|---|---|---:|---:|---:|"
+default=$(env -u JOULEBENCH_GEMM $bench backend | awk '$1 == "default" { print $2 }')
+echo "JouleBench: $(env -u JOULEBENCH_GEMM $bench backend | tr '\n' ';')"
+echo "| model | JouleBench runs | onnxruntime runs | JouleBench ms (default) | JouleBench ms (oneDNN) | onnxruntime ms | ratio JB/ORT (default) | ratio JB/ORT (oneDNN) |"
+echo "|---|---|---|---:|---:|---:|---:|---:|"
 for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx" \
             "vgg16:vgg16:$cache/vgg16.onnx" \
             "googlenet:$cache/light_inception_v1.onnx:$cache/light_inception_v1.onnx" \
             "resnet50:$cache/light_resnet50.onnx:$cache/light_resnet50.onnx" \
             "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx"; do
   IFS=: read -r name ours theirs <<< "$pair"
-  jb=$(mktemp); ort=$(mktemp)
-  # Four alternating blocks per side, so both see the same load.
-  for _ in 1 2 3 4; do
-    $bench latency "$ours" "$quarter" >> "$jb"
-    "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" >> "$ort"
-  done
-  a=$(median < "$jb"); b=$(median < "$ort")
-  echo "| $name | $(basename "$ours") | $(basename "$theirs") | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') |"
-  rm -f "$jb" "$ort"
+  jb=$(mktemp); dn=$(mktemp); ort=$(mktemp)
+  # Four alternating blocks per side, so all see the same load (the order rotates).
+  for block in 1 2 3 4; do
+    if [ $((block % 2)) -eq 1 ]; then
+      env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" >> "$jb"
+      JOULEBENCH_GEMM=onednn $bench latency "$ours" "$quarter" >> "$dn"
+      "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" >> "$ort"
+    else
+      "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" >> "$ort"
+      JOULEBENCH_GEMM=onednn $bench latency "$ours" "$quarter" >> "$dn"
+      env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" >> "$jb"
+    fi
+  done 2>/dev/null
+  a=$(median < "$jb"); d=$(median < "$dn"); b=$(median < "$ort")
+  echo "| $name | $(basename "$ours") | $(basename "$theirs") | $a | $d | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$d" -v b="$b" 'BEGIN { printf "%.2f", a / b }') |"
+  rm -f "$jb" "$dn" "$ort"
 done
 echo
 
@@ -81,27 +92,35 @@ echo "## Depthwise 3×3 on MobileNetV2 shapes: general kernel vs DepthwiseConv3x
 $bench depthwise 21
 echo
 
-echo "## Backends end to end: batch-1 latency (ms), median of $((4 * quarter)) runs each, 4 interleaved blocks, same binary"
-echo "| model | SIMD16 | hybrid (SIMD16 + OpenBLAS SkylakeX) | OpenBLAS SkylakeX | hybrid/SIMD16 | OpenBLAS/SIMD16 |"
-echo "|---|---:|---:|---:|---:|---:|"
-for model in vgg16 "$cache/light_resnet50.onnx" mobilenet_v2; do
-  : > "$venv/e2e-simd"; : > "$venv/e2e-hybrid"; : > "$venv/e2e-openblas"
-  for _ in 1 2 3 4; do
-    for backend in simd hybrid openblas; do
-      JOULEBENCH_GEMM=$backend $bench latency "$model" "$quarter" >> "$venv/e2e-$backend"
+echo "## Convolution layers: SIMD16 (as a session prepares it) vs oneDNN (nChw16c in and out, filter reordered once), alternating, median of 21"
+$bench onednn 21
+echo
+
+echo "## Backends end to end: batch-1 latency (ms), median of $((4 * quarter)) runs each, 4 interleaved blocks (order reversed every other block), same binary"
+echo "| model | SIMD16 | oneDNN | hybrid (SIMD16 + OpenBLAS SkylakeX) | OpenBLAS SkylakeX | oneDNN/SIMD16 | hybrid/SIMD16 | OpenBLAS/SIMD16 |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for model in "$cache/light_bvlc_alexnet.onnx" vgg16 "$cache/light_inception_v1.onnx" "$cache/light_resnet50.onnx" mobilenet_v2; do
+  for backend in simd onednn hybrid openblas; do : > "$venv/e2e-$backend"; done
+  for block in 1 2 3 4; do
+    order="simd onednn hybrid openblas"; [ $((block % 2)) -eq 0 ] && order="openblas hybrid onednn simd"
+    for backend in $order; do
+      JOULEBENCH_GEMM=$backend $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/e2e-$backend"
     done
   done
-  a=$(median < "$venv/e2e-simd"); h=$(median < "$venv/e2e-hybrid"); b=$(median < "$venv/e2e-openblas")
-  echo "| $(basename "$model") | $a | $h | $b | $(awk -v a="$a" -v b="$h" 'BEGIN { printf "%.2f", b / a }') | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }') |"
+  a=$(median < "$venv/e2e-simd"); d=$(median < "$venv/e2e-onednn"); h=$(median < "$venv/e2e-hybrid"); b=$(median < "$venv/e2e-openblas")
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
+  echo "| $(basename "$model") | $a | $d | $h | $b | $(ratio "$a" "$d") | $(ratio "$a" "$h") | $(ratio "$a" "$b") |"
 done
 echo
 
-echo "## GFLOP/s per layer class (median of 5 traced runs; 2-thread peak $peak2)"
+backends=$default; [ "$default" = oneDNN ] || backends="$default oneDNN"
+for backend in $backends; do
+echo "## GFLOP/s per layer class, backend $backend (median of 5 traced runs; 2-thread peak $peak2)"
 for model in vgg16 resnet50 mobilenet_v2; do
   echo "### $model"
   echo "| class | operators | ms | GFLOP/s | % of peak |"
   echo "|---|---:|---:|---:|---:|"
-  $bench layers "$model" 5 > "$cache/layers.txt"
+  JOULEBENCH_GEMM=$backend $bench layers "$model" 5 > "$cache/layers.txt"
   awk -v peak="$peak2" '$1 == "class" { pct = ($5 == "-") ? "-" : sprintf("%.0f", 100 * $5 / peak); print "| " $2 " | " $3 " | " $4 " | " $5 " | " pct " |" }' "$cache/layers.txt"
   if grep -q '^large' "$cache/layers.txt"; then
     echo
@@ -111,10 +130,13 @@ for model in vgg16 resnet50 mobilenet_v2; do
   fi
   echo
 done
+done
 
-echo "## Peak resident memory of one VGG-16 forward pass"
-read -r _ _ weights _ acts _ rss _ before < <($bench memory vgg16)
+for backend in $backends; do
+echo "## Peak resident memory of one VGG-16 forward pass, backend $backend"
+read -r _ _ weights _ acts _ rss _ before < <(JOULEBENCH_GEMM=$backend $bench memory vgg16)
 awk -v w="$weights" -v a="$acts" -v r="$rss" -v b="$before" 'BEGIN {
   printf "- weights %.1f MB, two largest activations %.1f MB, sum %.1f MB\n", w / 1e6, a / 1e6, (w + a) / 1e6
   printf "- peak RSS %.1f MB (%.1f MB before loading) = %.2f × (weights + two largest activations); target ≤ 1.5×\n", r / 1e6, b / 1e6, r / (w + a)
 }'
+done

@@ -4,7 +4,7 @@
 # tests' fixture checks use. Idempotent: installs only what is missing.
 set -euo pipefail
 
-packages=(libjpeg62-turbo-dev libpng-dev zlib1g-dev libopenblas-dev pkg-config)
+packages=(libjpeg62-turbo-dev libpng-dev zlib1g-dev libopenblas-dev libdnnl-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -120,3 +120,65 @@ enum FMALoop {
         return (0..<threads).reduce(0) { $0 + sums[$1] }
     }
 }
+
+extension KernelBenchmark {
+    /// One convolution layer of a model, for `oneDNNConvSeconds`.
+    public struct ConvCase: Sendable {
+        public var name: String, inChannels: Int, outChannels: Int, size: Int, kernel: Int, stride: Int, groups: Int
+        public var relu6: Bool
+        public init(_ name: String, c: Int, m: Int, size: Int, kernel: Int, stride: Int = 1, groups: Int = 1, relu6: Bool = false) {
+            self.name = name; inChannels = c; outChannels = m; self.size = size; self.kernel = kernel; self.stride = stride
+            self.groups = groups; self.relu6 = relu6
+        }
+        /// Direct-convolution multiply-accumulates.
+        public var macs: Int {
+            let out = (size + 2 * (kernel / 2) - kernel) / stride + 1
+            return outChannels * out * out * (inChannels / groups) * kernel * kernel
+        }
+    }
+
+    /// Median seconds of one convolution (bias + fused ReLU or ReLU6, batch 1, pad k/2) on
+    /// the SIMD backend exactly as a session prepares it (Winograd or packed filter ahead,
+    /// the depthwise kernels) and on oneDNN with nChw16c input and output (the layout a
+    /// chain of oneDNN operators keeps) and its filter reordered once; run alternately so
+    /// load changes hit both alike. Also returns oneDNN's implementation name.
+    public static func oneDNNConvSeconds(_ c: ConvCase, repeats: Int) throws -> (simd: Double, oneDNN: Double, implementation: String) {
+        let a = ConvAttributes(kernel: c.kernel, stride: c.stride, pad: c.kernel / 2, groups: c.groups)
+        let filterShape = [c.outChannels, c.inChannels / c.groups, c.kernel, c.kernel]
+        let g = try ConvGeometry(input: [1, c.inChannels, c.size, c.size], filter: filterShape, attributes: a, node: c.name)
+        let x = try Tensor(shape: [1, c.inChannels, c.size, c.size], values: (0..<(c.inChannels * c.size * c.size)).map { Float($0 % 17) * 0.1 - 0.8 })
+        let filter = try Tensor(shape: filterShape, values: (0..<filterShape.reduce(1, *)).map { Float($0 % 13) * 0.01 - 0.06 })
+        let bias = try Tensor(shape: [c.outChannels], values: (0..<c.outChannels).map { Float($0 % 5) * 0.01 })
+        let activation: FusedActivation = c.relu6 ? .clip(min: 0, max: 6) : .relu
+        var winograd: Tensor? = nil, packed: Tensor? = nil
+        if WinogradKernel.applies(to: g) { winograd = WinogradKernel.transformedFilters(filter) }
+        else if !(g.isDepthwise && g.outChannelsPerGroup == 1) { packed = ConvolutionKernel.packedFilter(filter, groups: g.groups) }
+        let primitive = try OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias.values, source: .blocked, destination: .blocked,
+                                                        activation: activation, node: c.name)
+        let toBlocked = try OneDNNPrimitive.reorder(shape: x.shape, from: .plain, to: .blocked, node: c.name)
+        let xb = try toBlocked.run([x.values], node: c.name)
+        var yb = [Float](repeating: 0, count: primitive.outputFloats)
+        var simd: [Double] = [], dnnl: [Double] = []
+        for r in 0...repeats {
+            var start = DispatchTime.now().uptimeNanoseconds
+            _ = try Operators.conv(x, filter: filter, winogradFilter: winograd, packedFilter: packed, bias: bias, attributes: a,
+                                   activation: activation, backend: .simd, node: c.name)
+            if r > 0 { simd.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+            start = DispatchTime.now().uptimeNanoseconds
+            try xb.withUnsafeBufferPointer { xp in
+                try yb.withUnsafeMutableBufferPointer { try primitive.run([xp.baseAddress!], into: $0.baseAddress!, node: c.name) }
+            }
+            if r > 0 { dnnl.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+        }
+        return (simd.sorted()[simd.count / 2], dnnl.sorted()[dnnl.count / 2], primitive.implementation)
+    }
+}
+
+extension KernelBenchmark {
+    /// The loaded oneDNN library's version.
+    public static var oneDNNVersion: String { OneDNNPrimitive.version }
+    /// How libdnnl was loaded and the OpenMP spin policy of its threads.
+    public static var oneDNNThreading: String { OneDNNPrimitive.threadingNote }
+    /// Threads every backend uses (GCD split and oneDNN's OpenMP pool).
+    public static var threadCount: Int { GEMM.threadCount }
+}

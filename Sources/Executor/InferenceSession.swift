@@ -22,6 +22,9 @@ public struct InferenceSession: Sendable {
     let slotCount: Int
     let inputSlots: [Int]
     let outputSlots: [Int]
+    /// oneDNN backend: layout conversions of activation slots, made at load
+    /// (`ReorderKey`), applied when a reader needs the other layout.
+    let reorders: [ReorderKey: OneDNNPrimitive]
 
     /// An operand: an activation slot, or a constant tensor.
     enum Operand: Sendable {
@@ -47,6 +50,14 @@ public struct InferenceSession: Sendable {
         var winogradFilter: Tensor? = nil
         /// For the other convolutions on the SIMD backend: the filter as GEMM row panels, once.
         var packedFilter: Tensor? = nil
+        /// oneDNN backend: the primitive running this step (its filter reordered into it and
+        /// dropped from `operands`), the layout it reads each activation operand in, and the
+        /// layout of its output. `nil`: the step runs on the executor's own kernels in NCHW.
+        var oneDNN: OneDNNPrimitive? = nil
+        var inputLayouts: [ActivationLayout] = []
+        var outputLayout: ActivationLayout = .plain
+        /// The output's logical shape (set for oneDNN steps).
+        var outputShape: [Int] = []
     }
 
     /// Largest tensor (in words) a graph may declare: bad shapes are refused instead of allocated.
@@ -221,7 +232,7 @@ public struct InferenceSession: Sendable {
                 }
             default: break
             }
-            if backend.usesSIMDPaths, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
+            if backend.usesSIMDPaths, backend != .oneDNN, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
                let x = tensorShapes[node.inputs[0]],
                let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: node.name) {
                 if WinogradKernel.applies(to: g) {
@@ -240,6 +251,16 @@ public struct InferenceSession: Sendable {
         }
         for output in graph.outputs where slots[output] == nil || (producer[output] == nil && !graph.inputs.contains { $0.name == output }) {
             throw ExecutorError(node: nil, reason: "graph output '\(output)' is not produced by any node")
+        }
+
+        // oneDNN backend: which steps run on oneDNN, in which layout (OneDNNLayout.swift).
+        var slotShapes: [Int: [Int]] = [:]
+        for (name, s) in slots { if let shape = tensorShapes[name] { slotShapes[s] = shape } }
+        if backend == .oneDNN {
+            (steps, self.reorders) = try Self.assignOneDNNLayouts(steps, slotShapes: slotShapes,
+                                                                   outputSlots: Set(graph.outputs.compactMap { slots[$0] }))
+        } else {
+            self.reorders = [:]
         }
 
         // Liveness: free each activation after its last reader (graph outputs stay).
@@ -287,7 +308,12 @@ public struct InferenceSession: Sendable {
         let result = try execute([input], tracing: true)
         let pixels = inputPixels ?? (input.rank == 4 ? input.shape[2] * input.shape[3] : input.elementCount)
         var provenance = ["executor.gemmBackend": backend.rawValue, "executor.threads": String(GEMM.threadCount)]
-        if backend != .simd { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
+        if backend == .openBLAS || backend == .hybrid { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
+        if backend == .oneDNN {
+            provenance["onednn.version"] = OneDNNPrimitive.version
+            provenance["onednn.threading"] = OneDNNPrimitive.threadingNote
+            provenance["onednn.operators"] = String(steps.filter { $0.oneDNN != nil }.count)
+        }
         let trace = Trace(model: identity, input: inputIdentity, inputPixels: pixels, operators: result.operators, provenance: provenance)
         return (result.outputs, trace)
     }
@@ -302,58 +328,79 @@ public struct InferenceSession: Sendable {
         guard given.count == inputs.count else {
             throw ExecutorError(node: nil, reason: "the graph takes \(inputs.count) input(s), got \(given.count)")
         }
-        var values = [Tensor?](repeating: nil, count: slotCount)
+        var values = [SlotValue](repeating: SlotValue(), count: slotCount)
         for (i, spec) in inputs.enumerated() {
             guard given[i].shape == spec.shape else {
                 throw ExecutorError(node: nil, reason: "input '\(spec.name)' must have shape \(spec.shape), got \(given[i].shape)")
             }
-            values[inputSlots[i]] = given[i]
+            values[inputSlots[i]].plain = given[i]
         }
         var operators: [TraceOperator] = []
         if tracing { operators.reserveCapacity(steps.count) }
         for step in steps {
-            let operands: [Tensor] = try step.operands.map {
-                switch $0 {
-                case .constant(let t): return t
-                case .activation(let s):
-                    guard let t = values[s] else { throw ExecutorError(node: step.name, reason: "an input was freed before use (internal)") }
-                    return t
-                }
-            }
             let start = DispatchTime.now().uptimeNanoseconds
-            let output = try apply(step, operands)
+            let output: SlotValue
+            var inputs: [SlotValue] = []
+            if let primitive = step.oneDNN {
+                // Layout conversions the step needs are part of its time (they are its cost).
+                var sources: [[Float]] = []
+                for (operand, layout) in zip(step.operands, step.inputLayouts) {
+                    guard case .activation(let s) = operand else { continue }
+                    sources.append(try fetch(s, layout, from: &values, node: step.name))
+                    if tracing { inputs.append(values[s]) }
+                }
+                let floats = try primitive.run(sources, node: step.name)
+                output = step.outputLayout == .blocked
+                    ? SlotValue(blocked: BlockedTensor(shape: step.outputShape, values: floats))
+                    : SlotValue(plain: try Tensor(shape: step.outputShape, values: floats))
+            } else {
+                let operands: [Tensor] = try step.operands.map {
+                    switch $0 {
+                    case .constant(let t): return t
+                    case .activation(let s):
+                        _ = try fetch(s, .plain, from: &values, node: step.name)
+                        return values[s].plain!
+                    }
+                }
+                output = SlotValue(plain: try apply(step, operands))
+                if tracing { for case .activation(let s) in step.operands { inputs.append(values[s]) } }
+            }
             let end = DispatchTime.now().uptimeNanoseconds
             if tracing {
                 operators.append(TraceOperator(shape: step.shape,
-                                               measured: measure(step, operands: operands, output: output, seconds: Double(end - start) * 1e-9)))
+                                               measured: measure(step, inputs: inputs, output: output, seconds: Double(end - start) * 1e-9)))
             }
-            for s in step.releases { values[s] = nil }
+            for s in step.releases { values[s] = SlotValue() }
             values[step.output] = output
         }
         var outputs: [String: Tensor] = [:]
-        for (name, s) in zip(outputNames, outputSlots) { outputs[name] = values[s] }
+        for (name, s) in zip(outputNames, outputSlots) {
+            _ = try fetch(s, .plain, from: &values, node: name)
+            outputs[name] = values[s].plain
+        }
         return (outputs, operators)
     }
 
-    func measure(_ step: Step, operands: [Tensor], output: Tensor, seconds: Double) -> MeasuredFacts {
+    /// Zero fractions over the logical elements of each activation input (a value may be
+    /// held in either layout; blocked padding never counts) and of the output.
+    func measure(_ step: Step, inputs: [SlotValue], output: SlotValue, seconds: Double) -> MeasuredFacts {
         var inputWords = 0, inputZeros = 0
-        for (operand, tensor) in zip(step.operands, operands) {
-            if case .activation = operand {
-                inputWords += tensor.elementCount
-                inputZeros += tensor.values.withUnsafeBufferPointer { countZeros($0) }
-            }
+        for value in inputs {
+            let (words, zeros) = value.logicalCounts
+            inputWords += words; inputZeros += zeros
         }
-        let outputZeros = output.values.withUnsafeBufferPointer { countZeros($0) }
+        let (outputWords, outputZeros) = output.logicalCounts
         return MeasuredFacts(
             inputZeroFraction: inputWords > 0 ? Double(inputZeros) / Double(inputWords) : 0,
-            outputZeroFraction: output.elementCount > 0 ? Double(outputZeros) / Double(output.elementCount) : 0,
+            outputZeroFraction: outputWords > 0 ? Double(outputZeros) / Double(outputWords) : 0,
             weightZeroFraction: step.weightWords > 0 ? Double(step.weightZeros) / Double(step.weightWords) : nil,
             wallTimeSeconds: seconds,
-            bytesTouched: (inputWords + step.weightWords + output.elementCount) * MemoryLayout<Float>.size)
+            bytesTouched: (inputWords + step.weightWords + outputWords) * MemoryLayout<Float>.size)
     }
 
     func apply(_ step: Step, _ x: [Tensor]) throws -> Tensor {
         let name = step.name
+        let backend = self.backend.ownKernels
         func need(_ n: ClosedRange<Int>) throws {
             guard n.contains(x.count) else { throw ExecutorError(node: name, reason: "\(step.op) takes \(n) inputs, got \(x.count)") }
         }

@@ -20,6 +20,12 @@ public enum Operators {
         if let bias, bias.elementCount != g.outChannels {
             throw ExecutorError(node: node, reason: "bias has \(bias.elementCount) values for \(g.outChannels) filters")
         }
+        if backend == .oneDNN {
+            // A one-off oneDNN primitive in NCHW (sessions prepare theirs once, in nChw16c).
+            let primitive = try OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias?.values, source: .plain, destination: .plain,
+                                                            activation: activation, node: node)
+            return try Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth], values: try primitive.run([x.values], node: node))
+        }
         return Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth]) { out in
             x.values.withUnsafeBufferPointer { xp in
                 filter.values.withUnsafeBufferPointer { wp in

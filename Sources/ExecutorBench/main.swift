@@ -1,6 +1,8 @@
 // executor-bench: measurements behind docs/EXECUTOR.md, run by Scripts/bench-executor.sh.
 //   executor-bench gemm [REPEATS]           SGEMM GFLOP/s of both backends on conv-like shapes
 //   executor-bench depthwise [REPEATS]     general depthwise kernel vs the 3×3 kernel on MobileNetV2 shapes
+//   executor-bench onednn [REPEATS]        SIMD16 vs oneDNN (nChw16c) convolution layers from the five models
+//   executor-bench backend                 the default backend (GEMMBackend.preferred) and how oneDNN loaded
 //   executor-bench peak                     FP32 FMA peak on 1 and 2 threads
 //   executor-bench latency MODEL RUNS       one line per run: milliseconds of a batch-1 forward pass
 //   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator)
@@ -77,6 +79,33 @@ do {
             let flops = 2.0 * Double(c * out * out * 9)
             print("| \(c) | \(size) | \(stride) | \(String(format: "%.3f", a * 1e3)) | \(String(format: "%.3f", b * 1e3)) | \(String(format: "%.1f", flops / a / 1e9)) | \(String(format: "%.1f", flops / b / 1e9)) |")
         }
+    case "onednn":
+        // Convolution layers of the benchmark models: our SIMD16 path vs oneDNN, alternated.
+        let repeats = arguments.count > 1 ? Int(arguments[1]) ?? 15 : 15
+        let cases: [KernelBenchmark.ConvCase] = [
+            .init("VGG-16 conv1_2", c: 64, m: 64, size: 224, kernel: 3),
+            .init("VGG-16 conv3_2", c: 256, m: 256, size: 56, kernel: 3),
+            .init("VGG-16 conv5_1", c: 512, m: 512, size: 14, kernel: 3),
+            .init("ResNet-50 1×1 64→256 56²", c: 64, m: 256, size: 56, kernel: 1),
+            .init("ResNet-50 res5 3×3 7²", c: 512, m: 512, size: 7, kernel: 3),
+            .init("ResNet-50 1×1 2048→512 7²", c: 2048, m: 512, size: 7, kernel: 1),
+            .init("MobileNetV2 dw 3×3 s1 144@56²", c: 144, m: 144, size: 56, kernel: 3, groups: 144, relu6: true),
+            .init("MobileNetV2 dw 3×3 s2 144@56²", c: 144, m: 144, size: 56, kernel: 3, stride: 2, groups: 144, relu6: true),
+            .init("MobileNetV2 dw 3×3 s1 960@7²", c: 960, m: 960, size: 7, kernel: 3, groups: 960, relu6: true),
+            .init("MobileNetV2 pw 24→144 56²", c: 24, m: 144, size: 56, kernel: 1, relu6: true),
+            .init("MobileNetV2 pw 960→160 7²", c: 960, m: 160, size: 7, kernel: 1),
+        ]
+        print("oneDNN \(KernelBenchmark.oneDNNVersion), \(KernelBenchmark.threadCount) threads, median of \(repeats), alternating")
+        print("| layer | MMACs | SIMD16 ms | oneDNN ms | SIMD16 GFLOP/s | oneDNN GFLOP/s | oneDNN / SIMD16 time | oneDNN kernel |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for c in cases {
+            let (s, d, impl) = try KernelBenchmark.oneDNNConvSeconds(c, repeats: repeats)
+            let flops = 2.0 * Double(c.macs)
+            print("| \(c.name) | \(String(format: "%.1f", Double(c.macs) / 1e6)) | \(String(format: "%.3f", s * 1e3)) | \(String(format: "%.3f", d * 1e3)) | \(String(format: "%.0f", flops / s / 1e9)) | \(String(format: "%.0f", flops / d / 1e9)) | \(String(format: "%.2f", d / s)) | \(impl) |")
+        }
+    case "backend":
+        print("default \(GEMMBackend.preferred)")
+        print("oneDNN \(KernelBenchmark.oneDNNVersion) (\(KernelBenchmark.oneDNNThreading))")
     case "peak":
         for threads in [1, 2] {
             print("peak \(threads) \(String(format: "%.1f", KernelBenchmark.peakGFLOPs(threads: threads)))")
@@ -85,7 +114,7 @@ do {
         let session = try LoadedModel.load(argument(1, "MODEL")).session()
         let runs = Int(argument(2, "RUNS")) ?? 10
         let input = try session.syntheticInput()
-        FileHandle.standardError.write(Data("latency: backend \(session.backend), OpenBLAS core \(session.backend == .simd ? "unused" : KernelBenchmark.openBLASCoreName ?? "not loaded")\n".utf8))
+        FileHandle.standardError.write(Data("latency: backend \(session.backend), OpenBLAS core \(session.backend == .simd || session.backend == .oneDNN ? "unused" : KernelBenchmark.openBLASCoreName ?? "not loaded")\n".utf8))
         _ = try session.run(input)   // warm-up
         for _ in 0..<runs { print(String(format: "%.3f", try milliseconds { _ = try session.run(input) })) }
     case "layers":

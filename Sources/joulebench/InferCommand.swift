@@ -23,17 +23,17 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Write the trace (JSON) to this file.")
     var trace: String?
 
-    @Option(help: "Matrix-multiply backend: simd (default, chosen by measurement), openBLAS, or hybrid (OpenBLAS for plain GEMMs; experimental).")
+    @Option(help: "Backend: oneDNN (default when libdnnl loads, chosen by measurement: convolutions, pools, element-wise ops in nChw16c), simd, openBLAS, or hybrid (OpenBLAS for plain GEMMs; experimental).")
     var backend: String?
 
-    /// `--backend`, parsed (checked in `validate()`); `openblas` in any case is accepted.
+    /// `--backend`, parsed (checked in `validate()`); `openblas` and `onednn` in any case are accepted.
     var chosenBackend: GEMMBackend? {
         guard let backend else { return .preferred }
-        return GEMMBackend(rawValue: backend) ?? (backend.lowercased() == "openblas" ? .openBLAS : nil)
+        return GEMMBackend(rawValue: backend) ?? GEMMBackend.allCases.first { $0.rawValue.lowercased() == backend.lowercased() }
     }
 
     func validate() throws {
-        guard chosenBackend != nil else { throw ValidationError("--backend must be simd, openBLAS or hybrid, got '\(backend ?? "")'") }
+        guard chosenBackend != nil else { throw ValidationError("--backend must be oneDNN, simd, openBLAS or hybrid, got '\(backend ?? "")'") }
     }
 
     func run() throws {

@@ -48,9 +48,14 @@ func unfusedReference(_ g: Graph, _ x: Tensor) throws -> Tensor {
     return try Operators.softmax(logits, axis: 1)
 }
 
-@Test func sessionFoldsBatchNormFusesReLUAndMatchesTheUnfusedGraph() throws {
+/// The session backends whose traces and results must agree (`openBLAS`/`hybrid` differ
+/// from `simd` only inside GEMMs; `oneDNN` changes layouts and kernels, so it is checked here too).
+let sessionBackends: [GEMMBackend] = [.simd, .oneDNN]
+
+@Test(arguments: sessionBackends)
+func sessionFoldsBatchNormFusesReLUAndMatchesTheUnfusedGraph(_ backend: GEMMBackend) throws {
     let graph = smallGraph(weights: realWeights)
-    let session = try InferenceSession(graph: graph)
+    let session = try InferenceSession(graph: graph, backend: backend)
     let x = Naive.tensor([1, 3, 8, 8], seed: 40)
     let (outputs, trace) = try session.runWithTrace(x)
     let want = try unfusedReference(graph, x)
@@ -67,8 +72,9 @@ func unfusedReference(_ g: Graph, _ x: Tensor) throws -> Tensor {
     #expect(trace.totals.operators == 7)
 }
 
-@Test func measuredFactsCountZerosWordsAndBytes() throws {
-    let session = try InferenceSession(graph: smallGraph(weights: realWeights))
+@Test(arguments: sessionBackends)
+func measuredFactsCountZerosWordsAndBytes(_ backend: GEMMBackend) throws {
+    let session = try InferenceSession(graph: smallGraph(weights: realWeights), backend: backend)
     let x = Naive.tensor([1, 3, 8, 8], seed: 41)
     let (_, trace) = try session.runWithTrace(x)
     let conv1 = try #require(trace.operators[0].measured)
@@ -96,11 +102,12 @@ func withoutTimes(_ t: Trace) -> Trace {
     return copy
 }
 
-@Test func twoRunsGiveIdenticalTracesApartFromTimes() throws {
+@Test(arguments: sessionBackends)
+func twoRunsGiveIdenticalTracesApartFromTimes(_ backend: GEMMBackend) throws {
     let graph = smallGraph { name, shape in WeightTensor(shape: shape, values: nil, source: .synthetic(seed: 7)) }
     let x = Naive.tensor([1, 3, 8, 8], seed: 42)
-    let a = try InferenceSession(graph: graph).runWithTrace(x, inputIdentity: InputIdentity(path: "x.png", width: 8, height: 8, channels: 3), inputPixels: 64)
-    let b = try InferenceSession(graph: graph).runWithTrace(x, inputIdentity: InputIdentity(path: "x.png", width: 8, height: 8, channels: 3), inputPixels: 64)
+    let a = try InferenceSession(graph: graph, backend: backend).runWithTrace(x, inputIdentity: InputIdentity(path: "x.png", width: 8, height: 8, channels: 3), inputPixels: 64)
+    let b = try InferenceSession(graph: graph, backend: backend).runWithTrace(x, inputIdentity: InputIdentity(path: "x.png", width: 8, height: 8, channels: 3), inputPixels: 64)
     #expect(a.outputs == b.outputs)
     #expect(try withoutTimes(a.trace).jsonData() == withoutTimes(b.trace).jsonData())
     #expect(a.trace.operators.map(\.measured!.wallTimeSeconds) != [Double](repeating: 0, count: a.trace.operators.count))

@@ -19,13 +19,13 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// onnxruntime on the rapidocr text-direction classifier (a MobileNetV3-style network with
 /// hard-swish, squeeze-excite and batch-norm) and on DBNet's logits (before the sigmoid,
 /// where onnxruntime's approximate logistic would dominate the difference).
-@Test(arguments: ["onnxruntime_cls.json", "onnxruntime_dbnet_logits.json"])
-func realWeightModelsMatchOnnxruntime(_ fixture: String) throws {
+@Test(arguments: ["onnxruntime_cls.json", "onnxruntime_dbnet_logits.json"], [GEMMBackend.simd, .oneDNN])
+func realWeightModelsMatchOnnxruntime(_ fixture: String, backend: GEMMBackend) throws {
     let url = repositoryRoot.appendingPathComponent("Tests/ExecutorTests/Fixtures/\(fixture)")
     let reference = try JSONDecoder().decode(PeerReference.self, from: Data(contentsOf: url))
     var graph = try ONNXImporter.load(contentsOf: repositoryRoot.appendingPathComponent("Tests/WorkloadsTests/Fixtures/\(reference.model)"))
     if let tensor = reference.tensor { graph.outputs = [tensor] }
-    let session = try InferenceSession(graph: graph, source: "onnx:\(reference.model)")
+    let session = try InferenceSession(graph: graph, source: "onnx:\(reference.model)", backend: backend)
     #expect(session.identity.weights == "real")
     let output = try #require(try session.run(try session.syntheticInput())[graph.outputs[0]])
     #expect(output.elementCount == reference.count)

@@ -34,19 +34,31 @@ public enum GEMMBackend: String, CaseIterable, Sendable, CustomStringConvertible
     /// bare SGEMM, when `hybridPrefersOpenBLAS` holds (docs/EXECUTOR.md). Falls back to
     /// `simd` where OpenBLAS does not load. Opt-in: measured slower end to end.
     case hybrid
+    /// oneDNN (Debian's libdnnl 2.6, JIT AVX-512 kernels, OpenMP threads) for convolutions
+    /// (grouped and depthwise included), pooling, element-wise activations, same-shape adds
+    /// and channel concatenations, on activations kept in the 16-channel-blocked nChw16c
+    /// layout across chains of such operators; every other operator runs on `simd`
+    /// kernels in NCHW (docs/EXECUTOR.md, "oneDNN backend").
+    case oneDNN
 
     public var description: String { rawValue }
 
-    /// The backend chosen by the measurement in docs/EXECUTOR.md (the SIMD16 kernel: as
-    /// fast as OpenBLAS's SkylakeX kernels on conv shapes, and independent of the
-    /// `OPENBLAS_CORETYPE` the environment happens to set). `JOULEBENCH_GEMM=openblas` or
-    /// `hybrid` overrides it when OpenBLAS loads, `simd` always.
+    /// The backend the executor's own kernels use: `simd` for the oneDNN backend's
+    /// operators that oneDNN does not run.
+    var ownKernels: GEMMBackend { self == .oneDNN ? .simd : self }
+
+    /// The backend chosen by the measurement in docs/EXECUTOR.md ("oneDNN backend"):
+    /// `oneDNN` when libdnnl loads (interleaved A/B runs of the same binary: faster than
+    /// `simd` on all five benchmark models on the idle machine), else `simd`.
+    /// `JOULEBENCH_GEMM=simd`, `onednn` (or `oneDNN`) override it; `openblas` or `hybrid`
+    /// too when OpenBLAS loads.
     public static var preferred: GEMMBackend {
-        if let name = ProcessInfo.processInfo.environment["JOULEBENCH_GEMM"], let chosen = GEMMBackend(rawValue: name == "openblas" ? "openBLAS" : name),
-           chosen == .simd || OpenBLAS.shared != nil {
+        if let name = ProcessInfo.processInfo.environment["JOULEBENCH_GEMM"],
+           let chosen = GEMMBackend(rawValue: name == "openblas" ? "openBLAS" : name == "onednn" ? "oneDNN" : name),
+           chosen == .simd || chosen == .oneDNN || OpenBLAS.shared != nil {
             return chosen
         }
-        return .simd
+        return OneDNNPrimitive.isAvailable ? .oneDNN : .simd
     }
 
     /// True when this backend runs the SIMD16 paths (packed filters, Winograd).

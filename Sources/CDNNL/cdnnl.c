@@ -1,0 +1,457 @@
+// oneDNN shim for the executor's oneDNN backend; contracts in include/cdnnl.h.
+#include "cdnnl.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// libdnnl is not linked: it is dlopen'ed on first use, after GOMP_SPINCOUNT is settled,
+// because its OpenMP runtime (libgomp) reads it once, when it loads. By default libgomp's
+// idle threads spin 300000 iterations after every parallel region; on a 2-core machine
+// where one core is busy with anything else, a team member then waits for a core held by
+// a spinning thread: GoogLeNet took 500 ms instead of 22. Not spinning at all
+// (OMP_WAIT_POLICY=PASSIVE) costs 1.5-2x on a quiet machine (a futex wake-up between
+// consecutive primitives); a short spin keeps that gain and bounds the loss under load
+// (measurements in docs/EXECUTOR.md). An OMP_WAIT_POLICY or GOMP_SPINCOUNT the
+// environment sets is kept.
+#define JB_SPIN_COUNT "1000"
+#define JB_DNNL_FUNCTIONS(X) \
+    X(dnnl_binary_desc_init) \
+    X(dnnl_concat_primitive_desc_create) \
+    X(dnnl_dilated_convolution_forward_desc_init) \
+    X(dnnl_eltwise_forward_desc_init) \
+    X(dnnl_engine_create) \
+    X(dnnl_lrn_forward_desc_init) \
+    X(dnnl_memory_create) \
+    X(dnnl_memory_desc_get_size) \
+    X(dnnl_memory_desc_init_by_tag) \
+    X(dnnl_memory_destroy) \
+    X(dnnl_pooling_v2_forward_desc_init) \
+    X(dnnl_post_ops_append_eltwise) \
+    X(dnnl_post_ops_append_sum) \
+    X(dnnl_post_ops_create) \
+    X(dnnl_post_ops_destroy) \
+    X(dnnl_primitive_attr_create) \
+    X(dnnl_primitive_attr_destroy) \
+    X(dnnl_primitive_attr_set_post_ops) \
+    X(dnnl_primitive_attr_set_scratchpad_mode) \
+    X(dnnl_primitive_create) \
+    X(dnnl_primitive_desc_create) \
+    X(dnnl_primitive_desc_destroy) \
+    X(dnnl_primitive_desc_query) \
+    X(dnnl_primitive_desc_query_md) \
+    X(dnnl_primitive_destroy) \
+    X(dnnl_primitive_execute) \
+    X(dnnl_reorder_primitive_desc_create) \
+    X(dnnl_stream_create) \
+    X(dnnl_stream_destroy) \
+    X(dnnl_stream_wait) \
+    X(dnnl_version) \
+
+#define D(name) p_##name
+#define JB_DECLARE(name) static __typeof__(&name) p_##name;
+JB_DNNL_FUNCTIONS(JB_DECLARE)
+static void (*p_omp_set_num_threads)(int);
+static char load_note[160] = "not loaded";
+
+enum { K_CONV, K_POOL, K_ELTWISE, K_ADD, K_CONCAT, K_REORDER };
+
+struct jb_op {
+    int kind;
+    int nsrc;
+    dnnl_primitive_t prim;
+    dnnl_memory_desc_t *src_md;   // nsrc descriptors
+    dnnl_memory_desc_t dst_md;
+    dnnl_memory_desc_t scratch_md;
+    size_t scratch_bytes;
+    dnnl_memory_t weights, bias;  // convolution constants (own their buffers)
+    size_t constant_bytes;
+    char impl[96];
+};
+
+static dnnl_engine_t engine;
+static dnnl_status_t engine_status = dnnl_runtime_error;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static void make_engine(void) {
+    const char *policy = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
+    void *gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    if (gomp) {
+        dlclose(gomp);
+        snprintf(load_note, sizeof load_note, "libgomp was loaded before oneDNN: its wait policy is whatever it read then");
+    } else if (policy || spin) {
+        snprintf(load_note, sizeof load_note, "environment: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s", policy ? policy : "unset", spin ? spin : "unset");
+    } else {
+        setenv("GOMP_SPINCOUNT", JB_SPIN_COUNT, 0);
+        snprintf(load_note, sizeof load_note, "GOMP_SPINCOUNT=" JB_SPIN_COUNT " (set before loading)");
+    }
+    void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) { snprintf(load_note, sizeof load_note, "libdnnl.so.2 not found: %s", dlerror()); return; }
+#define JB_RESOLVE(name) if (!(p_##name = (__typeof__(&name))dlsym(lib, #name))) { snprintf(load_note, sizeof load_note, "libdnnl lacks " #name); return; }
+    JB_DNNL_FUNCTIONS(JB_RESOLVE)
+#undef JB_RESOLVE
+    p_omp_set_num_threads = (void (*)(int))dlsym(lib, "omp_set_num_threads");
+    if (!p_omp_set_num_threads) { snprintf(load_note, sizeof load_note, "libgomp's omp_set_num_threads not found"); return; }
+    engine_status = D(dnnl_engine_create)(&engine, dnnl_cpu, 0);
+}
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || errlen == 0) return;
+    va_list ap; va_start(ap, fmt); vsnprintf(err, errlen, fmt, ap); va_end(ap);
+}
+
+static const char *status_name(dnnl_status_t s) {
+    switch (s) {
+    case dnnl_success: return "success";
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "unimplemented";
+    case dnnl_iterator_ends: return "iterator ends";
+    case dnnl_runtime_error: return "runtime error";
+    case dnnl_not_required: return "not required";
+    default: return "unknown status";
+    }
+}
+
+#define CHECK(call, what) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) { \
+    fail(err, errlen, "oneDNN %s failed: %s", what, status_name(s_)); goto failure; } } while (0)
+
+static int ensure_engine(char *err, size_t errlen) {
+    pthread_once(&engine_once, make_engine);
+    if (engine_status != dnnl_success) { fail(err, errlen, "oneDNN unavailable (%s): %s", load_note, status_name(engine_status)); return -1; }
+    return 0;
+}
+
+static dnnl_format_tag_t tag4(int layout) { return layout == JB_LAYOUT_BLOCKED ? dnnl_nChw16c : dnnl_nchw; }
+
+static int md4(dnnl_memory_desc_t *md, int n, int c, int h, int w, int layout) {
+    dnnl_dims_t dims = {n, c, h, w};
+    return D(dnnl_memory_desc_init_by_tag)(md, 4, dims, dnnl_f32, tag4(layout)) == dnnl_success ? 0 : -1;
+}
+
+static jb_op *new_op(int kind, int nsrc) {
+    jb_op *op = calloc(1, sizeof *op);
+    if (!op) return NULL;
+    op->kind = kind; op->nsrc = nsrc;
+    op->src_md = calloc((size_t)(nsrc > 0 ? nsrc : 1), sizeof(dnnl_memory_desc_t));
+    if (!op->src_md) { free(op); return NULL; }
+    return op;
+}
+
+// Creates the primitive from `pd` (destroyed here), recording dst/scratchpad/impl.
+static int finish(jb_op *op, dnnl_primitive_desc_t pd, char *err, size_t errlen) {
+    const char *impl = NULL;
+    D(dnnl_primitive_desc_query)(pd, dnnl_query_impl_info_str, 0, &impl);
+    snprintf(op->impl, sizeof op->impl, "%s", impl ? impl : "?");
+    const dnnl_memory_desc_t *dst = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_dst_md, 0);
+    if (dst) op->dst_md = *dst;
+    const dnnl_memory_desc_t *sp = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_scratchpad_md, 0);
+    if (sp) { op->scratch_md = *sp; op->scratch_bytes = D(dnnl_memory_desc_get_size)(sp); }
+    dnnl_status_t s = D(dnnl_primitive_create)(&op->prim, pd);
+    D(dnnl_primitive_desc_destroy)(pd);
+    if (s != dnnl_success) { fail(err, errlen, "oneDNN primitive creation failed: %s", status_name(s)); return -1; }
+    return 0;
+}
+
+// Ends every create function: frees the attributes and post-ops; on success makes the
+// primitive from `pd` (which `finish` consumes) and returns `op`, otherwise frees `pd` and
+// `op` and returns NULL (the message is already in `err`).
+static jb_op *conclude(jb_op *op, dnnl_primitive_desc_t pd, int ok, dnnl_primitive_attr_t attr, dnnl_post_ops_t post,
+                       char *err, size_t errlen) {
+    if (post) D(dnnl_post_ops_destroy)(post);
+    if (attr) D(dnnl_primitive_attr_destroy)(attr);
+    if (ok && pd && finish(op, pd, err, errlen) == 0) return op;
+    if (pd && !ok) D(dnnl_primitive_desc_destroy)(pd);
+    jb_op_destroy(op);
+    return NULL;
+}
+
+static dnnl_primitive_attr_t user_scratchpad_attr(void) {
+    dnnl_primitive_attr_t attr = NULL;
+    if (D(dnnl_primitive_attr_create)(&attr) != dnnl_success) return NULL;
+    // The caller allocates the scratchpad per execution: primitives stay reentrant.
+    D(dnnl_primitive_attr_set_scratchpad_mode)(attr, dnnl_scratchpad_mode_user);
+    return attr;
+}
+
+static int append_activation(dnnl_post_ops_t ops, int activation, float lo, float hi) {
+    if (activation == JB_ACT_RELU) return D(dnnl_post_ops_append_eltwise)(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    if (activation == JB_ACT_CLIP) return D(dnnl_post_ops_append_eltwise)(ops, 1.0f, dnnl_eltwise_clip_v2, lo, hi);
+    return dnnl_success;
+}
+
+// Copies `src` (plain) into a new memory object of `dst_md` owned by the library.
+static dnnl_memory_t reordered_constant(const dnnl_memory_desc_t *plain_md, const float *src,
+                                        const dnnl_memory_desc_t *dst_md, char *err, size_t errlen) {
+    dnnl_memory_t from = NULL, to = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_stream_t stream = NULL;
+    CHECK(D(dnnl_memory_create)(&from, plain_md, engine, (void *)src), "constant source");
+    CHECK(D(dnnl_memory_create)(&to, dst_md, engine, DNNL_MEMORY_ALLOCATE), "constant buffer");
+    CHECK(D(dnnl_reorder_primitive_desc_create)(&pd, plain_md, engine, dst_md, engine, NULL), "constant reorder");
+    CHECK(D(dnnl_primitive_create)(&reorder, pd), "constant reorder primitive");
+    CHECK(D(dnnl_stream_create)(&stream, engine, dnnl_stream_default_flags), "stream");
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    CHECK(D(dnnl_primitive_execute)(reorder, stream, 2, args), "constant reorder execution");
+    CHECK(D(dnnl_stream_wait)(stream), "stream wait");
+    D(dnnl_stream_destroy)(stream); D(dnnl_primitive_destroy)(reorder); D(dnnl_primitive_desc_destroy)(pd);
+    D(dnnl_memory_destroy)(from);
+    return to;
+failure:
+    if (stream) D(dnnl_stream_destroy)(stream);
+    if (reorder) D(dnnl_primitive_destroy)(reorder);
+    if (pd) D(dnnl_primitive_desc_destroy)(pd);
+    if (from) D(dnnl_memory_destroy)(from);
+    if (to) D(dnnl_memory_destroy)(to);
+    return NULL;
+}
+
+jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *bias, char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    if (!d || !filter || d->groups < 1 || d->c % d->groups || d->oc % d->groups) {
+        fail(err, errlen, "convolution: channels not divisible by groups"); return NULL;
+    }
+    jb_op *op = new_op(K_CONV, 1);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_post_ops_t post = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "convolution: out of memory"); goto failure; }
+    dnnl_memory_desc_t src_md, dst_md, w_any, w_plain, b_md;
+    if (md4(&src_md, d->n, d->c, d->h, d->w, d->src_layout) || md4(&dst_md, d->n, d->oc, d->out_h, d->out_w, d->dst_layout)) {
+        fail(err, errlen, "convolution: bad tensor shape"); goto failure;
+    }
+    int g = d->groups;
+    if (g == 1) {
+        dnnl_dims_t wd = {d->oc, d->c, d->kh, d->kw};
+        CHECK(D(dnnl_memory_desc_init_by_tag)(&w_any, 4, wd, dnnl_f32, dnnl_format_tag_any), "weights descriptor");
+        CHECK(D(dnnl_memory_desc_init_by_tag)(&w_plain, 4, wd, dnnl_f32, dnnl_oihw), "weights descriptor");
+    } else {
+        dnnl_dims_t wd = {g, d->oc / g, d->c / g, d->kh, d->kw};
+        CHECK(D(dnnl_memory_desc_init_by_tag)(&w_any, 5, wd, dnnl_f32, dnnl_format_tag_any), "weights descriptor");
+        CHECK(D(dnnl_memory_desc_init_by_tag)(&w_plain, 5, wd, dnnl_f32, dnnl_goihw), "weights descriptor");
+    }
+    dnnl_dims_t bd = {d->oc};
+    CHECK(D(dnnl_memory_desc_init_by_tag)(&b_md, 1, bd, dnnl_f32, dnnl_x), "bias descriptor");
+    dnnl_dims_t strides = {d->stride_h, d->stride_w};
+    dnnl_dims_t dil = {d->dilation_h - 1, d->dilation_w - 1};
+    dnnl_dims_t pl = {d->pad_top, d->pad_left}, pr = {d->pad_bottom, d->pad_right};
+    dnnl_convolution_desc_t cd;
+    CHECK(D(dnnl_dilated_convolution_forward_desc_init)(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src_md, &w_any,
+                                                     bias ? &b_md : NULL, &dst_md, strides, dil, pl, pr),
+          "convolution descriptor");
+    CHECK(D(dnnl_post_ops_create)(&post), "post-ops");
+    if (d->accumulate) CHECK(D(dnnl_post_ops_append_sum)(post, 1.0f), "sum post-op");
+    CHECK(append_activation(post, d->activation, d->clip_min, d->clip_max), "activation post-op");
+    CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
+    CHECK(D(dnnl_primitive_desc_create)(&pd, &cd, attr, engine, NULL), "convolution primitive descriptor");
+    const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
+    op->weights = reordered_constant(&w_plain, filter, w_chosen, err, errlen);
+    if (!op->weights) goto failure;
+    op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
+    if (bias) {
+        op->bias = reordered_constant(&b_md, bias, &b_md, err, errlen);
+        if (!op->bias) goto failure;
+        op->constant_bytes += D(dnnl_memory_desc_get_size)(&b_md);
+    }
+    op->src_md[0] = src_md;
+    return conclude(op, pd, 1, attr, post, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, post, err, errlen);
+}
+
+jb_op *jb_pool_create(int kind, int n, int c, int h, int w, int out_h, int out_w, int kh, int kw,
+                      int stride_h, int stride_w, int pad_top, int pad_left, int pad_bottom, int pad_right,
+                      int layout, char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    jb_op *op = new_op(K_POOL, 1);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "pooling: out of memory"); goto failure; }
+    dnnl_memory_desc_t src_md, dst_md;
+    if (md4(&src_md, n, c, h, w, layout) || md4(&dst_md, n, c, out_h, out_w, layout)) { fail(err, errlen, "pooling: bad shape"); goto failure; }
+    // Ceil-mode outputs: extend the right/bottom padding so oneDNN's floor formula gives them.
+    pad_bottom = (out_h - 1) * stride_h + kh - h - pad_top;
+    pad_right = (out_w - 1) * stride_w + kw - w - pad_left;
+    dnnl_dims_t strides = {stride_h, stride_w}, kernel = {kh, kw}, dil = {0, 0};
+    dnnl_dims_t pl = {pad_top, pad_left}, pr = {pad_bottom, pad_right};
+    dnnl_alg_kind_t alg = kind == JB_POOL_MAX ? dnnl_pooling_max
+                        : kind == JB_POOL_AVG_INCLUDE_PAD ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding;
+    dnnl_pooling_v2_desc_t desc;
+    CHECK(D(dnnl_pooling_v2_forward_desc_init)(&desc, dnnl_forward_inference, alg, &src_md, &dst_md, strides, kernel, dil, pl, pr),
+          "pooling descriptor");
+    CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "pooling primitive descriptor");
+    op->src_md[0] = src_md;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
+}
+
+jb_op *jb_eltwise_create(int kind, float alpha, float beta, int n, int c, int h, int w, int layout, char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    jb_op *op = new_op(K_ELTWISE, 1);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "eltwise: out of memory"); goto failure; }
+    dnnl_memory_desc_t md;
+    if (md4(&md, n, c, h, w, layout)) { fail(err, errlen, "eltwise: bad shape"); goto failure; }
+    dnnl_alg_kind_t alg = kind == JB_ELTWISE_RELU ? dnnl_eltwise_relu : kind == JB_ELTWISE_CLIP ? dnnl_eltwise_clip_v2
+                        : kind == JB_ELTWISE_LOGISTIC ? dnnl_eltwise_logistic : dnnl_eltwise_hardswish;
+    dnnl_eltwise_desc_t desc;
+    CHECK(D(dnnl_eltwise_forward_desc_init)(&desc, dnnl_forward_inference, alg, &md, alpha, beta), "eltwise descriptor");
+    CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "eltwise primitive descriptor");
+    op->src_md[0] = md;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
+}
+
+jb_op *jb_lrn_create(int size, float alpha, float beta, float bias, int n, int c, int h, int w, int layout,
+                     char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    if (size < 1 || size % 2 == 0) { fail(err, errlen, "LRN: size %d is not odd", size); return NULL; }
+    jb_op *op = new_op(K_ELTWISE, 1);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "LRN: out of memory"); goto failure; }
+    dnnl_memory_desc_t md;
+    if (md4(&md, n, c, h, w, layout)) { fail(err, errlen, "LRN: bad shape"); goto failure; }
+    dnnl_lrn_desc_t desc;
+    CHECK(D(dnnl_lrn_forward_desc_init)(&desc, dnnl_forward_inference, dnnl_lrn_across_channels, &md, size, alpha, beta, bias),
+          "LRN descriptor");
+    CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "LRN primitive descriptor");
+    op->src_md[0] = md;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
+}
+
+jb_op *jb_add_create(int n, int c, int h, int w, int layout, int activation, float clip_min, float clip_max, char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    jb_op *op = new_op(K_ADD, 2);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_post_ops_t post = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "add: out of memory"); goto failure; }
+    dnnl_memory_desc_t md;
+    if (md4(&md, n, c, h, w, layout)) { fail(err, errlen, "add: bad shape"); goto failure; }
+    dnnl_binary_desc_t desc;
+    CHECK(D(dnnl_binary_desc_init)(&desc, dnnl_binary_add, &md, &md, &md), "binary descriptor");
+    CHECK(D(dnnl_post_ops_create)(&post), "post-ops");
+    CHECK(append_activation(post, activation, clip_min, clip_max), "activation post-op");
+    CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
+    CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "binary primitive descriptor");
+    op->src_md[0] = md; op->src_md[1] = md;
+    return conclude(op, pd, 1, attr, post, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, post, err, errlen);
+}
+
+jb_op *jb_concat_create(int count, const int *channels, int n, int h, int w, int layout, char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    if (count < 1 || !channels) { fail(err, errlen, "concat: no inputs"); return NULL; }
+    jb_op *op = new_op(K_CONCAT, count);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "concat: out of memory"); goto failure; }
+    int total = 0;
+    for (int i = 0; i < count; i++) {
+        if (md4(&op->src_md[i], n, channels[i], h, w, layout)) { fail(err, errlen, "concat: bad shape"); goto failure; }
+        total += channels[i];
+    }
+    dnnl_memory_desc_t dst_md;
+    if (md4(&dst_md, n, total, h, w, layout)) { fail(err, errlen, "concat: bad shape"); goto failure; }
+    CHECK(D(dnnl_concat_primitive_desc_create)(&pd, &dst_md, count, 1, op->src_md, attr, engine), "concat primitive descriptor");
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
+}
+
+jb_op *jb_reorder_create(int n, int c, int h, int w, int src_layout, int dst_layout, char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    jb_op *op = new_op(K_REORDER, 1);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "reorder: out of memory"); goto failure; }
+    dnnl_memory_desc_t src_md, dst_md;
+    if (md4(&src_md, n, c, h, w, src_layout) || md4(&dst_md, n, c, h, w, dst_layout)) { fail(err, errlen, "reorder: bad shape"); goto failure; }
+    CHECK(D(dnnl_reorder_primitive_desc_create)(&pd, &src_md, engine, &dst_md, engine, attr), "reorder primitive descriptor");
+    op->src_md[0] = src_md;
+    return conclude(op, pd, 1, attr, NULL, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, NULL, err, errlen);
+}
+
+static __thread dnnl_stream_t thread_stream;
+
+int jb_op_execute(jb_op *op, int count, const float *const *srcs, float *dst, int threads, char *err, size_t errlen) {
+    if (!op || count != op->nsrc || !dst) { fail(err, errlen, "execute: expected %d sources", op ? op->nsrc : -1); return -1; }
+    if (threads > 0) p_omp_set_num_threads(threads);
+    if (!thread_stream && D(dnnl_stream_create)(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) {
+        fail(err, errlen, "execute: no stream"); return -1;
+    }
+    int rc = -1;
+    dnnl_memory_t mems[64] = {0};
+    int nm = 0;
+    dnnl_exec_arg_t args[64];
+    int na = 0;
+    void *scratch = NULL;
+    if (op->nsrc + 4 > 64) { fail(err, errlen, "execute: too many sources"); return -1; }
+    for (int i = 0; i < op->nsrc; i++) {
+        CHECK(D(dnnl_memory_create)(&mems[nm], &op->src_md[i], engine, (void *)srcs[i]), "source memory");
+        int arg = op->kind == K_CONCAT ? DNNL_ARG_MULTIPLE_SRC + i
+                : op->kind == K_ADD ? (i == 0 ? DNNL_ARG_SRC_0 : DNNL_ARG_SRC_1)
+                : op->kind == K_REORDER ? DNNL_ARG_FROM : DNNL_ARG_SRC;
+        args[na++] = (dnnl_exec_arg_t){arg, mems[nm++]};
+    }
+    CHECK(D(dnnl_memory_create)(&mems[nm], &op->dst_md, engine, dst), "destination memory");
+    args[na++] = (dnnl_exec_arg_t){op->kind == K_REORDER ? DNNL_ARG_TO : DNNL_ARG_DST, mems[nm++]};
+    if (op->weights) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, op->weights};
+    if (op->bias) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, op->bias};
+    if (op->scratch_bytes > 0) {
+        scratch = aligned_alloc(64, (op->scratch_bytes + 63) & ~(size_t)63);
+        if (!scratch) { fail(err, errlen, "execute: scratchpad of %zu bytes", op->scratch_bytes); goto failure; }
+        CHECK(D(dnnl_memory_create)(&mems[nm], &op->scratch_md, engine, scratch), "scratchpad memory");
+        args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, mems[nm++]};
+    }
+    CHECK(D(dnnl_primitive_execute)(op->prim, thread_stream, na, args), "execution");
+    CHECK(D(dnnl_stream_wait)(thread_stream), "stream wait");
+    rc = 0;
+failure:
+    for (int i = 0; i < nm; i++) D(dnnl_memory_destroy)(mems[i]);
+    free(scratch);
+    return rc;
+}
+
+const char *jb_op_implementation(const jb_op *op) { return op ? op->impl : ""; }
+size_t jb_op_constant_bytes(const jb_op *op) { return op ? op->constant_bytes : 0; }
+
+void jb_op_destroy(jb_op *op) {
+    if (!op) return;
+    if (op->prim) D(dnnl_primitive_destroy)(op->prim);
+    if (op->weights) D(dnnl_memory_destroy)(op->weights);
+    if (op->bias) D(dnnl_memory_destroy)(op->bias);
+    free(op->src_md);
+    free(op);
+}
+
+size_t jb_tensor_floats(int n, int c, int h, int w, int layout) {
+    size_t cp = layout == JB_LAYOUT_BLOCKED ? (size_t)((c + 15) / 16) * 16 : (size_t)c;
+    return (size_t)n * cp * (size_t)h * (size_t)w;
+}
+
+const char *jb_dnnl_threading_note(void) {
+    pthread_once(&engine_once, make_engine);
+    return load_note;
+}
+
+const char *jb_dnnl_version(void) {
+    static char text[32];
+    if (ensure_engine(NULL, 0)) return "unavailable";
+    const dnnl_version_t *v = D(dnnl_version)();
+    snprintf(text, sizeof text, "%d.%d.%d", v->major, v->minor, v->patch);
+    return text;
+}

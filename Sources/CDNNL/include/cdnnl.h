@@ -1,0 +1,94 @@
+// A small C shim over oneDNN's C API (libdnnl 2.6, Debian's libdnnl-dev) for the
+// executor's `oneDNN` backend. Every function reports failure through its return value
+// and a message written into `err` (never aborts); every created object is freed by
+// jb_op_destroy. Tensors are float32, 4-D [N, C, H, W], in one of two layouts:
+//   JB_LAYOUT_PLAIN   NCHW, row-major
+//   JB_LAYOUT_BLOCKED nChw16c: channels in blocks of 16 innermost, C padded up to a
+//                     multiple of 16 with zeros (oneDNN keeps the padding zero).
+#ifndef CDNNL_H
+#define CDNNL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { JB_LAYOUT_PLAIN = 0, JB_LAYOUT_BLOCKED = 1 };
+enum { JB_ACT_NONE = 0, JB_ACT_RELU = 1, JB_ACT_CLIP = 2 };
+enum { JB_POOL_MAX = 0, JB_POOL_AVG_EXCLUDE_PAD = 1, JB_POOL_AVG_INCLUDE_PAD = 2 };
+enum { JB_ELTWISE_RELU = 0, JB_ELTWISE_CLIP = 1, JB_ELTWISE_LOGISTIC = 2, JB_ELTWISE_HARDSWISH = 3 };
+
+/// One prepared oneDNN primitive (and its constant operands, already reordered).
+typedef struct jb_op jb_op;
+
+/// A forward convolution (ONNX Conv semantics; dilation 1 = none).
+typedef struct {
+    int n, c, h, w;            // input
+    int oc, kh, kw, groups;    // filter: [oc, c/groups, kh, kw]
+    int out_h, out_w;
+    int stride_h, stride_w;
+    int pad_top, pad_left, pad_bottom, pad_right;
+    int dilation_h, dilation_w;
+    int src_layout, dst_layout;
+    int activation;            // JB_ACT_*
+    float clip_min, clip_max;
+    int accumulate;            // 1: dst = act(conv + dst) (oneDNN sum post-op)
+} jb_conv_desc;
+
+/// The convolution; `filter` is [oc, c/groups, kh, kw] (reordered once into the layout
+/// oneDNN chooses and not referenced afterwards), `bias` has oc values or is NULL.
+jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *bias, char *err, size_t errlen);
+
+/// Max or average pooling; global pooling is a window of the whole plane.
+jb_op *jb_pool_create(int kind, int n, int c, int h, int w, int out_h, int out_w, int kh, int kw,
+                      int stride_h, int stride_w, int pad_top, int pad_left, int pad_bottom, int pad_right,
+                      int layout, char *err, size_t errlen);
+
+/// An element-wise activation in place or out of place (alpha, beta: clip bounds or leaky slope).
+jb_op *jb_eltwise_create(int kind, float alpha, float beta, int n, int c, int h, int w, int layout,
+                         char *err, size_t errlen);
+
+/// ONNX LocalResponseNormalization across channels (odd `size`):
+/// dst = src / (bias + alpha / size · Σ src²)^beta over the `size` neighbouring channels.
+jb_op *jb_lrn_create(int size, float alpha, float beta, float bias, int n, int c, int h, int w, int layout,
+                     char *err, size_t errlen);
+
+/// dst = act(src0 + src1), all three of the same shape and layout.
+jb_op *jb_add_create(int n, int c, int h, int w, int layout, int activation, float clip_min, float clip_max,
+                     char *err, size_t errlen);
+
+/// Concatenation along channels of `count` inputs with `channels[i]` channels each.
+jb_op *jb_concat_create(int count, const int *channels, int n, int h, int w, int layout, char *err, size_t errlen);
+
+/// A layout change of one [n, c, h, w] tensor.
+jb_op *jb_reorder_create(int n, int c, int h, int w, int src_layout, int dst_layout, char *err, size_t errlen);
+
+/// Runs the primitive on `count` sources (convolution: 1, add: 2, concat: its count)
+/// writing `dst` (for an accumulating convolution `dst` holds the addend on entry).
+/// Uses `threads` OpenMP threads. Returns 0, or -1 with a message in `err`.
+int jb_op_execute(jb_op *op, int count, const float *const *srcs, float *dst, int threads, char *err, size_t errlen);
+
+/// The oneDNN implementation chosen (e.g. "jit:avx512_core"); owned by `op`.
+const char *jb_op_implementation(const jb_op *op);
+
+/// Bytes of the constant operands held by `op` (reordered weights and bias).
+size_t jb_op_constant_bytes(const jb_op *op);
+
+void jb_op_destroy(jb_op *op);
+
+/// Floats a tensor [n, c, h, w] occupies in `layout`.
+size_t jb_tensor_floats(int n, int c, int h, int w, int layout);
+
+/// How libdnnl was loaded and which OpenMP wait policy its threads use (for provenance).
+/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT=1000 is set unless the
+/// environment already sets OMP_WAIT_POLICY or GOMP_SPINCOUNT (cdnnl.c says why).
+const char *jb_dnnl_threading_note(void);
+
+/// "major.minor.patch" of the loaded library, or "unavailable".
+const char *jb_dnnl_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

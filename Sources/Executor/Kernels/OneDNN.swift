@@ -1,0 +1,225 @@
+import CDNNL
+import Foundation
+
+/// How a 4-D activation [N, C, H, W] is stored on the oneDNN backend.
+enum ActivationLayout: Sendable, Equatable {
+    /// Row-major NCHW (what every other kernel and the graph's inputs/outputs use).
+    case plain
+    /// oneDNN's nChw16c: channel blocks of 16 innermost, C padded to a multiple of 16 with
+    /// zeros (the padding is never part of the logical tensor).
+    case blocked
+
+    var code: Int32 { self == .blocked ? Int32(JB_LAYOUT_BLOCKED) : Int32(JB_LAYOUT_PLAIN) }
+}
+
+/// A 4-D float32 activation in the nChw16c layout: `shape` is the logical [N, C, H, W];
+/// `values` holds N·⌈C/16⌉·16·H·W floats, the padding channels zero.
+struct BlockedTensor: Sendable {
+    let shape: [Int]
+    var values: [Float]
+
+    static func floats(for shape: [Int]) -> Int {
+        shape[0] * ((shape[1] + 15) / 16) * 16 * shape[2] * shape[3]
+    }
+
+    /// Logical elements (padding excluded).
+    var elementCount: Int { shape.reduce(1, *) }
+
+    /// Exact zeros among the logical elements only (padding lanes skipped).
+    var logicalZeroCount: Int {
+        let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3])
+        let blocks = (c + 15) / 16
+        return values.withUnsafeBufferPointer { v in
+            if c % 16 == 0 { return countZeros(v) }
+            var zeros = 0
+            let tail = c % 16
+            for image in 0..<n {
+                for block in 0..<blocks {
+                    let base = (image * blocks + block) * hw * 16
+                    if block < blocks - 1 {
+                        zeros += countZeros(UnsafeBufferPointer(rebasing: v[base..<(base + hw * 16)]))
+                    } else {
+                        for p in 0..<hw { for lane in 0..<tail where v[base + p * 16 + lane] == 0 { zeros += 1 } }
+                    }
+                }
+            }
+            return zeros
+        }
+    }
+}
+
+/// One prepared oneDNN primitive with its constant operands (filters already reordered
+/// into oneDNN's chosen layout; the caller's plain copy is not kept). A safe owner of the
+/// shim's handle: created once per session step, run any number of times, destroyed with
+/// the last reference. oneDNN primitives are reentrant here because every execution
+/// brings its own scratchpad (`cdnnl.c`).
+final class OneDNNPrimitive: @unchecked Sendable {
+    private let handle: OpaquePointer
+    let sourceCount: Int
+    /// Floats of the output buffer `run` writes.
+    let outputFloats: Int
+    /// The oneDNN implementation name (e.g. "brg:avx512_core", "jit:avx512_core", "ref:any").
+    let implementation: String
+    /// OpenMP threads this primitive runs on: `threadCount`, or 1 for work too small to
+    /// repay a fork/join of the team (set by the layout pass, `serialWorkLimit`).
+    var threads: Int32 = OneDNNPrimitive.threadCount
+
+    private init(_ make: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, sourceCount: Int, outputFloats: Int, node: String) throws {
+        var message = [CChar](repeating: 0, count: 256)
+        guard let h = message.withUnsafeMutableBufferPointer({ make($0.baseAddress!, $0.count) }) else {
+            throw ExecutorError(node: node, reason: text(message))
+        }
+        handle = h
+        self.sourceCount = sourceCount
+        self.outputFloats = outputFloats
+        implementation = String(cString: jb_op_implementation(h))
+    }
+
+    deinit { jb_op_destroy(handle) }
+
+    /// Threads oneDNN's OpenMP runtime uses: the executor's count (2 in the benchmarks).
+    static var threadCount: Int32 { Int32(GEMM.threadCount) }
+
+    static var version: String { String(cString: jb_dnnl_version()) }
+
+    /// True when libdnnl.so.2 loaded and its CPU engine exists.
+    static var isAvailable: Bool { version != "unavailable" }
+
+    /// How libdnnl was loaded and the OpenMP wait policy its threads use (`cdnnl.h`).
+    static var threadingNote: String { String(cString: jb_dnnl_threading_note()) }
+
+    /// A convolution of geometry `g` reading `source` and writing `destination` layouts;
+    /// `accumulate` adds the destination's previous contents before the activation.
+    static func convolution(_ g: ConvGeometry, filter: [Float], bias: [Float]?, source: ActivationLayout, destination: ActivationLayout,
+                            activation: FusedActivation, accumulate: Bool = false, node: String) throws -> OneDNNPrimitive {
+        var d = jb_conv_desc()
+        d.n = Int32(g.batch); d.c = Int32(g.inChannels); d.h = Int32(g.height); d.w = Int32(g.width)
+        d.oc = Int32(g.outChannels); d.kh = Int32(g.kernelHeight); d.kw = Int32(g.kernelWidth); d.groups = Int32(g.groups)
+        d.out_h = Int32(g.outHeight); d.out_w = Int32(g.outWidth)
+        d.stride_h = Int32(g.strideH); d.stride_w = Int32(g.strideW)
+        d.pad_top = Int32(g.padTop); d.pad_left = Int32(g.padLeft); d.pad_bottom = Int32(g.padBottom); d.pad_right = Int32(g.padRight)
+        d.dilation_h = Int32(g.dilationH); d.dilation_w = Int32(g.dilationW)
+        d.src_layout = source.code; d.dst_layout = destination.code
+        switch activation {
+        case .none: d.activation = Int32(JB_ACT_NONE)
+        case .relu: d.activation = Int32(JB_ACT_RELU)
+        case .clip(let lo, let hi): d.activation = Int32(JB_ACT_CLIP); d.clip_min = lo; d.clip_max = hi
+        }
+        d.accumulate = accumulate ? 1 : 0
+        let out = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+        return try OneDNNPrimitive({ err, len in
+            filter.withUnsafeBufferPointer { fp in
+                if let bias { return bias.withUnsafeBufferPointer { bp in jb_conv_create(&d, fp.baseAddress, bp.baseAddress, err, len) } }
+                return jb_conv_create(&d, fp.baseAddress, nil, err, len)
+            }
+        }, sourceCount: 1, outputFloats: floats(out, destination), node: node)
+    }
+
+    enum PoolKind { case max, averageExcludingPadding, averageIncludingPadding }
+
+    static func pooling(_ kind: PoolKind, input x: [Int], output: [Int], kernel: (Int, Int), stride: (Int, Int),
+                        pads: (top: Int, left: Int, bottom: Int, right: Int), layout: ActivationLayout, node: String) throws -> OneDNNPrimitive {
+        let code: Int32 = switch kind {
+        case .max: Int32(JB_POOL_MAX)
+        case .averageExcludingPadding: Int32(JB_POOL_AVG_EXCLUDE_PAD)
+        case .averageIncludingPadding: Int32(JB_POOL_AVG_INCLUDE_PAD)
+        }
+        return try OneDNNPrimitive({ err, len in
+            jb_pool_create(code, Int32(x[0]), Int32(x[1]), Int32(x[2]), Int32(x[3]), Int32(output[2]), Int32(output[3]),
+                           Int32(kernel.0), Int32(kernel.1), Int32(stride.0), Int32(stride.1),
+                           Int32(pads.top), Int32(pads.left), Int32(pads.bottom), Int32(pads.right), layout.code, err, len)
+        }, sourceCount: 1, outputFloats: floats(output, layout), node: node)
+    }
+
+    enum EltwiseKind { case relu, clip(min: Float, max: Float), sigmoid, hardSwish }
+
+    static func eltwise(_ kind: EltwiseKind, shape s: [Int], layout: ActivationLayout, node: String) throws -> OneDNNPrimitive {
+        let (code, alpha, beta): (Int32, Float, Float) = switch kind {
+        case .relu: (Int32(JB_ELTWISE_RELU), 0, 0)
+        case .clip(let lo, let hi): (Int32(JB_ELTWISE_CLIP), lo, hi)
+        case .sigmoid: (Int32(JB_ELTWISE_LOGISTIC), 0, 0)
+        case .hardSwish: (Int32(JB_ELTWISE_HARDSWISH), 0, 0)
+        }
+        return try OneDNNPrimitive({ err, len in
+            jb_eltwise_create(code, alpha, beta, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), layout.code, err, len)
+        }, sourceCount: 1, outputFloats: floats(s, layout), node: node)
+    }
+
+    /// ONNX LRN across channels (odd `size` only).
+    static func localResponseNorm(size: Int, alpha: Float, beta: Float, bias: Float, shape s: [Int], layout: ActivationLayout, node: String) throws -> OneDNNPrimitive {
+        try OneDNNPrimitive({ err, len in
+            jb_lrn_create(Int32(size), alpha, beta, bias, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), layout.code, err, len)
+        }, sourceCount: 1, outputFloats: floats(s, layout), node: node)
+    }
+
+    /// Same-shape addition with an optional fused activation.
+    static func add(shape s: [Int], layout: ActivationLayout, activation: FusedActivation, node: String) throws -> OneDNNPrimitive {
+        var act = Int32(JB_ACT_NONE), lo: Float = 0, hi: Float = 0
+        switch activation {
+        case .none: break
+        case .relu: act = Int32(JB_ACT_RELU)
+        case .clip(let a, let b): act = Int32(JB_ACT_CLIP); lo = a; hi = b
+        }
+        return try OneDNNPrimitive({ err, len in
+            jb_add_create(Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), layout.code, act, lo, hi, err, len)
+        }, sourceCount: 2, outputFloats: floats(s, layout), node: node)
+    }
+
+    /// Channel concatenation of inputs [N, channels[i], H, W].
+    static func concat(channels: [Int], batch: Int, height: Int, width: Int, layout: ActivationLayout, node: String) throws -> OneDNNPrimitive {
+        let c32 = channels.map { Int32($0) }
+        return try OneDNNPrimitive({ err, len in
+            c32.withUnsafeBufferPointer { jb_concat_create(Int32(c32.count), $0.baseAddress, Int32(batch), Int32(height), Int32(width), layout.code, err, len) }
+        }, sourceCount: channels.count, outputFloats: floats([batch, channels.reduce(0, +), height, width], layout), node: node)
+    }
+
+    static func reorder(shape s: [Int], from: ActivationLayout, to: ActivationLayout, node: String) throws -> OneDNNPrimitive {
+        try OneDNNPrimitive({ err, len in
+            jb_reorder_create(Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), from.code, to.code, err, len)
+        }, sourceCount: 1, outputFloats: floats(s, to), node: node)
+    }
+
+    static func floats(_ shape: [Int], _ layout: ActivationLayout) -> Int {
+        layout == .blocked ? BlockedTensor.floats(for: shape) : shape.reduce(1, *)
+    }
+
+    /// Runs on `sources` (each in the layout the primitive was made for) into `destination`
+    /// (`outputFloats` long; for an accumulating convolution it holds the addend).
+    func run(_ sources: [UnsafePointer<Float>], into destination: UnsafeMutablePointer<Float>, node: String) throws {
+        precondition(sources.count == sourceCount, "oneDNN primitive takes \(sourceCount) sources")
+        var message = [CChar](repeating: 0, count: 256)
+        let status = sources.map { Optional($0) }.withUnsafeBufferPointer { sp in
+            message.withUnsafeMutableBufferPointer { mp in
+                jb_op_execute(handle, Int32(sources.count), sp.baseAddress, destination, threads, mp.baseAddress, mp.count)
+            }
+        }
+        guard status == 0 else { throw ExecutorError(node: node, reason: text(message)) }
+    }
+
+    /// Runs on arrays, allocating the output (`outputFloats` values; `initial` copied in first
+    /// for an accumulating convolution).
+    func run(_ sources: [[Float]], initial: [Float]? = nil, node: String) throws -> [Float] {
+        var out: [Float]
+        if let initial { precondition(initial.count == outputFloats); out = initial } else {
+            out = [Float](unsafeUninitializedCapacity: outputFloats) { _, n in n = outputFloats }
+        }
+        try withPointers(sources) { ptrs in
+            try out.withUnsafeMutableBufferPointer { try run(ptrs, into: $0.baseAddress!, node: node) }
+        }
+        return out
+    }
+}
+
+/// The text of a NUL-terminated C message buffer.
+private func text(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Borrows base addresses of several arrays for one call.
+func withPointers<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+    func step(_ i: Int, _ acc: [UnsafePointer<Float>]) throws -> R {
+        if i == arrays.count { return try body(acc) }
+        return try arrays[i].withUnsafeBufferPointer { try step(i + 1, acc + [$0.baseAddress!]) }
+    }
+    return try step(0, [])
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Workloads
+
+/// An activation slot's value during a run: in NCHW, in nChw16c, or both (a layout
+/// conversion is cached until the slot is freed).
+struct SlotValue: Sendable {
+    var plain: Tensor? = nil
+    var blocked: BlockedTensor? = nil
+
+    /// Logical words and exact zeros (blocked padding excluded).
+    var logicalCounts: (words: Int, zeros: Int) {
+        if let plain { return (plain.elementCount, plain.values.withUnsafeBufferPointer { countZeros($0) }) }
+        if let blocked { return (blocked.elementCount, blocked.logicalZeroCount) }
+        return (0, 0)
+    }
+}
+
+/// A layout conversion of one slot into `layout`.
+struct ReorderKey: Hashable, Sendable {
+    var slot: Int
+    var layout: ActivationLayout
+}
+
+extension ActivationLayout: Hashable {}
+
+extension InferenceSession {
+    /// oneDNN primitives with less work than this run on one thread: an OpenMP fork/join
+    /// costs more than it saves on them, and on a shared 2-core machine a team member
+    /// waiting for a busy core stalls the whole primitive. `JOULEBENCH_ONEDNN_SERIAL_MACS`
+    /// overrides the convolution limit (the other ops use 1/64 of it, in output words).
+    static let serialWorkLimit: (macs: Int, words: Int) = {
+        let macs = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_SERIAL_MACS"].flatMap { Int($0) } ?? defaultSerialMACs
+        return (macs, macs / 64)
+    }()
+    static let defaultSerialMACs = 0
+
+    /// The values of `slot` in `layout`, converting (once per run; cached in `values`) with
+    /// the reorder prepared at load.
+    func fetch(_ slot: Int, _ layout: ActivationLayout, from values: inout [SlotValue], node: String) throws -> [Float] {
+        switch layout {
+        case .plain:
+            if let t = values[slot].plain { return t.values }
+            guard let b = values[slot].blocked else { throw ExecutorError(node: node, reason: "an input was freed before use (internal)") }
+            guard let reorder = reorders[ReorderKey(slot: slot, layout: .plain)] else {
+                throw ExecutorError(node: node, reason: "no reorder to NCHW was prepared for this input (internal)")
+            }
+            let t = try Tensor(shape: b.shape, values: try reorder.run([b.values], node: node))
+            values[slot].plain = t
+            return t.values
+        case .blocked:
+            if let b = values[slot].blocked { return b.values }
+            guard let t = values[slot].plain else { throw ExecutorError(node: node, reason: "an input was freed before use (internal)") }
+            guard let reorder = reorders[ReorderKey(slot: slot, layout: .blocked)] else {
+                throw ExecutorError(node: node, reason: "no reorder to nChw16c was prepared for this input (internal)")
+            }
+            let b = BlockedTensor(shape: t.shape, values: try reorder.run([t.values], node: node))
+            values[slot].blocked = b
+            return b.values
+        }
+    }
+
+    /// The layout pass of the oneDNN backend. In graph order, each step that oneDNN runs
+    /// (`oneDNNPrimitive`) gets its primitive and layouts:
+    /// - a convolution reads its input in the layout it was produced in and writes nChw16c;
+    /// - pooling, activations, LRN, adds and concats work in the layout of their first input;
+    /// - a graph output is always written in NCHW; every other operator reads NCHW.
+    /// A reader that needs the other layout than a slot was produced in gets a reorder
+    /// (made here, run when first needed, cached for the slot's lifetime). A step oneDNN
+    /// cannot run (no primitive for its attributes) stays on the executor's own kernels.
+    /// A oneDNN convolution's filter and bias are dropped from the step: oneDNN holds them,
+    /// reordered; the step's weight words and zeros were counted before (plain, logical).
+    static func assignOneDNNLayouts(_ input: [Step], slotShapes: [Int: [Int]], outputSlots: Set<Int>) throws
+        -> ([Step], [ReorderKey: OneDNNPrimitive]) {
+        var steps = input
+        var produced: [Int: ActivationLayout] = [:]   // slot → layout written (absent: NCHW graph input)
+        var reorders: [ReorderKey: OneDNNPrimitive] = [:]
+        func layout(of slot: Int) -> ActivationLayout { produced[slot] ?? .plain }
+        func need(_ slot: Int, _ wanted: ActivationLayout, node: String) throws {
+            guard wanted != layout(of: slot), reorders[ReorderKey(slot: slot, layout: wanted)] == nil, let shape = slotShapes[slot] else { return }
+            reorders[ReorderKey(slot: slot, layout: wanted)] = try OneDNNPrimitive.reorder(shape: shape, from: layout(of: slot), to: wanted, node: node)
+        }
+        for i in steps.indices {
+            let step = steps[i]
+            let activationSlots = step.operands.compactMap { if case .activation(let s) = $0 { return s } else { return nil } }
+            if let outShape = slotShapes[step.output], let first = activationSlots.first, let firstShape = slotShapes[first] {
+                let isOutput = outputSlots.contains(step.output)
+                let isConvolution: Bool = { if case .conv = step.op { return true } else { return false } }()
+                var sourceLayout = isOutput && !isConvolution ? .plain : layout(of: first)
+                let destination: ActivationLayout = isOutput ? .plain : (isConvolution ? .blocked : sourceLayout)
+                func make(_ source: ActivationLayout) -> OneDNNPrimitive? {
+                    let p = try? oneDNNPrimitive(for: step, input: firstShape, output: outShape, slotShapes: slotShapes,
+                                                 source: source, destination: destination)
+                    // oneDNN's reference kernels ("ref:any") are far slower than ours: not used.
+                    return p.flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                }
+                var chosen = make(sourceLayout)
+                if chosen == nil, isConvolution, sourceLayout == .plain {
+                    // oneDNN has JIT kernels for an NCHW source only when it has few channels
+                    // (the first layer): other convolutions after an NCHW operator get a reorder.
+                    chosen = make(.blocked)
+                    if chosen != nil { sourceLayout = .blocked }
+                }
+                // A primitive oneDNN refuses (or a shape it does not take) leaves the step on our kernels.
+                if let primitive = chosen {
+                    // Work: MACs of a convolution, output words of anything else.
+                    let work = isConvolution ? step.shape.macs : outShape.reduce(1, *)
+                    if work < (isConvolution ? serialWorkLimit.macs : serialWorkLimit.words) { primitive.threads = 1 }
+                    steps[i].oneDNN = primitive
+                    steps[i].outputLayout = destination
+                    steps[i].outputShape = outShape
+                    steps[i].inputLayouts = step.operands.map { _ in isConvolution ? sourceLayout : destination }
+                    if isConvolution {
+                        steps[i].operands = [step.operands[0]]
+                        steps[i].inputLayouts = [sourceLayout]
+                    }
+                    for (operand, wanted) in zip(steps[i].operands, steps[i].inputLayouts) {
+                        if case .activation(let s) = operand { try need(s, wanted, node: step.name) }
+                    }
+                    produced[step.output] = destination
+                    continue
+                }
+            }
+            // The executor's own kernels: NCHW in and out; a convolution gets its packed forms.
+            for s in activationSlots { try need(s, .plain, node: step.name) }
+            produced[step.output] = .plain
+            if case .conv(let a) = step.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
+               let x = activationSlots.first.flatMap({ slotShapes[$0] }),
+               let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: step.name) {
+                if WinogradKernel.applies(to: g) {
+                    steps[i].winogradFilter = WinogradKernel.transformedFilters(filter)
+                } else if !(g.isDepthwise && g.outChannelsPerGroup == 1) {
+                    steps[i].packedFilter = ConvolutionKernel.packedFilter(filter, groups: g.groups)
+                }
+            }
+        }
+        // Graph outputs are read in NCHW.
+        for s in outputSlots { try need(s, .plain, node: "graph output") }
+        return (steps, reorders)
+    }
+
+    /// The oneDNN primitive for `step` with 4-D input `x` and output `y`, or an error when
+    /// oneDNN does not run this operator with these attributes.
+    static func oneDNNPrimitive(for step: Step, input x: [Int], output y: [Int], slotShapes: [Int: [Int]],
+                                source: ActivationLayout, destination: ActivationLayout) throws -> OneDNNPrimitive {
+        let name = step.name
+        guard x.count == 4, y.count == 4, x.allSatisfy({ $0 >= 1 }), y.allSatisfy({ $0 >= 1 }) else {
+            throw ExecutorError(node: name, reason: "oneDNN runs 4-D activations only")
+        }
+        let activations = step.operands.filter { if case .activation = $0 { return true } else { return false } }
+        func sameLayoutUnary() throws {
+            guard activations.count == 1, step.operands.count == 1, source == destination else {
+                throw ExecutorError(node: name, reason: "not a unary operator on one activation")
+            }
+        }
+        switch step.op {
+        case .conv(let a):
+            guard activations.count == 1, step.operands.count >= 2, case .constant(let filter) = step.operands[1] else {
+                throw ExecutorError(node: name, reason: "oneDNN convolutions need a constant filter")
+            }
+            var bias: [Float]? = nil
+            if step.operands.count > 2 {
+                guard case .constant(let b) = step.operands[2] else { throw ExecutorError(node: name, reason: "oneDNN convolutions need a constant bias") }
+                bias = b.values
+            }
+            let g = try ConvGeometry(input: x, filter: filter.shape, attributes: a, node: name)
+            guard [g.batch, g.outChannels, g.outHeight, g.outWidth] == y, bias.map({ $0.count == g.outChannels }) ?? true else {
+                throw ExecutorError(node: name, reason: "convolution shapes disagree")
+            }
+            return try OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: source, destination: destination,
+                                                   activation: step.activation, node: name)
+        case .maxPool(let a), .averagePool(let a):
+            try sameLayoutUnary()
+            let g = try PoolGeometry(input: x, attributes: a, node: name)
+            guard [x[0], x[1], g.outHeight, g.outWidth] == y else { throw ExecutorError(node: name, reason: "pooling shapes disagree") }
+            var kind = OneDNNPrimitive.PoolKind.max
+            if case .averagePool = step.op {
+                // ONNX's count_include_pad stops at the declared padding; oneDNN's would also
+                // count the ceil-mode extension, so that case stays on our kernel.
+                let extendedBottom = (g.outHeight - 1) * a.stride.height + a.kernel.height - x[2] - a.pads.top
+                let extendedRight = (g.outWidth - 1) * a.stride.width + a.kernel.width - x[3] - a.pads.left
+                if a.countIncludePad {
+                    guard extendedBottom <= a.pads.bottom, extendedRight <= a.pads.right else {
+                        throw ExecutorError(node: name, reason: "count_include_pad with ceil-mode extension")
+                    }
+                    kind = .averageIncludingPadding
+                } else {
+                    kind = .averageExcludingPadding
+                }
+            }
+            return try OneDNNPrimitive.pooling(kind, input: x, output: y, kernel: (a.kernel.height, a.kernel.width),
+                                               stride: (a.stride.height, a.stride.width), pads: a.pads, layout: source, node: name)
+        case .globalAveragePool, .globalMaxPool:
+            try sameLayoutUnary()
+            guard y == [x[0], x[1], 1, 1] else { throw ExecutorError(node: name, reason: "global pooling shapes disagree") }
+            let isMax: Bool = { if case .globalMaxPool = step.op { return true } else { return false } }()
+            return try OneDNNPrimitive.pooling(isMax ? .max : .averageExcludingPadding, input: x, output: y, kernel: (x[2], x[3]),
+                                               stride: (1, 1), pads: (0, 0, 0, 0), layout: source, node: name)
+        case .relu, .clip, .sigmoid, .hardSwish:
+            try sameLayoutUnary()
+            guard x == y else { throw ExecutorError(node: name, reason: "element-wise shapes disagree") }
+            let kind: OneDNNPrimitive.EltwiseKind = switch step.op {
+            case .clip(let lo, let hi): .clip(min: lo, max: hi)
+            case .sigmoid: .sigmoid
+            case .hardSwish: .hardSwish
+            default: .relu
+            }
+            return try OneDNNPrimitive.eltwise(kind, shape: x, layout: source, node: name)
+        case .localResponseNorm(let size, let alpha, let beta, let bias):
+            try sameLayoutUnary()
+            guard x == y else { throw ExecutorError(node: name, reason: "LRN shapes disagree") }
+            return try OneDNNPrimitive.localResponseNorm(size: size, alpha: alpha, beta: beta, bias: bias, shape: x, layout: source, node: name)
+        case .add:
+            guard activations.count == 2, step.operands.count == 2, source == destination else {
+                throw ExecutorError(node: name, reason: "oneDNN adds two activations")
+            }
+            guard case .activation(let other) = step.operands[1], slotShapes[other] == x, x == y else {
+                throw ExecutorError(node: name, reason: "oneDNN adds same-shape tensors only (no broadcasting)")
+            }
+            return try OneDNNPrimitive.add(shape: x, layout: source, activation: step.activation, node: name)
+        case .concat(let axis):
+            guard axis == 1 || axis == -3, activations.count == step.operands.count, source == destination else {
+                throw ExecutorError(node: name, reason: "oneDNN concatenates activations along channels only")
+            }
+            var channels: [Int] = []
+            for case .activation(let s) in step.operands {
+                guard let shape = slotShapes[s], shape.count == 4, shape[0] == x[0], shape[2] == x[2], shape[3] == x[3], shape[1] >= 1 else {
+                    throw ExecutorError(node: name, reason: "concat inputs disagree")
+                }
+                channels.append(shape[1])
+            }
+            guard channels.reduce(0, +) == y[1] else { throw ExecutorError(node: name, reason: "concat shapes disagree") }
+            return try OneDNNPrimitive.concat(channels: channels, batch: x[0], height: x[2], width: x[3], layout: source, node: name)
+        default:
+            throw ExecutorError(node: name, reason: "oneDNN does not run \(step.op) here")
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+import Workloads
+@testable import Executor
+
+/// NCHW → nChw16c by definition (padding channels zero).
+func blocked(_ x: Tensor) -> [Float] {
+    let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+    let blocks = (c + 15) / 16
+    var out = [Float](repeating: 0, count: n * blocks * 16 * hw)
+    for b in 0..<n { for ch in 0..<c { for p in 0..<hw {
+        out[((b * blocks + ch / 16) * hw + p) * 16 + ch % 16] = x.values[(b * c + ch) * hw + p]
+    } } }
+    return out
+}
+
+/// nChw16c → NCHW by definition.
+func plain(_ v: [Float], shape: [Int]) -> [Float] {
+    let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3])
+    let blocks = (c + 15) / 16
+    var out = [Float](repeating: .nan, count: n * c * hw)
+    for b in 0..<n { for ch in 0..<c { for p in 0..<hw {
+        out[(b * c + ch) * hw + p] = v[((b * blocks + ch / 16) * hw + p) * 16 + ch % 16]
+    } } }
+    return out
+}
+
+/// Every convolution case of the kernel sweep on oneDNN, in both layouts (NCHW in and out;
+/// nChw16c in and out, the session's chain layout) and with a fused clip, against the naive
+/// convolution. Odd channel counts (3, 5, 6, 9, 12, 40) exercise the zero-padded blocks.
+@Test(arguments: convCases)
+func oneDNNConvolutionMatchesNaive(_ c: ConvCase) throws {
+    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 7)
+    let w = Naive.tensor([c.m, c.c / c.groups, c.r, c.s], seed: 8)
+    let bias = Naive.tensor([c.m], seed: 9)
+    let want = Naive.conv(x, w, bias.values, c.attributes)
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "c")
+    let nchw = try OneDNNPrimitive.convolution(g, filter: w.values, bias: bias.values, source: .plain, destination: .plain, activation: .none, node: "c")
+    #expect(Naive.maxError(try nchw.run([x.values], node: "c"), want.values) < 1e-4)
+    let chain = try OneDNNPrimitive.convolution(g, filter: w.values, bias: bias.values, source: .blocked, destination: .blocked,
+                                                activation: .clip(min: 0, max: 0.5), node: "c")
+    let out = try chain.run([blocked(x)], node: "c")
+    #expect(out.count == BlockedTensor.floats(for: want.shape))
+    #expect(Naive.maxError(plain(out, shape: want.shape), want.values.map { min(max($0, 0), 0.5) }) < 1e-4)
+    // The padding channels of the blocked output stay zero (the logical zero count relies on it).
+    let padded = out.count - want.values.count
+    #expect(out.filter { $0 == 0 }.count >= padded)
+}
+
+@Test(arguments: [
+    PoolAttributes(kernel: 3, stride: 2),
+    PoolAttributes(kernel: 2, stride: 2),
+    PoolAttributes(kernel: 3, stride: 2, ceilMode: true),
+    PoolAttributes(kernel: 3, stride: 1, pad: 1),
+    PoolAttributes(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1), countIncludePad: true),
+])
+func oneDNNPoolingMatchesNaiveInBlockedLayout(_ a: PoolAttributes) throws {
+    let x = Naive.tensor([2, 19, 13, 10], seed: 15)   // 19 channels: one full block and a padded one
+    let g = try PoolGeometry(input: x.shape, attributes: a, node: "p")
+    let y = [2, 19, g.outHeight, g.outWidth]
+    for (kind, average) in [(OneDNNPrimitive.PoolKind.max, false), (a.countIncludePad ? .averageIncludingPadding : .averageExcludingPadding, true)] {
+        let p = try OneDNNPrimitive.pooling(kind, input: x.shape, output: y, kernel: (a.kernel.height, a.kernel.width),
+                                            stride: (a.stride.height, a.stride.width), pads: a.pads, layout: .blocked, node: "p")
+        let got = plain(try p.run([blocked(x)], node: "p"), shape: y)
+        #expect(Naive.maxError(got, Naive.pool(x, a, average: average).values) < 1e-5, "\(kind)")
+    }
+}
+
+@Test func oneDNNAddConcatAndActivationsWorkOnOddChannelCounts() throws {
+    let a = Naive.tensor([1, 24, 5, 7], seed: 50), b = Naive.tensor([1, 24, 5, 7], seed: 51), c = Naive.tensor([1, 5, 5, 7], seed: 52)
+    let add = try OneDNNPrimitive.add(shape: a.shape, layout: .blocked, activation: .relu, node: "add")
+    let sum = plain(try add.run([blocked(a), blocked(b)], node: "add"), shape: a.shape)
+    #expect(Naive.maxError(sum, zip(a.values, b.values).map { max($0 + $1, 0) }) < 1e-6)
+    let concat = try OneDNNPrimitive.concat(channels: [24, 5], batch: 1, height: 5, width: 7, layout: .blocked, node: "cat")
+    let joined = plain(try concat.run([blocked(a), blocked(c)], node: "cat"), shape: [1, 29, 5, 7])
+    #expect(joined == a.values + c.values)
+    let relu6 = try OneDNNPrimitive.eltwise(.clip(min: 0, max: 0.5), shape: c.shape, layout: .blocked, node: "clip")
+    #expect(plain(try relu6.run([blocked(c)], node: "clip"), shape: c.shape) == c.values.map { min(max($0, 0), 0.5) })
+    let toBlocked = try OneDNNPrimitive.reorder(shape: c.shape, from: .plain, to: .blocked, node: "r")
+    #expect(try toBlocked.run([c.values], node: "r") == blocked(c))
+}
+
+/// LRN across channels in nChw16c against the executor's own LRN (itself tested against
+/// the ONNX definition), AlexNet's and GoogLeNet's size 5, on 19 channels (a padded block).
+@Test(arguments: [5, 3, 1])
+func oneDNNLocalResponseNormMatchesTheExecutor(size: Int) throws {
+    let x = Naive.tensor([1, 19, 4, 5], seed: 55)
+    let want = try Operators.localResponseNorm(x, size: size, alpha: 1e-4 * 50, beta: 0.75, bias: 1)
+    let lrn = try OneDNNPrimitive.localResponseNorm(size: size, alpha: 1e-4 * 50, beta: 0.75, bias: 1, shape: x.shape, layout: .blocked, node: "lrn")
+    #expect(Naive.maxError(plain(try lrn.run([blocked(x)], node: "lrn"), shape: x.shape), want.values) < 1e-5)
+    #expect(throws: ExecutorError.self) {
+        try OneDNNPrimitive.localResponseNorm(size: 4, alpha: 1e-4, beta: 0.75, bias: 1, shape: x.shape, layout: .blocked, node: "even")
+    }
+}
+
+/// Zero fractions of a blocked tensor count the logical elements only: the 8 padding
+/// lanes of a 24-channel tensor (MobileNetV2's narrowest layers) are zero but not counted.
+@Test func blockedZeroCountSkipsPadding() throws {
+    var x = Naive.tensor([2, 24, 3, 3], seed: 53)
+    for i in stride(from: 0, to: x.values.count, by: 5) { x.values[i] = 0 }
+    let b = BlockedTensor(shape: x.shape, values: blocked(x))
+    #expect(b.values.count == 2 * 32 * 9)
+    #expect(b.elementCount == x.elementCount)
+    #expect(b.logicalZeroCount == x.values.filter { $0 == 0 }.count)
+    #expect(SlotValue(blocked: b).logicalCounts.zeros == SlotValue(plain: x).logicalCounts.zeros)
+}
+
+@Test func oneDNNRefusesImpossibleShapesWithATypedError() {
+    #expect(throws: ExecutorError.self) {
+        try OneDNNPrimitive.concat(channels: [], batch: 1, height: 2, width: 2, layout: .blocked, node: "empty")
+    }
+    #expect(throws: ExecutorError.self) {
+        // 6 channels do not split into 4 groups.
+        var g = try ConvGeometry(input: [1, 8, 4, 4], filter: [8, 8, 1, 1], attributes: ConvAttributes(kernel: 1), node: "bad")
+        g.inChannels = 6; g.groups = 4
+        _ = try OneDNNPrimitive.convolution(g, filter: [Float](repeating: 1, count: 16), bias: nil, source: .plain, destination: .plain, activation: .none, node: "bad")
+    }
+    // Failures after the shim has allocated its object (freed on the way out): a negative
+    // extent, and an output size oneDNN's convolution descriptor rejects.
+    #expect(throws: ExecutorError.self) {
+        try OneDNNPrimitive.eltwise(.relu, shape: [1, -2, 3, 3], layout: .blocked, node: "negative")
+    }
+    let error = #expect(throws: ExecutorError.self) {
+        var g = try ConvGeometry(input: [1, 8, 4, 4], filter: [8, 8, 3, 3], attributes: ConvAttributes(kernel: 3), node: "wrong-output")
+        g.outHeight = 7
+        _ = try OneDNNPrimitive.convolution(g, filter: [Float](repeating: 1, count: 8 * 8 * 9), bias: nil, source: .blocked, destination: .blocked, activation: .relu, node: "wrong-output")
+    }
+    #expect(error?.description.contains("wrong-output") == true)
+    #expect(error?.description.contains("oneDNN") == true)
+}
+
+/// A graph mixing operators oneDNN runs in nChw16c (conv with 5 and 24 channels, depthwise
+/// conv, ReLU6, max-pool, add, concat, global pool) with ones it does not (a broadcasting
+/// mul, a resize, a softmax): the layout pass inserts the reorders, the outputs equal the
+/// SIMD backend's, the trace has the same operators, shapes and zero fractions.
+func mixedLayoutGraph() -> Graph {
+    let specs: [(String, [Int])] = [("w1", [24, 3, 3, 3]), ("b1", [24]), ("wd", [24, 1, 3, 3]), ("w2", [5, 24, 1, 1]), ("w3", [24, 29, 1, 1]), ("scale", [1, 24, 1, 1])]
+    var table: [String: WeightTensor] = [:]
+    for (name, shape) in specs { table[name] = realWeights(name, shape) }
+    let nodes = [
+        Node(name: "conv1", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["image", "w1", "b1"], outputs: ["c1"]),
+        Node(name: "relu6", op: .clip(min: 0, max: 6), inputs: ["c1"], outputs: ["r1"]),
+        Node(name: "dw", op: .conv(ConvAttributes(kernel: 3, pad: 1, groups: 24)), inputs: ["r1", "wd"], outputs: ["d"]),
+        Node(name: "mul", op: .mul, inputs: ["d", "scale"], outputs: ["m"]),                 // broadcasting: NCHW
+        Node(name: "add", op: .add, inputs: ["m", "r1"], outputs: ["s"]),                    // one blocked, one plain input
+        Node(name: "pw", op: .conv(ConvAttributes(kernel: 1)), inputs: ["s", "w2"], outputs: ["p"]),
+        Node(name: "cat", op: .concat(axis: 1), inputs: ["s", "p"], outputs: ["cat"]),        // 24 + 5 channels
+        Node(name: "pw2", op: .conv(ConvAttributes(kernel: 1)), inputs: ["cat", "w3"], outputs: ["q"]),
+        Node(name: "pool", op: .maxPool(PoolAttributes(kernel: 2, stride: 2)), inputs: ["q"], outputs: ["pq"]),
+        Node(name: "up", op: .resize(mode: .nearest, scaleHeight: 2, scaleWidth: 2), inputs: ["pq"], outputs: ["u"]),
+        Node(name: "gap", op: .globalAveragePool, inputs: ["u"], outputs: ["g"]),
+        Node(name: "softmax", op: .softmax(axis: 1), inputs: ["g"], outputs: ["prob"]),
+    ]
+    return Graph(name: "mixed", inputs: [TensorSpec(name: "image", shape: [1, 3, 10, 10])], outputs: ["prob", "p"], nodes: nodes, weights: table)
+}
+
+@Test func layoutPassMixesBlockedAndPlainOperators() throws {
+    let graph = mixedLayoutGraph()
+    let x = Naive.tensor([1, 3, 10, 10], seed: 54)
+    let simd = try InferenceSession(graph: graph, backend: .simd).runWithTrace(x)
+    let session = try InferenceSession(graph: graph, backend: .oneDNN)
+    let dnnl = try session.runWithTrace(x)
+    for name in ["prob", "p"] {
+        #expect(dnnl.outputs[name]!.shape == simd.outputs[name]!.shape)
+        #expect(Naive.maxError(dnnl.outputs[name]!.values, simd.outputs[name]!.values) < 1e-4, "\(name)")
+    }
+    let byName = Dictionary(uniqueKeysWithValues: session.steps.map { ($0.name, $0) })
+    // conv1 (+ fused ReLU6), the depthwise conv, add, pw, concat, pw2 and the pool run on oneDNN;
+    // mul, resize and softmax do not. "p" is a graph output: written in NCHW.
+    for name in ["conv1", "dw", "add", "pw", "cat", "pw2", "pool"] { #expect(byName[name]?.oneDNN != nil, "\(name)") }
+    for name in ["mul", "up", "softmax"] { #expect(byName[name]?.oneDNN == nil, "\(name)") }
+    #expect(byName["conv1"]?.outputLayout == .blocked && byName["pw"]?.outputLayout == .plain)
+    #expect(byName["conv1"]?.operands.count == 1)   // the filter lives in the primitive only
+    // The trace means the same on both backends: operators, shapes, weight words and zero fractions.
+    #expect(dnnl.trace.operators.map(\.shape) == simd.trace.operators.map(\.shape))
+    for (a, b) in zip(dnnl.trace.operators, simd.trace.operators) {
+        let (ma, mb) = (a.measured!, b.measured!)
+        #expect(ma.weightZeroFraction == mb.weightZeroFraction, "\(a.shape.name)")
+        #expect(abs(ma.inputZeroFraction - mb.inputZeroFraction) < 0.02, "\(a.shape.name)")
+        #expect(abs(ma.outputZeroFraction - mb.outputZeroFraction) < 0.02, "\(a.shape.name)")
+        #expect(ma.bytesTouched == mb.bytesTouched, "\(a.shape.name)")
+    }
+    #expect(dnnl.trace.provenance["executor.gemmBackend"] == "oneDNN")
+    #expect(dnnl.trace.provenance["onednn.version"] != nil)
+}

@@ -8,6 +8,7 @@
 #      JouleBench runs its default backend (GEMMBackend.preferred), then oneDNN explicitly;
 #   4. the depthwise 3×3 kernel against the general depthwise kernel (MobileNetV2 shapes);
 #      oneDNN (nChw16c) against SIMD16 on convolution layers of the five models;
+#      oneDNN's inner product against the SIMD16 GEMM on their fully-connected layers;
 #      the backends end to end (simd, oneDNN, hybrid, OpenBLAS) on the five models;
 #   5. GFLOP/s per layer class and for the large CONV layers, against the peak;
 #   6. peak RSS of a VGG-16 forward pass vs its weights plus its two largest activations.
@@ -95,6 +96,9 @@ echo
 echo "## Convolution layers: SIMD16 (as a session prepares it) vs oneDNN (nChw16c in and out, filter reordered once), alternating, median of 21"
 $bench onednn 21
 echo
+echo "## Fully-connected layers: SIMD16 GEMM vs oneDNN inner product (ReLU fused, alternating, median of 21)"
+$bench fc 21
+echo
 
 echo "## Backends end to end: batch-1 latency (ms), median of $((4 * quarter)) runs each, 4 interleaved blocks (order reversed every other block), same binary"
 echo "| model | SIMD16 | oneDNN | hybrid (SIMD16 + OpenBLAS SkylakeX) | OpenBLAS SkylakeX | oneDNN/SIMD16 | hybrid/SIMD16 | OpenBLAS/SIMD16 |"
@@ -115,7 +119,7 @@ echo
 
 backends=$default; [ "$default" = oneDNN ] || backends="$default oneDNN"
 for backend in $backends; do
-echo "## GFLOP/s per layer class, backend $backend (median of 5 traced runs; 2-thread peak $peak2)"
+echo "## GFLOP/s per layer class, backend $backend (median of 5 traced runs; 2-thread peak $peak2; FLOPs = 2 × direct-convolution MACs, so a layer oneDNN runs by Winograd shows an effective rate that can exceed the peak)"
 for model in vgg16 resnet50 mobilenet_v2; do
   echo "### $model"
   echo "| class | operators | ms | GFLOP/s | % of peak |"

@@ -12,6 +12,10 @@
                                       EVERY-th value) for the executor's real-weight test
   time MODEL.onnx RUNS                onnxruntime CPU provider, 2 intra-op threads, one
                                       warm-up, then one line per run: milliseconds
+  profile MODEL.onnx RUNS             onnxruntime's own per-node profile (enable_profiling):
+                                      per operator type and per node, the median over RUNS
+                                      runs of the kernel time in ms, one line each
+                                      ("type OP MS COUNT" / "node NAME OP MS"), largest first
 """
 import sys
 import time
@@ -100,7 +104,7 @@ def build(name, path):
     onnx.save(model, path)
 
 
-def session_and_input(path):
+def session_and_input(path, profile=False):
     import onnxruntime as ort
 
     ort.set_default_logger_severity(3)  # no warnings about unused initializers
@@ -108,6 +112,7 @@ def session_and_input(path):
     options.intra_op_num_threads = 2
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.enable_profiling = profile
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     inp = session.get_inputs()[0]
     shape = [d if isinstance(d, int) and d > 0 else (1 if i == 0 else 224) for i, d in enumerate(inp.shape)]
@@ -135,6 +140,35 @@ def time_model(path, runs):
         start = time.perf_counter()
         session.run(None, feed)
         print(f"{(time.perf_counter() - start) * 1e3:.3f}", flush=True)
+
+
+def profile_model(path, runs):
+    """Per-node kernel times from onnxruntime's JSON profile (one warm-up run excluded)."""
+    import json, os, statistics
+    session, feed = session_and_input(path, profile=True)
+    for _ in range(runs + 1):
+        session.run(None, feed)
+    trace_file = session.end_profiling()
+    with open(trace_file) as f:
+        events = json.load(f)
+    os.remove(trace_file)
+    per_node = {}
+    for e in events:
+        if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time"):
+            name = e["name"][: -len("_kernel_time")]
+            per_node.setdefault(name, (e["args"].get("op_name", "?"), []))[1].append(e["dur"] / 1e3)
+    nodes = []
+    for name, (op, times) in per_node.items():
+        times = times[-runs:]  # drop the warm-up
+        nodes.append((statistics.median(times), name, op))
+    by_type = {}
+    for ms, _, op in nodes:
+        total, count = by_type.get(op, (0.0, 0))
+        by_type[op] = (total + ms, count + 1)
+    for op, (ms, count) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
+        print(f"type {op} {ms:.3f} {count}")
+    for ms, name, op in sorted(nodes, reverse=True):
+        print(f"node {name} {op} {ms:.3f}")
 
 
 def exposing(path, tensor):
@@ -168,6 +202,8 @@ if __name__ == "__main__":
         reference(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] if len(sys.argv) == 6 else None)
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "compare":
         compare(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else None)
+    elif len(sys.argv) == 4 and sys.argv[1] == "profile":
+        profile_model(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "time":
         time_model(sys.argv[2], int(sys.argv[3]))
     else:

@@ -24,6 +24,7 @@
     X(dnnl_concat_primitive_desc_create) \
     X(dnnl_dilated_convolution_forward_desc_init) \
     X(dnnl_eltwise_forward_desc_init) \
+    X(dnnl_inner_product_forward_desc_init) \
     X(dnnl_engine_create) \
     X(dnnl_lrn_forward_desc_init) \
     X(dnnl_memory_create) \
@@ -240,7 +241,10 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
     dnnl_dims_t dil = {d->dilation_h - 1, d->dilation_w - 1};
     dnnl_dims_t pl = {d->pad_top, d->pad_left}, pr = {d->pad_bottom, d->pad_right};
     dnnl_convolution_desc_t cd;
-    CHECK(D(dnnl_dilated_convolution_forward_desc_init)(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src_md, &w_any,
+    CHECK(D(dnnl_dilated_convolution_forward_desc_init)(&cd, dnnl_forward_inference,
+                                                     d->algorithm == JB_CONV_WINOGRAD ? dnnl_convolution_winograd
+                                                     : d->algorithm == JB_CONV_AUTO ? dnnl_convolution_auto : dnnl_convolution_direct,
+                                                     &src_md, &w_any,
                                                      bias ? &b_md : NULL, &dst_md, strides, dil, pl, pr),
           "convolution descriptor");
     CHECK(D(dnnl_post_ops_create)(&post), "post-ops");
@@ -250,6 +254,46 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
     CHECK(D(dnnl_primitive_desc_create)(&pd, &cd, attr, engine, NULL), "convolution primitive descriptor");
     const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
     op->weights = reordered_constant(&w_plain, filter, w_chosen, err, errlen);
+    if (!op->weights) goto failure;
+    op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
+    if (bias) {
+        op->bias = reordered_constant(&b_md, bias, &b_md, err, errlen);
+        if (!op->bias) goto failure;
+        op->constant_bytes += D(dnnl_memory_desc_get_size)(&b_md);
+    }
+    op->src_md[0] = src_md;
+    return conclude(op, pd, 1, attr, post, err, errlen);
+failure:
+    return conclude(op, pd, 0, attr, post, err, errlen);
+}
+
+jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, const float *weights, const float *bias,
+                               int activation, float clip_min, float clip_max, char *err, size_t errlen) {
+    if (ensure_engine(err, errlen)) return NULL;
+    if (!weights || n < 1 || k < 1 || m < 1) { fail(err, errlen, "inner product: bad shape or no weights"); return NULL; }
+    // Same kind as a convolution: one source, constant weights and bias bound at execution.
+    jb_op *op = new_op(K_CONV, 1);
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_post_ops_t post = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    if (!op || !attr) { fail(err, errlen, "inner product: out of memory"); goto failure; }
+    dnnl_memory_desc_t src_md, dst_md, w_any, w_plain, b_md;
+    dnnl_dims_t sd = {n, k}, dd = {n, m}, wd = {m, k}, bd = {m};
+    CHECK(D(dnnl_memory_desc_init_by_tag)(&src_md, 2, sd, dnnl_f32, dnnl_nc), "source descriptor");
+    CHECK(D(dnnl_memory_desc_init_by_tag)(&dst_md, 2, dd, dnnl_f32, dnnl_nc), "destination descriptor");
+    CHECK(D(dnnl_memory_desc_init_by_tag)(&w_any, 2, wd, dnnl_f32, dnnl_format_tag_any), "weights descriptor");
+    // ONNX Gemm with transB = 1 stores B as [M, K] (oneDNN's "oi"); otherwise [K, M] ("io").
+    CHECK(D(dnnl_memory_desc_init_by_tag)(&w_plain, 2, wd, dnnl_f32, weights_are_m_by_k ? dnnl_oi : dnnl_io), "weights descriptor");
+    CHECK(D(dnnl_memory_desc_init_by_tag)(&b_md, 1, bd, dnnl_f32, dnnl_x), "bias descriptor");
+    dnnl_inner_product_desc_t desc;
+    CHECK(D(dnnl_inner_product_forward_desc_init)(&desc, dnnl_forward_inference, &src_md, &w_any, bias ? &b_md : NULL, &dst_md),
+          "inner product descriptor");
+    CHECK(D(dnnl_post_ops_create)(&post), "post-ops");
+    CHECK(append_activation(post, activation, clip_min, clip_max), "activation post-op");
+    CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
+    CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "inner product primitive descriptor");
+    const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
+    op->weights = reordered_constant(&w_plain, weights, w_chosen, err, errlen);
     if (!op->weights) goto failure;
     op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
     if (bias) {

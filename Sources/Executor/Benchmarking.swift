@@ -140,7 +140,8 @@ extension KernelBenchmark {
     /// Median seconds of one convolution (bias + fused ReLU or ReLU6, batch 1, pad k/2) on
     /// the SIMD backend exactly as a session prepares it (Winograd or packed filter ahead,
     /// the depthwise kernels) and on oneDNN with nChw16c input and output (the layout a
-    /// chain of oneDNN operators keeps) and its filter reordered once; run alternately so
+    /// chain of oneDNN operators keeps), its filter reordered once and the algorithm the layout
+    /// pass picks (Winograd for plain 3×3 stride 1, `oneDNNWinogradApplies`); run alternately so
     /// load changes hit both alike. Also returns oneDNN's implementation name.
     public static func oneDNNConvSeconds(_ c: ConvCase, repeats: Int) throws -> (simd: Double, oneDNN: Double, implementation: String) {
         let a = ConvAttributes(kernel: c.kernel, stride: c.stride, pad: c.kernel / 2, groups: c.groups)
@@ -153,8 +154,10 @@ extension KernelBenchmark {
         var winograd: Tensor? = nil, packed: Tensor? = nil
         if WinogradKernel.applies(to: g) { winograd = WinogradKernel.transformedFilters(filter) }
         else if !(g.isDepthwise && g.outChannelsPerGroup == 1) { packed = ConvolutionKernel.packedFilter(filter, groups: g.groups) }
+        // The algorithm a session's layout pass picks (Winograd for plain 3×3 stride 1).
+        let algorithm: OneDNNPrimitive.ConvAlgorithm = InferenceSession.oneDNNWinogradApplies(to: g) ? .winograd : .direct
         let primitive = try OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias.values, source: .blocked, destination: .blocked,
-                                                        activation: activation, node: c.name)
+                                                        activation: activation, algorithm: algorithm, node: c.name)
         let toBlocked = try OneDNNPrimitive.reorder(shape: x.shape, from: .plain, to: .blocked, node: c.name)
         let xb = try toBlocked.run([x.values], node: c.name)
         var yb = [Float](repeating: 0, count: primitive.outputFloats)
@@ -181,4 +184,31 @@ extension KernelBenchmark {
     public static var oneDNNThreading: String { OneDNNPrimitive.threadingNote }
     /// Threads every backend uses (GCD split and oneDNN's OpenMP pool).
     public static var threadCount: Int { GEMM.threadCount }
+}
+
+extension KernelBenchmark {
+    /// Median seconds of one fully-connected layer y[batch, outputs] = ReLU(x·Wᵀ + b) (ONNX
+    /// Gemm, transB = 1) on the SIMD16 GEMM (`Operators.gemm`, what the SIMD backend and,
+    /// with `JOULEBENCH_ONEDNN_FC=0`, the oneDNN backend run) and on oneDNN's inner product
+    /// (weights reordered once), alternated `repeats` times after one warm-up each. Also
+    /// returns oneDNN's implementation name. The weights are a distinct buffer per layer, as
+    /// in a network (so a layer larger than the caches streams them from memory).
+    public static func fullyConnectedSeconds(batch: Int, inputs: Int, outputs: Int, repeats: Int) throws
+        -> (simd: Double, oneDNN: Double, implementation: String) {
+        let x = try Tensor(shape: [batch, inputs], values: (0..<(batch * inputs)).map { Float($0 % 17) * 0.1 - 0.8 })
+        let w = try Tensor(shape: [outputs, inputs], values: (0..<(outputs * inputs)).map { Float($0 % 13) * 0.01 - 0.06 })
+        let b = try Tensor(shape: [outputs], values: (0..<outputs).map { Float($0 % 5) * 0.01 })
+        let primitive = try OneDNNPrimitive.innerProduct(batch: batch, inputs: inputs, outputs: outputs, weights: w.values,
+                                                         weightsAreOutputsByInputs: true, bias: b.values, activation: .relu, node: "fc")
+        var simd: [Double] = [], dnnl: [Double] = []
+        for r in 0...repeats {
+            var start = DispatchTime.now().uptimeNanoseconds
+            _ = try Operators.gemm(x, w, b, transA: false, transB: true, alpha: 1, beta: 1, activation: .relu, backend: .simd, node: "fc")
+            if r > 0 { simd.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+            start = DispatchTime.now().uptimeNanoseconds
+            _ = try primitive.run([x.values], node: "fc")
+            if r > 0 { dnnl.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+        }
+        return (simd.sorted()[simd.count / 2], dnnl.sorted()[dnnl.count / 2], primitive.implementation)
+    }
 }

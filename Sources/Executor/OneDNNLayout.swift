@@ -85,8 +85,10 @@ extension InferenceSession {
             if let outShape = slotShapes[step.output], let first = activationSlots.first, let firstShape = slotShapes[first] {
                 let isOutput = outputSlots.contains(step.output)
                 let isConvolution: Bool = { if case .conv = step.op { return true } else { return false } }()
-                var sourceLayout = isOutput && !isConvolution ? .plain : layout(of: first)
-                let destination: ActivationLayout = isOutput ? .plain : (isConvolution ? .blocked : sourceLayout)
+                // Gemm/MatMul (oneDNN inner product) read and write row-major 2-D tensors.
+                let isFullyConnected: Bool = { switch step.op { case .gemm, .matMul: return true; default: return false } }()
+                var sourceLayout: ActivationLayout = (isOutput && !isConvolution) || isFullyConnected ? .plain : layout(of: first)
+                let destination: ActivationLayout = isOutput || isFullyConnected ? .plain : (isConvolution ? .blocked : sourceLayout)
                 func make(_ source: ActivationLayout) -> OneDNNPrimitive? {
                     let p = try? oneDNNPrimitive(for: step, input: firstShape, output: outShape, slotShapes: slotShapes,
                                                  source: source, destination: destination)
@@ -103,13 +105,15 @@ extension InferenceSession {
                 // A primitive oneDNN refuses (or a shape it does not take) leaves the step on our kernels.
                 if let primitive = chosen {
                     // Work: MACs of a convolution, output words of anything else.
-                    let work = isConvolution ? step.shape.macs : outShape.reduce(1, *)
-                    if work < (isConvolution ? serialWorkLimit.macs : serialWorkLimit.words) { primitive.threads = 1 }
+                    let countsMACs = isConvolution || isFullyConnected
+                    let work = countsMACs ? step.shape.macs : outShape.reduce(1, *)
+                    if work < (countsMACs ? serialWorkLimit.macs : serialWorkLimit.words) { primitive.threads = 1 }
                     steps[i].oneDNN = primitive
                     steps[i].outputLayout = destination
                     steps[i].outputShape = outShape
                     steps[i].inputLayouts = step.operands.map { _ in isConvolution ? sourceLayout : destination }
-                    if isConvolution {
+                    if isConvolution || isFullyConnected {
+                        // The constants live in the primitive, reordered.
                         steps[i].operands = [step.operands[0]]
                         steps[i].inputLayouts = [sourceLayout]
                     }
@@ -143,6 +147,10 @@ extension InferenceSession {
     static func oneDNNPrimitive(for step: Step, input x: [Int], output y: [Int], slotShapes: [Int: [Int]],
                                 source: ActivationLayout, destination: ActivationLayout) throws -> OneDNNPrimitive {
         let name = step.name
+        switch step.op {
+        case .gemm, .matMul: return try oneDNNInnerProduct(for: step, input: x, output: y)
+        default: break
+        }
         guard x.count == 4, y.count == 4, x.allSatisfy({ $0 >= 1 }), y.allSatisfy({ $0 >= 1 }) else {
             throw ExecutorError(node: name, reason: "oneDNN runs 4-D activations only")
         }
@@ -165,6 +173,11 @@ extension InferenceSession {
             let g = try ConvGeometry(input: x, filter: filter.shape, attributes: a, node: name)
             guard [g.batch, g.outChannels, g.outHeight, g.outWidth] == y, bias.map({ $0.count == g.outChannels }) ?? true else {
                 throw ExecutorError(node: name, reason: "convolution shapes disagree")
+            }
+            if oneDNNWinogradApplies(to: g) {
+                // oneDNN's Winograd where it has a kernel for the shape; direct otherwise.
+                if let p = try? OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: source, destination: destination,
+                                                            activation: step.activation, algorithm: .winograd, node: name) { return p }
             }
             return try OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: source, destination: destination,
                                                    activation: step.activation, node: name)
@@ -233,5 +246,55 @@ extension InferenceSession {
         default:
             throw ExecutorError(node: name, reason: "oneDNN does not run \(step.op) here")
         }
+    }
+
+    /// Whether `JOULEBENCH_ONEDNN_FC=0` keeps Gemm/MatMul on the SIMD16 kernels (for A/B runs).
+    static let fullyConnectedOnOneDNN: Bool = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FC"] != "0"
+
+    /// oneDNN's inner product for a Gemm (transA = 0, alpha = 1, constant B, constant C of
+    /// M values or none) or a 2-D MatMul with a constant [K, M] right operand; an error for
+    /// anything else (the step then stays on the SIMD16 GEMM).
+    static func oneDNNInnerProduct(for step: Step, input x: [Int], output y: [Int]) throws -> OneDNNPrimitive {
+        let name = step.name
+        guard fullyConnectedOnOneDNN else { throw ExecutorError(node: name, reason: "JOULEBENCH_ONEDNN_FC=0") }
+        guard x.count == 2, x.allSatisfy({ $0 >= 1 }), step.operands.count >= 2, case .activation = step.operands[0],
+              case .constant(let b) = step.operands[1], b.rank == 2 else {
+            throw ExecutorError(node: name, reason: "oneDNN inner products take a 2-D activation and a constant 2-D weight")
+        }
+        let (n, k) = (x[0], x[1])
+        var transB = false
+        var bias: [Float]? = nil
+        switch step.op {
+        case .gemm(let transA, let tb, let alpha, let beta):
+            guard !transA, alpha == 1 else { throw ExecutorError(node: name, reason: "oneDNN inner products need transA = 0 and alpha = 1") }
+            transB = tb
+            if step.operands.count > 2, beta != 0 {
+                let m = transB ? b.shape[0] : b.shape[1]
+                guard case .constant(let c) = step.operands[2], c.elementCount == m, c.shape == [m] || c.shape == [1, m] else {
+                    throw ExecutorError(node: name, reason: "oneDNN inner products take a constant per-output bias only")
+                }
+                bias = beta == 1 ? c.values : c.values.map { beta * $0 }
+            }
+        case .matMul:
+            guard step.operands.count == 2 else { throw ExecutorError(node: name, reason: "MatMul takes two operands") }
+        default:
+            throw ExecutorError(node: name, reason: "not a fully-connected operator")
+        }
+        let (kb, m) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard kb == k, y == [n, m] else { throw ExecutorError(node: name, reason: "inner product shapes disagree") }
+        return try OneDNNPrimitive.innerProduct(batch: n, inputs: k, outputs: m, weights: b.values, weightsAreOutputsByInputs: transB,
+                                                bias: bias, activation: step.activation, node: name)
+    }
+
+    /// Which convolutions the layout pass gives oneDNN's Winograd kernels (F(4×4, 3×3) or
+    /// F(2×2, 3×3), oneDNN's choice): plain 3×3, stride 1, no dilation, no groups, when
+    /// `convolutionAlgorithm` is `winograd`. `JOULEBENCH_ONEDNN_CONV=direct|winograd`
+    /// overrides the default (for A/B runs).
+    static let convolutionAlgorithm: OneDNNPrimitive.ConvAlgorithm =
+        ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_CONV"].flatMap(OneDNNPrimitive.ConvAlgorithm.init(rawValue:)) ?? .winograd
+
+    static func oneDNNWinogradApplies(to g: ConvGeometry) -> Bool {
+        convolutionAlgorithm == .winograd && g.groups == 1 && g.kernelHeight == 3 && g.kernelWidth == 3
+            && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
     }
 }

@@ -2,10 +2,12 @@
 //   executor-bench gemm [REPEATS]           SGEMM GFLOP/s of both backends on conv-like shapes
 //   executor-bench depthwise [REPEATS]     general depthwise kernel vs the 3×3 kernel on MobileNetV2 shapes
 //   executor-bench onednn [REPEATS]        SIMD16 vs oneDNN (nChw16c) convolution layers from the five models
+//   executor-bench fc [REPEATS]            SIMD16 GEMM vs oneDNN inner product on the models' FC layers, batch 1 and 8
 //   executor-bench backend                 the default backend (GEMMBackend.preferred) and how oneDNN loaded
 //   executor-bench peak                     FP32 FMA peak on 1 and 2 threads
 //   executor-bench latency MODEL RUNS       one line per run: milliseconds of a batch-1 forward pass
-//   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator)
+//   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator;
+//                                           JOULEBENCH_LAYERS_ALL=1 also prints "op NAME KIND ms" per operator)
 //   executor-bench outputs MODEL [TENSOR]         the first output on the synthetic input, one value per line
 //   executor-bench memory MODEL             peak RSS of one forward pass vs weights + two largest activations
 import Executor
@@ -103,6 +105,24 @@ do {
             let flops = 2.0 * Double(c.macs)
             print("| \(c.name) | \(String(format: "%.1f", Double(c.macs) / 1e6)) | \(String(format: "%.3f", s * 1e3)) | \(String(format: "%.3f", d * 1e3)) | \(String(format: "%.0f", flops / s / 1e9)) | \(String(format: "%.0f", flops / d / 1e9)) | \(String(format: "%.2f", d / s)) | \(impl) |")
         }
+    case "fc":
+        // Fully-connected layers of the benchmark models (inputs → outputs).
+        let repeats = arguments.count > 1 ? Int(arguments[1]) ?? 15 : 15
+        let layers: [(String, Int, Int)] = [
+            ("VGG-16 fc6", 25088, 4096), ("VGG-16 fc7", 4096, 4096), ("VGG-16 fc8", 4096, 1000),
+            ("AlexNet fc6", 9216, 4096), ("ResNet-50 fc", 2048, 1000), ("MobileNetV2 fc", 1280, 1000),
+            ("GoogLeNet fc", 1024, 1000),
+        ]
+        print("oneDNN \(KernelBenchmark.oneDNNVersion), \(KernelBenchmark.threadCount) threads, median of \(repeats), alternating")
+        print("| layer | batch | SIMD16 ms | oneDNN ms | SIMD16 GB/s (weights) | oneDNN GB/s (weights) | oneDNN / SIMD16 time | oneDNN kernel |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for batch in [1, 8] {
+            for (name, k, m) in layers {
+                let (s, d, impl) = try KernelBenchmark.fullyConnectedSeconds(batch: batch, inputs: k, outputs: m, repeats: repeats)
+                let bytes = 4.0 * Double(k * m)
+                print("| \(name) | \(batch) | \(String(format: "%.3f", s * 1e3)) | \(String(format: "%.3f", d * 1e3)) | \(String(format: "%.1f", bytes / s / 1e9)) | \(String(format: "%.1f", bytes / d / 1e9)) | \(String(format: "%.2f", d / s)) | \(impl) |")
+            }
+        }
     case "backend":
         print("default \(GEMMBackend.preferred)")
         print("oneDNN \(KernelBenchmark.oneDNNVersion) (\(KernelBenchmark.oneDNNThreading))")
@@ -139,6 +159,10 @@ do {
         for (cls, v) in byClass.sorted(by: { $0.value.seconds > $1.value.seconds }) {
             let rate = v.macs > 0 ? String(format: "%.1f", 2 * Double(v.macs) / v.seconds / 1e9) : "-"
             print("class \(cls) \(v.count) \(String(format: "%.3f", v.seconds * 1e3)) \(rate)")
+        }
+        // Every operator, for a per-node comparison with onnxruntime's profile.
+        if ProcessInfo.processInfo.environment["JOULEBENCH_LAYERS_ALL"] == "1" {
+            for (i, op) in ops.enumerated() { print("op \(op.name) \(op.kind.name) \(String(format: "%.3f", medians[i] * 1e3))") }
         }
         // Large convolutions: ≥ 100 MMACs each.
         for (i, op) in ops.enumerated() where op.macs >= 100_000_000 && op.kind.category == .convolution {

@@ -183,3 +183,102 @@ func mixedLayoutGraph() -> Graph {
     #expect(dnnl.trace.provenance["executor.gemmBackend"] == "oneDNN")
     #expect(dnnl.trace.provenance["onednn.version"] != nil)
 }
+
+struct InnerProductCase: CustomTestStringConvertible, Sendable {
+    var batch: Int, inputs: Int, outputs: Int, transB: Bool, bias: Bool
+    var testDescription: String { "\(batch)×\(inputs)→\(outputs)\(transB ? " Bᵀ" : "")\(bias ? " +b" : "")" }
+}
+
+/// oneDNN's inner product (Gemm with transA = 0: batch 1 and N, weights [M, K] or [K, M],
+/// with and without bias, ReLU fused) against the naive GEMM.
+@Test(arguments: [
+    InnerProductCase(batch: 1, inputs: 70, outputs: 50, transB: true, bias: true),     // VGG-style FC at batch 1
+    InnerProductCase(batch: 1, inputs: 1, outputs: 1, transB: true, bias: false),
+    InnerProductCase(batch: 3, inputs: 33, outputs: 17, transB: false, bias: true),    // MatMul-style [K, M] weights
+    InnerProductCase(batch: 8, inputs: 300, outputs: 129, transB: true, bias: true),   // ragged against oneDNN's blocks
+    InnerProductCase(batch: 5, inputs: 16, outputs: 1000, transB: false, bias: false),
+])
+func oneDNNInnerProductMatchesNaive(_ c: InnerProductCase) throws {
+    let x = Naive.tensor([c.batch, c.inputs], seed: 31)
+    let w = Naive.tensor(c.transB ? [c.outputs, c.inputs] : [c.inputs, c.outputs], seed: 32)
+    let b = Naive.tensor([c.outputs], seed: 33)
+    var want = Naive.gemm(m: c.batch, n: c.outputs, k: c.inputs, a: { i, p in x.values[i * c.inputs + p] },
+                          b: { p, j in c.transB ? w.values[j * c.inputs + p] : w.values[p * c.outputs + j] })
+    for i in want.indices { want[i] = max(0, want[i] + (c.bias ? b.values[i % c.outputs] : 0)) }
+    let ip = try OneDNNPrimitive.innerProduct(batch: c.batch, inputs: c.inputs, outputs: c.outputs, weights: w.values,
+                                              weightsAreOutputsByInputs: c.transB, bias: c.bias ? b.values : nil,
+                                              activation: .relu, node: "fc")
+    #expect(ip.outputFloats == c.batch * c.outputs)
+    #expect(Naive.maxError(try ip.run([x.values], node: "fc"), want) < 1e-4)
+}
+
+@Test func oneDNNInnerProductRefusesMismatchedWeightsWithATypedError() {
+    #expect(throws: ExecutorError.self) {
+        _ = try OneDNNPrimitive.innerProduct(batch: 1, inputs: 4, outputs: 3, weights: [Float](repeating: 1, count: 11),
+                                             weightsAreOutputsByInputs: true, bias: nil, activation: .none, node: "fc")
+    }
+}
+
+/// A classifier head as the zoo and ONNX files write it: conv → global pool → flatten →
+/// Gemm (+ fused ReLU) → Gemm with a [1, M] bias and beta 0.5 → MatMul → softmax. On the
+/// oneDNN backend the Gemms and the MatMul run as inner products (their constants moved into
+/// the primitive); a Gemm with alpha ≠ 1 stays on SIMD16; the outputs and the trace equal
+/// the SIMD backend's.
+@Test(arguments: [1, 4])
+func layoutPassRunsFullyConnectedLayersOnOneDNN(batch: Int) throws {
+    let specs: [(String, [Int])] = [("w", [20, 3, 3, 3]), ("f1", [30, 20]), ("c1", [30]), ("f2", [30, 12]), ("c2", [1, 12]),
+                                    ("m", [12, 7]), ("f4", [7, 5])]
+    var table: [String: WeightTensor] = [:]
+    for (name, shape) in specs { table[name] = realWeights(name, shape) }
+    let nodes = [
+        Node(name: "conv", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["image", "w"], outputs: ["c"]),
+        Node(name: "gap", op: .globalAveragePool, inputs: ["c"], outputs: ["g"]),
+        Node(name: "flat", op: .flatten(axis: 1), inputs: ["g"], outputs: ["v"]),
+        Node(name: "fc1", op: .gemm(transA: false, transB: true, alpha: 1, beta: 1), inputs: ["v", "f1", "c1"], outputs: ["h"]),
+        Node(name: "relu", op: .relu, inputs: ["h"], outputs: ["hr"]),
+        Node(name: "fc2", op: .gemm(transA: false, transB: false, alpha: 1, beta: 0.5), inputs: ["hr", "f2", "c2"], outputs: ["o"]),
+        Node(name: "mm", op: .matMul, inputs: ["o", "m"], outputs: ["q"]),
+        Node(name: "fc4", op: .gemm(transA: false, transB: false, alpha: 2, beta: 1), inputs: ["q", "f4"], outputs: ["r"]),
+        Node(name: "softmax", op: .softmax(axis: 1), inputs: ["r"], outputs: ["prob"]),
+    ]
+    let graph = Graph(name: "head", inputs: [TensorSpec(name: "image", shape: [batch, 3, 6, 6])], outputs: ["prob"], nodes: nodes, weights: table)
+    let x = Naive.tensor([batch, 3, 6, 6], seed: 55)
+    let simd = try InferenceSession(graph: graph, backend: .simd).runWithTrace(x)
+    let session = try InferenceSession(graph: graph, backend: .oneDNN)
+    let dnnl = try session.runWithTrace(x)
+    #expect(Naive.maxError(dnnl.outputs["prob"]!.values, simd.outputs["prob"]!.values) < 1e-5)
+    let byName = Dictionary(uniqueKeysWithValues: session.steps.map { ($0.name, $0) })
+    for name in ["fc1", "fc2", "mm"] {
+        #expect(byName[name]?.oneDNN != nil, "\(name)")
+        #expect(byName[name]?.operands.count == 1, "\(name)")   // weights and bias live in the primitive only
+    }
+    #expect(byName["fc4"]?.oneDNN == nil)                          // alpha = 2: SIMD16
+    #expect(dnnl.trace.operators.map(\.shape) == simd.trace.operators.map(\.shape))
+    for (a, b) in zip(dnnl.trace.operators, simd.trace.operators) {
+        let (ma, mb) = (a.measured!, b.measured!)
+        #expect(ma.weightZeroFraction == mb.weightZeroFraction, "\(a.shape.name)")
+        // A ReLU input within rounding of zero may land on either side on the two kernels.
+        #expect(abs(ma.outputZeroFraction - mb.outputZeroFraction) < 0.05, "\(a.shape.name)")
+        #expect(ma.bytesTouched == mb.bytesTouched, "\(a.shape.name)")
+    }
+}
+
+/// oneDNN's Winograd kernels (what the layout pass gives plain 3×3 stride-1 convolutions)
+/// against the naive convolution, in the chain layout with a fused ReLU: F(4×4, 3×3)
+/// transforms lose a little precision, so the bound is relative to the output's scale.
+@Test(arguments: [(16, 16, 14), (3, 24, 10), (64, 32, 7), (40, 24, 9)])
+func oneDNNWinogradConvolutionMatchesNaive(c: Int, m: Int, size: Int) throws {
+    let a = ConvAttributes(kernel: 3, pad: 1)
+    let x = Naive.tensor([1, c, size, size], seed: 61)
+    let w = Naive.tensor([m, c, 3, 3], seed: 62)
+    let bias = Naive.tensor([m], seed: 63)
+    let want = Naive.conv(x, w, bias.values, a).values.map { max($0, 0) }
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: a, node: "wino")
+    #expect(InferenceSession.oneDNNWinogradApplies(to: g) == (InferenceSession.convolutionAlgorithm == .winograd))
+    let p = try OneDNNPrimitive.convolution(g, filter: w.values, bias: bias.values, source: .blocked, destination: .blocked,
+                                            activation: .relu, algorithm: .winograd, node: "wino")
+    #expect(p.implementation.contains("wino"))
+    let got = plain(try p.run([blocked(x)], node: "wino"), shape: [1, m, size, size])
+    let scale = want.map(abs).max()!
+    #expect(Naive.maxError(got, want) < 1e-5 * max(1, scale) * Float(c))
+}

@@ -17,6 +17,7 @@ extern "C" {
 enum { JB_LAYOUT_PLAIN = 0, JB_LAYOUT_BLOCKED = 1 };
 enum { JB_ACT_NONE = 0, JB_ACT_RELU = 1, JB_ACT_CLIP = 2 };
 enum { JB_POOL_MAX = 0, JB_POOL_AVG_EXCLUDE_PAD = 1, JB_POOL_AVG_INCLUDE_PAD = 2 };
+enum { JB_CONV_DIRECT = 0, JB_CONV_WINOGRAD = 1, JB_CONV_AUTO = 2 };
 enum { JB_ELTWISE_RELU = 0, JB_ELTWISE_CLIP = 1, JB_ELTWISE_LOGISTIC = 2, JB_ELTWISE_HARDSWISH = 3 };
 
 /// One prepared oneDNN primitive (and its constant operands, already reordered).
@@ -34,11 +35,20 @@ typedef struct {
     int activation;            // JB_ACT_*
     float clip_min, clip_max;
     int accumulate;            // 1: dst = act(conv + dst) (oneDNN sum post-op)
+    int algorithm;             // JB_CONV_DIRECT (0), JB_CONV_WINOGRAD, JB_CONV_AUTO (oneDNN decides)
 } jb_conv_desc;
 
 /// The convolution; `filter` is [oc, c/groups, kh, kw] (reordered once into the layout
 /// oneDNN chooses and not referenced afterwards), `bias` has oc values or is NULL.
 jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *bias, char *err, size_t errlen);
+
+/// A fully-connected layer (ONNX Gemm with transA = 0, alpha = 1): dst[n, m] =
+/// act(Σ_k src[n, k] · W[m, k] + bias[m]), src and dst row-major. `weights` is [m, k] when
+/// `weights_are_m_by_k` (Gemm transB = 1) and [k, m] otherwise (transB = 0, MatMul);
+/// reordered once into oneDNN's chosen layout and not referenced afterwards. `bias` has m
+/// values or is NULL.
+jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, const float *weights, const float *bias,
+                               int activation, float clip_min, float clip_max, char *err, size_t errlen);
 
 /// Max or average pooling; global pooling is a window of the whole plane.
 jb_op *jb_pool_create(int kind, int n, int c, int h, int w, int out_h, int out_w, int kh, int kw,

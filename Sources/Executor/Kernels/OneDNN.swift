@@ -91,7 +91,8 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// A convolution of geometry `g` reading `source` and writing `destination` layouts;
     /// `accumulate` adds the destination's previous contents before the activation.
     static func convolution(_ g: ConvGeometry, filter: [Float], bias: [Float]?, source: ActivationLayout, destination: ActivationLayout,
-                            activation: FusedActivation, accumulate: Bool = false, node: String) throws -> OneDNNPrimitive {
+                            activation: FusedActivation, accumulate: Bool = false, algorithm: ConvAlgorithm = .direct,
+                            node: String) throws -> OneDNNPrimitive {
         var d = jb_conv_desc()
         d.n = Int32(g.batch); d.c = Int32(g.inChannels); d.h = Int32(g.height); d.w = Int32(g.width)
         d.oc = Int32(g.outChannels); d.kh = Int32(g.kernelHeight); d.kw = Int32(g.kernelWidth); d.groups = Int32(g.groups)
@@ -106,6 +107,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
         case .clip(let lo, let hi): d.activation = Int32(JB_ACT_CLIP); d.clip_min = lo; d.clip_max = hi
         }
         d.accumulate = accumulate ? 1 : 0
+        d.algorithm = algorithm.code
         let out = [g.batch, g.outChannels, g.outHeight, g.outWidth]
         return try OneDNNPrimitive({ err, len in
             filter.withUnsafeBufferPointer { fp in
@@ -113,6 +115,19 @@ final class OneDNNPrimitive: @unchecked Sendable {
                 return jb_conv_create(&d, fp.baseAddress, nil, err, len)
             }
         }, sourceCount: 1, outputFloats: floats(out, destination), node: node)
+    }
+
+    /// oneDNN's convolution algorithm: direct, Winograd (its F(4×4, 3×3) kernels where it
+    /// has them; an error otherwise), or oneDNN's own choice.
+    enum ConvAlgorithm: String, Sendable {
+        case direct, winograd, auto
+        var code: Int32 {
+            switch self {
+            case .direct: Int32(JB_CONV_DIRECT)
+            case .winograd: Int32(JB_CONV_WINOGRAD)
+            case .auto: Int32(JB_CONV_AUTO)
+            }
+        }
     }
 
     enum PoolKind { case max, averageExcludingPadding, averageIncludingPadding }
@@ -163,6 +178,35 @@ final class OneDNNPrimitive: @unchecked Sendable {
         return try OneDNNPrimitive({ err, len in
             jb_add_create(Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), layout.code, act, lo, hi, err, len)
         }, sourceCount: 2, outputFloats: floats(s, layout), node: node)
+    }
+
+    /// A fully-connected layer: [batch, inputs] → [batch, outputs] = act(x·Wᵀ + bias), both
+    /// row-major. `weights` is [outputs, inputs] when `weightsAreOutputsByInputs` (ONNX Gemm
+    /// transB = 1), [inputs, outputs] otherwise; reordered once into oneDNN's layout and not
+    /// kept. `bias` has `outputs` values or is nil.
+    static func innerProduct(batch: Int, inputs: Int, outputs: Int, weights: [Float], weightsAreOutputsByInputs: Bool,
+                             bias: [Float]?, activation: FusedActivation, node: String) throws -> OneDNNPrimitive {
+        guard weights.count == inputs * outputs, bias.map({ $0.count == outputs }) ?? true else {
+            throw ExecutorError(node: node, reason: "inner product: weights or bias do not match [\(outputs), \(inputs)]")
+        }
+        var act = Int32(JB_ACT_NONE), lo: Float = 0, hi: Float = 0
+        switch activation {
+        case .none: break
+        case .relu: act = Int32(JB_ACT_RELU)
+        case .clip(let a, let b): act = Int32(JB_ACT_CLIP); lo = a; hi = b
+        }
+        return try OneDNNPrimitive({ err, len in
+            weights.withUnsafeBufferPointer { wp in
+                if let bias {
+                    return bias.withUnsafeBufferPointer { bp in
+                        jb_inner_product_create(Int32(batch), Int32(inputs), Int32(outputs), weightsAreOutputsByInputs ? 1 : 0,
+                                                wp.baseAddress, bp.baseAddress, act, lo, hi, err, len)
+                    }
+                }
+                return jb_inner_product_create(Int32(batch), Int32(inputs), Int32(outputs), weightsAreOutputsByInputs ? 1 : 0,
+                                               wp.baseAddress, nil, act, lo, hi, err, len)
+            }
+        }, sourceCount: 1, outputFloats: batch * outputs, node: node)
     }
 
     /// Channel concatenation of inputs [N, channels[i], H, W].

@@ -267,7 +267,7 @@ failure:
     return conclude(op, pd, 0, attr, post, err, errlen);
 }
 
-jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, const float *weights, const float *bias,
+jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int borrow_weights, const float *weights, const float *bias,
                                int activation, float clip_min, float clip_max, char *err, size_t errlen) {
     if (ensure_engine(err, errlen)) return NULL;
     if (!weights || n < 1 || k < 1 || m < 1) { fail(err, errlen, "inner product: bad shape or no weights"); return NULL; }
@@ -286,16 +286,22 @@ jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, cons
     CHECK(D(dnnl_memory_desc_init_by_tag)(&w_plain, 2, wd, dnnl_f32, weights_are_m_by_k ? dnnl_oi : dnnl_io), "weights descriptor");
     CHECK(D(dnnl_memory_desc_init_by_tag)(&b_md, 1, bd, dnnl_f32, dnnl_x), "bias descriptor");
     dnnl_inner_product_desc_t desc;
-    CHECK(D(dnnl_inner_product_forward_desc_init)(&desc, dnnl_forward_inference, &src_md, &w_any, bias ? &b_md : NULL, &dst_md),
+    CHECK(D(dnnl_inner_product_forward_desc_init)(&desc, dnnl_forward_inference, &src_md, borrow_weights ? &w_plain : &w_any,
+                                                  bias ? &b_md : NULL, &dst_md),
           "inner product descriptor");
     CHECK(D(dnnl_post_ops_create)(&post), "post-ops");
     CHECK(append_activation(post, activation, clip_min, clip_max), "activation post-op");
     CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "inner product primitive descriptor");
     const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
-    op->weights = reordered_constant(&w_plain, weights, w_chosen, err, errlen);
-    if (!op->weights) goto failure;
-    op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
+    if (borrow_weights) {
+        // The caller's buffer in its own layout, referenced (not copied) for the op's lifetime.
+        CHECK(D(dnnl_memory_create)(&op->weights, &w_plain, engine, (void *)weights), "borrowed weights");
+    } else {
+        op->weights = reordered_constant(&w_plain, weights, w_chosen, err, errlen);
+        if (!op->weights) goto failure;
+        op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
+    }
     if (bias) {
         op->bias = reordered_constant(&b_md, bias, &b_md, err, errlen);
         if (!op->bias) goto failure;

@@ -198,8 +198,10 @@ extension KernelBenchmark {
         let x = try Tensor(shape: [batch, inputs], values: (0..<(batch * inputs)).map { Float($0 % 17) * 0.1 - 0.8 })
         let w = try Tensor(shape: [outputs, inputs], values: (0..<(outputs * inputs)).map { Float($0 % 13) * 0.01 - 0.06 })
         let b = try Tensor(shape: [outputs], values: (0..<outputs).map { Float($0 % 5) * 0.01 })
+        let borrow = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FC_BORROW"] == "1"
         let primitive = try OneDNNPrimitive.innerProduct(batch: batch, inputs: inputs, outputs: outputs, weights: w.values,
-                                                         weightsAreOutputsByInputs: true, bias: b.values, activation: .relu, node: "fc")
+                                                         weightsAreOutputsByInputs: true, bias: b.values, activation: .relu,
+                                                         borrowWeights: borrow, node: "fc")
         var simd: [Double] = [], dnnl: [Double] = []
         for r in 0...repeats {
             var start = DispatchTime.now().uptimeNanoseconds

@@ -253,7 +253,8 @@ extension InferenceSession {
 
     /// oneDNN's inner product for a Gemm (transA = 0, alpha = 1, constant B, constant C of
     /// M values or none) or a 2-D MatMul with a constant [K, M] right operand; an error for
-    /// anything else (the step then stays on the SIMD16 GEMM).
+    /// anything else (the step then stays on the SIMD16 GEMM). Measured (`executor-bench fc`):
+    /// faster than the SIMD16 GEMM on every FC layer of the five models, batch 1 and 8.
     static func oneDNNInnerProduct(for step: Step, input x: [Int], output y: [Int]) throws -> OneDNNPrimitive {
         let name = step.name
         guard fullyConnectedOnOneDNN else { throw ExecutorError(node: name, reason: "JOULEBENCH_ONEDNN_FC=0") }
@@ -282,8 +283,11 @@ extension InferenceSession {
         }
         let (kb, m) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         guard kb == k, y == [n, m] else { throw ExecutorError(node: name, reason: "inner product shapes disagree") }
+        // Batch 1 reads the weights in place (oneDNN's GEMV on the plain layout is as fast as
+        // its reordered brgemm kernel there, and no second copy of VGG-16's 0.5 GB of FC
+        // weights is ever made); larger batches get them reordered (2.5× faster at batch 8).
         return try OneDNNPrimitive.innerProduct(batch: n, inputs: k, outputs: m, weights: b.values, weightsAreOutputsByInputs: transB,
-                                                bias: bias, activation: step.activation, node: name)
+                                                bias: bias, activation: step.activation, borrowWeights: n == 1, node: name)
     }
 
     /// Which convolutions the layout pass gives oneDNN's Winograd kernels (F(4×4, 3×3) or

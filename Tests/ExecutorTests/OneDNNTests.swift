@@ -205,11 +205,15 @@ func oneDNNInnerProductMatchesNaive(_ c: InnerProductCase) throws {
     var want = Naive.gemm(m: c.batch, n: c.outputs, k: c.inputs, a: { i, p in x.values[i * c.inputs + p] },
                           b: { p, j in c.transB ? w.values[j * c.inputs + p] : w.values[p * c.outputs + j] })
     for i in want.indices { want[i] = max(0, want[i] + (c.bias ? b.values[i % c.outputs] : 0)) }
-    let ip = try OneDNNPrimitive.innerProduct(batch: c.batch, inputs: c.inputs, outputs: c.outputs, weights: w.values,
-                                              weightsAreOutputsByInputs: c.transB, bias: c.bias ? b.values : nil,
-                                              activation: .relu, node: "fc")
-    #expect(ip.outputFloats == c.batch * c.outputs)
-    #expect(Naive.maxError(try ip.run([x.values], node: "fc"), want) < 1e-4)
+    // Weights reordered into oneDNN's layout, and borrowed in place (the batch-1 path).
+    for borrow in [false, true] {
+        let ip = try OneDNNPrimitive.innerProduct(batch: c.batch, inputs: c.inputs, outputs: c.outputs, weights: w.values,
+                                                  weightsAreOutputsByInputs: c.transB, bias: c.bias ? b.values : nil,
+                                                  activation: .relu, borrowWeights: borrow, node: "fc")
+        #expect(ip.outputFloats == c.batch * c.outputs)
+        #expect((ip.borrowed != nil) == borrow)
+        #expect(Naive.maxError(try ip.run([x.values], node: "fc"), want) < 1e-4, "borrow \(borrow)")
+    }
 }
 
 @Test func oneDNNInnerProductRefusesMismatchedWeightsWithATypedError() {
@@ -253,6 +257,7 @@ func layoutPassRunsFullyConnectedLayersOnOneDNN(batch: Int) throws {
         #expect(byName[name]?.operands.count == 1, "\(name)")   // weights and bias live in the primitive only
     }
     #expect(byName["fc4"]?.oneDNN == nil)                          // alpha = 2: SIMD16
+    #expect((byName["fc1"]?.oneDNN?.borrowed != nil) == (batch == 1))  // batch 1 reads the weights in place
     #expect(dnnl.trace.operators.map(\.shape) == simd.trace.operators.map(\.shape))
     for (a, b) in zip(dnnl.trace.operators, simd.trace.operators) {
         let (ma, mb) = (a.measured!, b.measured!)

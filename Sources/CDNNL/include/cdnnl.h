@@ -45,9 +45,11 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
 /// A fully-connected layer (ONNX Gemm with transA = 0, alpha = 1): dst[n, m] =
 /// act(Σ_k src[n, k] · W[m, k] + bias[m]), src and dst row-major. `weights` is [m, k] when
 /// `weights_are_m_by_k` (Gemm transB = 1) and [k, m] otherwise (transB = 0, MatMul);
-/// reordered once into oneDNN's chosen layout and not referenced afterwards. `bias` has m
-/// values or is NULL.
-jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, const float *weights, const float *bias,
+/// reordered once into oneDNN's chosen layout and not referenced afterwards, or, when
+/// `borrow_weights`, used in place in its own layout (no copy: the caller keeps `weights`
+/// alive and unchanged until jb_op_destroy; jb_op_constant_bytes then excludes it).
+/// `bias` has m values or is NULL.
+jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int borrow_weights, const float *weights, const float *bias,
                                int activation, float clip_min, float clip_max, char *err, size_t errlen);
 
 /// Max or average pooling; global pooling is a window of the whole plane.

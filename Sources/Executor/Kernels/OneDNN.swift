@@ -63,6 +63,8 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// OpenMP threads this primitive runs on: `threadCount`, or 1 for work too small to
     /// repay a fork/join of the team (set by the layout pass, `serialWorkLimit`).
     var threads: Int32 = OneDNNPrimitive.threadCount
+    /// Constants oneDNN reads in place (borrowed, not copied): kept alive with the primitive.
+    private(set) var borrowed: [Float]? = nil
 
     private init(_ make: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, sourceCount: Int, outputFloats: Int, node: String) throws {
         var message = [CChar](repeating: 0, count: 256)
@@ -185,7 +187,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// transB = 1), [inputs, outputs] otherwise; reordered once into oneDNN's layout and not
     /// kept. `bias` has `outputs` values or is nil.
     static func innerProduct(batch: Int, inputs: Int, outputs: Int, weights: [Float], weightsAreOutputsByInputs: Bool,
-                             bias: [Float]?, activation: FusedActivation, node: String) throws -> OneDNNPrimitive {
+                             bias: [Float]?, activation: FusedActivation, borrowWeights: Bool = false, node: String) throws -> OneDNNPrimitive {
         guard weights.count == inputs * outputs, bias.map({ $0.count == outputs }) ?? true else {
             throw ExecutorError(node: node, reason: "inner product: weights or bias do not match [\(outputs), \(inputs)]")
         }
@@ -195,18 +197,22 @@ final class OneDNNPrimitive: @unchecked Sendable {
         case .relu: act = Int32(JB_ACT_RELU)
         case .clip(let a, let b): act = Int32(JB_ACT_CLIP); lo = a; hi = b
         }
-        return try OneDNNPrimitive({ err, len in
+        let primitive = try OneDNNPrimitive({ err, len in
             weights.withUnsafeBufferPointer { wp in
                 if let bias {
                     return bias.withUnsafeBufferPointer { bp in
                         jb_inner_product_create(Int32(batch), Int32(inputs), Int32(outputs), weightsAreOutputsByInputs ? 1 : 0,
-                                                wp.baseAddress, bp.baseAddress, act, lo, hi, err, len)
+                                                borrowWeights ? 1 : 0, wp.baseAddress, bp.baseAddress, act, lo, hi, err, len)
                     }
                 }
                 return jb_inner_product_create(Int32(batch), Int32(inputs), Int32(outputs), weightsAreOutputsByInputs ? 1 : 0,
-                                               wp.baseAddress, nil, act, lo, hi, err, len)
+                                               borrowWeights ? 1 : 0, wp.baseAddress, nil, act, lo, hi, err, len)
             }
         }, sourceCount: 1, outputFloats: batch * outputs, node: node)
+        // oneDNN reads the caller's buffer: this reference keeps it alive (arrays are never
+        // mutated in place here, so the storage oneDNN saw stays the storage it reads).
+        if borrowWeights { primitive.borrowed = weights }
+        return primitive
     }
 
     /// Channel concatenation of inputs [N, channels[i], H, W].

@@ -190,7 +190,7 @@ extension KernelBenchmark {
     /// Median seconds of one fully-connected layer y[batch, outputs] = ReLU(x·Wᵀ + b) (ONNX
     /// Gemm, transB = 1) on the SIMD16 GEMM (`Operators.gemm`, what the SIMD backend and,
     /// with `JOULEBENCH_ONEDNN_FC=0`, the oneDNN backend run) and on oneDNN's inner product
-    /// (weights reordered once), alternated `repeats` times after one warm-up each. Also
+    /// as a session makes it (batch 1: plain weights read in place; otherwise reordered once), alternated `repeats` times after one warm-up each. Also
     /// returns oneDNN's implementation name. The weights are a distinct buffer per layer, as
     /// in a network (so a layer larger than the caches streams them from memory).
     public static func fullyConnectedSeconds(batch: Int, inputs: Int, outputs: Int, repeats: Int) throws
@@ -198,7 +198,8 @@ extension KernelBenchmark {
         let x = try Tensor(shape: [batch, inputs], values: (0..<(batch * inputs)).map { Float($0 % 17) * 0.1 - 0.8 })
         let w = try Tensor(shape: [outputs, inputs], values: (0..<(outputs * inputs)).map { Float($0 % 13) * 0.01 - 0.06 })
         let b = try Tensor(shape: [outputs], values: (0..<outputs).map { Float($0 % 5) * 0.01 })
-        let borrow = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FC_BORROW"] == "1"
+        // What a session does (batch 1 reads the plain weights in place); JOULEBENCH_ONEDNN_FC_BORROW=0/1 forces either.
+        let borrow = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FC_BORROW"].map { $0 == "1" } ?? (batch == 1)
         let primitive = try OneDNNPrimitive.innerProduct(batch: batch, inputs: inputs, outputs: outputs, weights: w.values,
                                                          weightsAreOutputsByInputs: true, bias: b.values, activation: .relu,
                                                          borrowWeights: borrow, node: "fc")

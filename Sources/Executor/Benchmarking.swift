@@ -215,3 +215,24 @@ extension KernelBenchmark {
         return (simd.sorted()[simd.count / 2], dnnl.sorted()[dnnl.count / 2], primitive.implementation)
     }
 }
+
+extension KernelBenchmark {
+    /// Median microseconds of one call of a trivial oneDNN primitive (ReLU on 16 floats,
+    /// `threads` OpenMP threads) through the shim, i.e. the fixed cost every oneDNN step of a
+    /// session pays (memory objects, scratchpad, stream, OpenMP fork/join), over `calls` calls.
+    public static func oneDNNCallOverheadMicroseconds(threads: Int32, calls: Int) throws -> Double {
+        let p = try OneDNNPrimitive.eltwise(.relu, shape: [1, 16, 1, 1], layout: .blocked, node: "overhead")
+        p.threads = threads
+        let x = [Float](repeating: -1, count: 16)
+        var y = [Float](repeating: 0, count: 16)
+        var times: [Double] = []
+        for _ in 0..<calls {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try x.withUnsafeBufferPointer { xp in
+                try y.withUnsafeMutableBufferPointer { try p.run([xp.baseAddress!], into: $0.baseAddress!, node: "overhead") }
+            }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-3)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}

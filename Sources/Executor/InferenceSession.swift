@@ -313,6 +313,8 @@ public struct InferenceSession: Sendable {
             provenance["onednn.version"] = OneDNNPrimitive.version
             provenance["onednn.threading"] = OneDNNPrimitive.threadingNote
             provenance["onednn.operators"] = String(steps.filter { $0.oneDNN != nil }.count)
+            // Convolutions oneDNN runs by Winograd (their MACs in the trace stay the direct ones).
+            provenance["onednn.winogradConvolutions"] = String(steps.filter { $0.oneDNN?.implementation.contains("wino") == true }.count)
         }
         let trace = Trace(model: identity, input: inputIdentity, inputPixels: pixels, operators: result.operators, provenance: provenance)
         return (result.outputs, trace)

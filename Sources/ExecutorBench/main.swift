@@ -3,6 +3,7 @@
 //   executor-bench depthwise [REPEATS]     general depthwise kernel vs the 3×3 kernel on MobileNetV2 shapes
 //   executor-bench onednn [REPEATS]        SIMD16 vs oneDNN (nChw16c) convolution layers from the five models
 //   executor-bench fc [REPEATS]            SIMD16 GEMM vs oneDNN inner product on the models' FC layers, batch 1 and 8
+//   executor-bench overhead                µs per call of a trivial oneDNN primitive (fixed cost of a step)
 //   executor-bench backend                 the default backend (GEMMBackend.preferred) and how oneDNN loaded
 //   executor-bench peak                     FP32 FMA peak on 1 and 2 threads
 //   executor-bench latency MODEL RUNS       one line per run: milliseconds of a batch-1 forward pass
@@ -122,6 +123,11 @@ do {
                 let bytes = 4.0 * Double(k * m)
                 print("| \(name) | \(batch) | \(String(format: "%.3f", s * 1e3)) | \(String(format: "%.3f", d * 1e3)) | \(String(format: "%.1f", bytes / s / 1e9)) | \(String(format: "%.1f", bytes / d / 1e9)) | \(String(format: "%.2f", d / s)) | \(impl) |")
             }
+        }
+    case "overhead":
+        // Fixed cost of one oneDNN call through the shim, 1 and 2 threads.
+        for threads in [Int32(1), 2] {
+            print("overhead \(threads) \(String(format: "%.2f", try KernelBenchmark.oneDNNCallOverheadMicroseconds(threads: threads, calls: 20000))) µs")
         }
     case "backend":
         print("default \(GEMMBackend.preferred)")

@@ -182,6 +182,34 @@ func mixedLayoutGraph() -> Graph {
     }
     #expect(dnnl.trace.provenance["executor.gemmBackend"] == "oneDNN")
     #expect(dnnl.trace.provenance["onednn.version"] != nil)
+    // conv1 reads the NCHW graph input, for which oneDNN has no Winograd kernel: it falls
+    // back to the direct one. The provenance counts the steps that do run Winograd.
+    #expect(byName["conv1"]?.oneDNN?.implementation.contains("wino") == false)
+    let winogradSteps = session.steps.filter { $0.oneDNN?.implementation.contains("wino") == true }.count
+    #expect(dnnl.trace.provenance["onednn.winogradConvolutions"] == String(winogradSteps))
+}
+
+/// A 3×3 stride-1 convolution inside a oneDNN chain (nChw16c source) runs by Winograd in a
+/// session, and the session's output equals the SIMD backend's.
+@Test func sessionRunsChained3x3ConvolutionsByWinograd() throws {
+    var table: [String: WeightTensor] = [:]
+    for (name, shape) in [("w1", [16, 3, 3, 3]), ("w2", [32, 16, 3, 3]), ("b2", [32])] { table[name] = realWeights(name, shape) }
+    let nodes = [
+        Node(name: "conv1", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["image", "w1"], outputs: ["c1"]),
+        Node(name: "relu", op: .relu, inputs: ["c1"], outputs: ["r1"]),
+        Node(name: "conv2", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["r1", "w2", "b2"], outputs: ["c2"]),
+        Node(name: "gap", op: .globalAveragePool, inputs: ["c2"], outputs: ["g"]),
+    ]
+    let graph = Graph(name: "wino", inputs: [TensorSpec(name: "image", shape: [1, 3, 12, 12])], outputs: ["g"], nodes: nodes, weights: table)
+    let x = Naive.tensor([1, 3, 12, 12], seed: 71)
+    let simd = try InferenceSession(graph: graph, backend: .simd).run(x)
+    let session = try InferenceSession(graph: graph, backend: .oneDNN)
+    let dnnl = try session.runWithTrace(x)
+    let conv2 = session.steps.first { $0.name == "conv2" }
+    #expect(conv2?.oneDNN?.implementation.contains("wino") == (InferenceSession.convolutionAlgorithm == .winograd))
+    #expect(dnnl.trace.provenance["onednn.winogradConvolutions"] == (InferenceSession.convolutionAlgorithm == .winograd ? "1" : "0"))
+    let scale = simd["g"]!.values.map(abs).max()!
+    #expect(Naive.maxError(dnnl.outputs["g"]!.values, simd["g"]!.values) < 1e-4 * max(1, scale))
 }
 
 struct InnerProductCase: CustomTestStringConvertible, Sendable {

@@ -17,7 +17,7 @@ struct InferCommand: ParsableCommand {
     @Argument(help: "A zoo model name (see `joulebench models`) or an ONNX file.")
     var model: String
 
-    @Argument(help: "The image (JPEG, PNG, PNM).")
+    @Argument(help: "The image (JPEG, PNG, PGM/PPM, PFM).")
     var image: String
 
     @Option(help: "Write the trace (JSON) to this file.")
@@ -34,6 +34,7 @@ struct InferCommand: ParsableCommand {
 
     func validate() throws {
         guard chosenBackend != nil else { throw ValidationError("--backend must be oneDNN, simd, openBLAS or hybrid, got '\(backend ?? "")'") }
+        if let trace { try checkOutputLocation(trace, option: "--trace") }
     }
 
     func run() throws {
@@ -48,8 +49,10 @@ struct InferCommand: ParsableCommand {
         if identity.hasSyntheticWeights {
             print("note: synthetic weights — the classes below are not a trained network's, nor is the sparsity in the trace")
         }
-        print(String(format: "operators: %d, MACs: %.3f G, executor wall time: %.2f ms",
-                     result.trace.totals.operators, Double(result.trace.totals.macs) / 1e9, result.trace.totals.wallTimeSeconds * 1e3))
+        let fused = result.trace.operators.filter { $0.shape.fusedActivation != nil }.count
+        print(String(format: "operators: %d%@, MACs: %.3f G, executor wall time: %.2f ms",
+                     result.trace.totals.operators, fused > 0 ? " (\(fused) with their activation fused in)" : "",
+                     Double(result.trace.totals.macs) / 1e9, result.trace.totals.wallTimeSeconds * 1e3))
         for name in result.outputNames {
             guard let output = result.outputs[name] else { continue }
             if output.rank == 2 && output.shape[0] == 1 && output.shape[1] > 1 {

@@ -73,6 +73,8 @@ struct BadInputTests {
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--benchmark", "0"], exitStatus: 64, snapshot: "error-price-benchmark-0"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "conv9=0.5"], exitStatus: 1, snapshot: "error-price-zeros-unknown-operator"),
         // infer
+        CommandCase(arguments: ["infer", "mobilenet_v2", fixtureFolder + "/person_120x197.jpg", "--trace", "no-such-folder/t.json"], exitStatus: 64,
+                    snapshot: "error-infer-trace-missing-folder"),
         CommandCase(arguments: ["infer", "no_such_model", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-infer-unknown-model"),
         CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/no-such-image.jpg"], exitStatus: 1, snapshot: "error-infer-missing-image"),
         CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/truncated.jpg"], exitStatus: 1, snapshot: "error-infer-truncated-jpeg"),

@@ -41,8 +41,9 @@ for arch in eyeriss-pj edge-int8 cpu; do
     python3 - "$out/price_${trace}_${arch}.json" "$trace" "$arch" >> "$summary" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
-scale, unit = (1e-3, "nJ") if p["energyUnit"] == "pJ" else (1, "units")
-print(f"{sys.argv[2]:<30} {sys.argv[3]:<11} {p['totalEnergy'] * scale / 1e6:10.3f} m{unit}/frame "
+# pJ specs: mJ per frame and nJ per pixel; normalised specs: millions of units and units.
+scale, unit, frame_scale, frame_unit = (1e-3, "nJ", 1e-9, "mJ") if p["energyUnit"] == "pJ" else (1, "units", 1e-6, "M units")
+print(f"{sys.argv[2]:<30} {sys.argv[3]:<11} {p['totalEnergy'] * frame_scale:10.3f} {frame_unit}/frame "
       f"{p['energyPerInputPixel'] * scale:10.2f} {unit}/frame pixel {p['energyPerNetworkInputPixel'] * scale:10.2f} {unit}/network-input pixel "
       f"({p['networkInputPixels']} px)")
 PY

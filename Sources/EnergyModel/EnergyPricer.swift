@@ -137,7 +137,7 @@ public struct EnergyPricer: Sendable {
     }
 
     func summarise(_ prices: [OperatorPrice], model: String, batch: Int, inputPixels: Int,
-                   pixelBasis: String = "the network input", networkInputPixels: Int? = nil) -> NetworkPrice {
+                   pixelBasis: String, networkInputPixels: Int) -> NetworkPrice {
         var levels = MemoryLevel.allCases.map { level -> LevelCost in
             let statuses = prices.map { $0.level(level).status }
             let status: LevelStatus = statuses.contains(.present) ? .present : (statuses.first ?? (spec.level(level) == nil ? .absent : .unused))
@@ -160,8 +160,8 @@ public struct EnergyPricer: Sendable {
             totalEnergy: total, levelTotals: levels, arithmeticEnergy: arithmetic, idleEnergy: idle,
             cycles: cycles, latencySeconds: latency,
             energyPerInputPixel: total / Double(max(batch, 1) * max(inputPixels, 1)),
-            pixelBasis: pixelBasis, networkInputPixels: networkInputPixels ?? inputPixels,
-            energyPerNetworkInputPixel: total / Double(max(batch, 1) * max(networkInputPixels ?? inputPixels, 1)), notes: notes)
+            pixelBasis: pixelBasis, networkInputPixels: networkInputPixels,
+            energyPerNetworkInputPixel: total / Double(max(batch, 1) * max(networkInputPixels, 1)), notes: notes)
     }
 
     // MARK: - One operator

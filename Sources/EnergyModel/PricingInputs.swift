@@ -72,11 +72,7 @@ extension Trace {
         let graph: Graph, identity: ModelIdentity
         if modelOrTrace.lowercased().hasSuffix(".onnx") {
             let url = URL(fileURLWithPath: modelOrTrace)
-            var imported = try ONNXImporter.load(contentsOf: url, batch: batch)
-            if let inputShape, let first = imported.inputs.first {
-                imported = try ONNXImporter.load(contentsOf: url, batch: batch, inputShapes: [first.name: inputShape])
-            }
-            graph = imported
+            graph = try ONNXImporter.load(contentsOf: url, batch: batch, firstInputShape: inputShape)
             identity = ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", sha256: graph.sourceSHA256, weights: "none")
         } else if modelOrTrace.hasSuffix(".json") || FileManager.default.fileExists(atPath: modelOrTrace) {
             return try Trace.read(from: URL(fileURLWithPath: modelOrTrace))

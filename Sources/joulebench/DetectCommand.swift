@@ -113,6 +113,9 @@ struct DetectCommand: ParsableCommand {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue {
                 let report = try HOGFolderReport.run(folder: URL(fileURLWithPath: image), detector: hog, parameters: p)
+                // A folder with no image at all is only the error below; one whose images all
+                // failed still prints the list of failures first.
+                if report.reports.isEmpty && report.failures.isEmpty { throw NothingProcessedError(folder: image, failures: 0, skipped: 0) }
                 print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
                 if report.reports.isEmpty { throw NothingProcessedError(folder: image, failures: report.failures.count, skipped: 0) }
                 return

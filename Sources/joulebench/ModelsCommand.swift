@@ -97,10 +97,7 @@ struct ModelsCommand: ParsableCommand {
     static func load(_ model: String, batch: Int, inputShape: [Int]?) throws -> (Graph, ModelIdentity) {
         if isONNX(model) {
             let url = URL(fileURLWithPath: model)
-            var graph = try ONNXImporter.load(contentsOf: url, batch: batch)
-            if let inputShape, let first = graph.inputs.first {
-                graph = try ONNXImporter.load(contentsOf: url, batch: batch, inputShapes: [first.name: inputShape])
-            }
+            let graph = try ONNXImporter.load(contentsOf: url, batch: batch, firstInputShape: inputShape)
             return (graph, ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", sha256: graph.sourceSHA256, weights: graph.weightProvenance))
         }
         guard inputShape == nil else { throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input") }

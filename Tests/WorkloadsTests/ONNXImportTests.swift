@@ -31,6 +31,10 @@ func everySampleModelImports(_ name: String) throws {
     let url = try fixture("ch_ppocr_mobile_v2.0_cls_infer")
     let graph = try ONNXImporter.load(contentsOf: url, batch: nil, inputShapes: ["x": [1, 3, 48, 192]])
     #expect(try graph.inferShapes()[graph.outputs[0]] == [1, 2])
+    // The same shape given to the first input without its name (`--input-shape`).
+    let byPosition = try ONNXImporter.load(contentsOf: url, batch: nil, firstInputShape: [1, 3, 48, 192])
+    #expect(byPosition.inputs == graph.inputs)
+    #expect(try byPosition.operatorShapes() == graph.operatorShapes())
     #expect(graph.weightProvenance == "real")
     #expect(graph.weights.values.allSatisfy { $0.source == .file && $0.values?.count == $0.elementCount })
     #expect(graph.nodes.contains { if case .hardSigmoid = $0.op { true } else { false } })

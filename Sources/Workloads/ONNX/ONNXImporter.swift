@@ -49,8 +49,11 @@ public enum ONNXImporter {
     }
 
     /// Imports the model at `url`. `batch` replaces dimension 0 of every graph input;
-    /// `inputShapes` gives whole input shapes by input name (overriding the file's).
-    public static func load(contentsOf url: URL, batch: Int?, inputShapes: [String: [Int]] = [:]) throws -> Graph {
+    /// `inputShapes` gives whole input shapes by input name (overriding the file's), and
+    /// `firstInputShape` the shape of the first graph input whatever its name (what
+    /// `--input-shape` means on the command line).
+    public static func load(contentsOf url: URL, batch: Int?, inputShapes: [String: [Int]] = [:],
+                            firstInputShape: [Int]? = nil) throws -> Graph {
         let path = url.path
         let size: Int
         do {
@@ -66,7 +69,7 @@ public enum ONNXImporter {
         do { data = try Data(contentsOf: url) } catch {
             throw ONNXImportError(file: path, reason: "cannot be read: \(error.localizedDescription)")
         }
-        return try graph(fromONNX: data, file: path, batch: batch, inputShapes: inputShapes)
+        return try graph(fromONNX: data, file: path, batch: batch, inputShapes: inputShapes, firstInputShape: firstInputShape)
     }
 
     /// SHA-256 of `data`, lowercase hex (64 characters): the identity of an imported file.
@@ -76,7 +79,8 @@ public enum ONNXImporter {
 
     /// Imports a model from its serialized bytes; `file` names it in errors, and its last
     /// path component without extension names the graph.
-    public static func graph(fromONNX data: Data, file: String, batch: Int? = nil, inputShapes: [String: [Int]] = [:]) throws -> Graph {
+    public static func graph(fromONNX data: Data, file: String, batch: Int? = nil, inputShapes: [String: [Int]] = [:],
+                             firstInputShape: [Int]? = nil) throws -> Graph {
         guard data.count <= maximumFileBytes else {
             throw ONNXImportError(file: file, reason: "is \(data.count) bytes, more than the 2 GiB a protobuf message can hold")
         }
@@ -95,7 +99,7 @@ public enum ONNXImporter {
         let opset = model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 1
         var importer = ImportContext(file: file, opset: opset)
         var graph = try importer.run(model.graph, fallbackName: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
-                                     batch: batch, inputShapes: inputShapes)
+                                     batch: batch, inputShapes: inputShapes, firstInputShape: firstInputShape)
         graph.sourceSHA256 = sha256Hex(of: data)
         return graph
     }
@@ -141,14 +145,15 @@ private struct ImportContext {
         ONNXImportError(file: file, node: node, opType: op, reason: reason)
     }
 
-    mutating func run(_ g: Onnx_GraphProto, fallbackName: String, batch: Int?, inputShapes: [String: [Int]]) throws -> Graph {
+    mutating func run(_ g: Onnx_GraphProto, fallbackName: String, batch: Int?, inputShapes: [String: [Int]],
+                      firstInputShape: [Int]?) throws -> Graph {
         for initializer in g.initializer {
             guard !initializer.name.isEmpty else { throw fail("an initializer has no name") }
             constants[initializer.name] = try constant(from: initializer, what: "initializer '\(initializer.name)'")
         }
         var inputs: [TensorSpec] = []
         for input in g.input where constants[input.name] == nil {
-            let spec = try inputSpec(input, batch: batch, override: inputShapes[input.name])
+            let spec = try inputSpec(input, batch: batch, override: inputShapes[input.name] ?? (inputs.isEmpty ? firstInputShape : nil))
             shapes[spec.name] = spec.shape
             inputs.append(spec)
         }

@@ -83,7 +83,8 @@ public struct Trace: Codable, Hashable, Sendable {
             return "inputPixels is \(inputPixels); it must be between 1 and 2^53"
         }
         for (index, op) in operators.enumerated() {
-            let where_ = "operators[\(index)] ('\(op.shape.name)')"
+            // Built only when a check fails: this runs on every pricing call.
+            var where_: String { "operators[\(index)] ('\(op.shape.name)')" }
             let n = op.shape.loopNest
             let extents: [(String, Int)] = [("N", n.N), ("M", n.M), ("C", n.C), ("H", n.H), ("W", n.W), ("P", n.P), ("Q", n.Q),
                                             ("R", n.R), ("S", n.S), ("strideH", n.strideH), ("strideW", n.strideW),

@@ -159,8 +159,9 @@ extension KernelBenchmark {
         let primitive = try OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias.values, source: .blocked, destination: .blocked,
                                                         activation: activation, algorithm: algorithm, node: c.name)
         let toBlocked = try OneDNNPrimitive.reorder(shape: x.shape, from: .plain, to: .blocked, node: c.name)
-        let xb = try toBlocked.run([x.values], node: c.name)
-        var yb = [Float](repeating: 0, count: primitive.outputFloats)
+        // Aligned buffers, as a session's activations are.
+        let xb = try toBlocked.runAligned([.array(x.values)], node: c.name)
+        let yb = AlignedFloats(uninitializedCount: primitive.outputFloats)
         var simd: [Double] = [], dnnl: [Double] = []
         for r in 0...repeats {
             var start = DispatchTime.now().uptimeNanoseconds
@@ -168,9 +169,7 @@ extension KernelBenchmark {
                                    activation: activation, backend: .simd, node: c.name)
             if r > 0 { simd.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
             start = DispatchTime.now().uptimeNanoseconds
-            try xb.withUnsafeBufferPointer { xp in
-                try yb.withUnsafeMutableBufferPointer { try primitive.run([xp.baseAddress!], into: $0.baseAddress!, node: c.name) }
-            }
+            try primitive.run([UnsafePointer(xb.base)], into: yb.base, node: c.name)
             if r > 0 { dnnl.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
         }
         return (simd.sorted()[simd.count / 2], dnnl.sorted()[dnnl.count / 2], primitive.implementation)

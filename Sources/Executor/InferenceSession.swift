@@ -345,23 +345,21 @@ public struct InferenceSession: Sendable {
             var inputs: [SlotValue] = []
             if let primitive = step.oneDNN {
                 // Layout conversions the step needs are part of its time (they are its cost).
-                var sources: [[Float]] = []
+                var sources: [OneDNNSource] = []
                 for (operand, layout) in zip(step.operands, step.inputLayouts) {
                     guard case .activation(let s) = operand else { continue }
                     sources.append(try fetch(s, layout, from: &values, node: step.name))
                     if tracing { inputs.append(values[s]) }
                 }
-                let floats = try primitive.run(sources, node: step.name)
                 output = step.outputLayout == .blocked
-                    ? SlotValue(blocked: BlockedTensor(shape: step.outputShape, values: floats))
-                    : SlotValue(plain: try Tensor(shape: step.outputShape, values: floats))
+                    ? SlotValue(blocked: BlockedTensor(shape: step.outputShape, storage: try primitive.runAligned(sources, node: step.name)))
+                    : SlotValue(plain: try Tensor(shape: step.outputShape, values: try primitive.run(sources, node: step.name)))
             } else {
                 let operands: [Tensor] = try step.operands.map {
                     switch $0 {
                     case .constant(let t): return t
                     case .activation(let s):
-                        _ = try fetch(s, .plain, from: &values, node: step.name)
-                        return values[s].plain!
+                        return try fetchPlain(s, from: &values, node: step.name)
                     }
                 }
                 output = SlotValue(plain: try apply(step, operands))
@@ -377,8 +375,7 @@ public struct InferenceSession: Sendable {
         }
         var outputs: [String: Tensor] = [:]
         for (name, s) in zip(outputNames, outputSlots) {
-            _ = try fetch(s, .plain, from: &values, node: name)
-            outputs[name] = values[s].plain
+            outputs[name] = try fetchPlain(s, from: &values, node: name)
         }
         return (outputs, operators)
     }

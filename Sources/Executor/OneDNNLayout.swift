@@ -36,27 +36,32 @@ extension InferenceSession {
 
     /// The values of `slot` in `layout`, converting (once per run; cached in `values`) with
     /// the reorder prepared at load.
-    func fetch(_ slot: Int, _ layout: ActivationLayout, from values: inout [SlotValue], node: String) throws -> [Float] {
+    func fetch(_ slot: Int, _ layout: ActivationLayout, from values: inout [SlotValue], node: String) throws -> OneDNNSource {
         switch layout {
         case .plain:
-            if let t = values[slot].plain { return t.values }
-            guard let b = values[slot].blocked else { throw ExecutorError(node: node, reason: "an input was freed before use (internal)") }
-            guard let reorder = reorders[ReorderKey(slot: slot, layout: .plain)] else {
-                throw ExecutorError(node: node, reason: "no reorder to NCHW was prepared for this input (internal)")
-            }
-            let t = try Tensor(shape: b.shape, values: try reorder.run([b.values], node: node))
-            values[slot].plain = t
-            return t.values
+            return .array(try fetchPlain(slot, from: &values, node: node).values)
         case .blocked:
-            if let b = values[slot].blocked { return b.values }
+            if let b = values[slot].blocked { return .aligned(b.storage) }
             guard let t = values[slot].plain else { throw ExecutorError(node: node, reason: "an input was freed before use (internal)") }
             guard let reorder = reorders[ReorderKey(slot: slot, layout: .blocked)] else {
                 throw ExecutorError(node: node, reason: "no reorder to nChw16c was prepared for this input (internal)")
             }
-            let b = BlockedTensor(shape: t.shape, values: try reorder.run([t.values], node: node))
+            let b = BlockedTensor(shape: t.shape, storage: try reorder.runAligned([.array(t.values)], node: node))
             values[slot].blocked = b
-            return b.values
+            return .aligned(b.storage)
         }
+    }
+
+    /// The values of `slot` as an NCHW tensor, converting (once per run; cached in `values`).
+    func fetchPlain(_ slot: Int, from values: inout [SlotValue], node: String) throws -> Tensor {
+        if let t = values[slot].plain { return t }
+        guard let b = values[slot].blocked else { throw ExecutorError(node: node, reason: "an input was freed before use (internal)") }
+        guard let reorder = reorders[ReorderKey(slot: slot, layout: .plain)] else {
+            throw ExecutorError(node: node, reason: "no reorder to NCHW was prepared for this input (internal)")
+        }
+        let t = try Tensor(shape: b.shape, values: try reorder.run([.aligned(b.storage)], node: node))
+        values[slot].plain = t
+        return t
     }
 
     /// The layout pass of the oneDNN backend. In graph order, each step that oneDNN runs

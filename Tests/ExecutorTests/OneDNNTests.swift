@@ -315,3 +315,27 @@ func oneDNNWinogradConvolutionMatchesNaive(c: Int, m: Int, size: Int) throws {
     let scale = want.map(abs).max()!
     #expect(Naive.maxError(got, want) < 1e-5 * max(1, scale) * Float(c))
 }
+
+/// nChw16c activations live in 64-byte-aligned storage (an AVX-512 access never straddles
+/// two cache lines); Swift arrays of that size start 48 bytes into a line here.
+@Test(arguments: [0, 1, 15, 16, 1000, 1_204_224])
+func alignedStorageStartsOnACacheLine(_ count: Int) {
+    let storage = AlignedFloats(uninitializedCount: count)
+    #expect(UInt(bitPattern: storage.base) % UInt(AlignedFloats.alignment) == 0)
+    #expect(storage.count == count)
+    let values = (0..<count).map { Float($0 % 7) }
+    #expect(AlignedFloats(values).array == values)
+}
+
+/// A session's blocked activations come out of `runAligned` on aligned storage, with the
+/// same values as the array path.
+@Test func runAlignedMatchesTheArrayPath() throws {
+    guard OneDNNPrimitive.isAvailable else { return }
+    let x = Naive.tensor([1, 24, 9, 9], seed: 61)
+    let relu = try OneDNNPrimitive.eltwise(.relu, shape: x.shape, layout: .blocked, node: "relu")
+    let viaArray = try relu.run([blocked(x)], node: "relu")
+    let viaAligned = try relu.runAligned([.aligned(AlignedFloats(blocked(x)))], node: "relu")
+    #expect(UInt(bitPattern: viaAligned.base) % 64 == 0)
+    #expect(viaAligned.array == viaArray)
+    #expect(plain(viaAligned.array, shape: x.shape) == x.values.map { max($0, 0) })
+}

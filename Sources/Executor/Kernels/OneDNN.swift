@@ -12,11 +12,61 @@ enum ActivationLayout: Sendable, Equatable {
     var code: Int32 { self == .blocked ? Int32(JB_LAYOUT_BLOCKED) : Int32(JB_LAYOUT_PLAIN) }
 }
 
+/// Float storage whose first element is 64-byte aligned. Swift arrays start 32 bytes after
+/// a 16-byte-aligned malloc block (48 bytes into a cache line for every activation-sized
+/// array here), so each 64-byte AVX-512 load or store of a oneDNN kernel straddles two cache
+/// lines: memory-bound layers ran 10–50 % slower on such buffers (docs/EXECUTOR.md,
+/// "Aligned activations"). Written once, by the primitive that produces it, and only read
+/// afterwards, so it may be shared across threads.
+final class AlignedFloats: @unchecked Sendable {
+    /// Bytes: one cache line, the width of an AVX-512 register.
+    static let alignment = 64
+    let count: Int
+    let base: UnsafeMutablePointer<Float>
+
+    /// `count` floats, uninitialised (the producing primitive writes every one).
+    init(uninitializedCount count: Int) {
+        precondition(count >= 0, "negative float count")
+        var raw: UnsafeMutableRawPointer? = nil
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        guard posix_memalign(&raw, Self.alignment, bytes) == 0, let raw else {
+            // As a Swift array allocation would: there is no sensible way on.
+            fatalError("out of memory: \(bytes) bytes for an activation")
+        }
+        self.count = count
+        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    /// A copy of `values`.
+    convenience init(_ values: [Float]) {
+        self.init(uninitializedCount: values.count)
+        values.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { free(base) }
+
+    var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: base, count: count) }
+    /// A copy as an array (tests, and readers outside the oneDNN path).
+    var array: [Float] { Array(buffer) }
+}
+
 /// A 4-D float32 activation in the nChw16c layout: `shape` is the logical [N, C, H, W];
-/// `values` holds N·⌈C/16⌉·16·H·W floats, the padding channels zero.
+/// `storage` holds N·⌈C/16⌉·16·H·W floats (64-byte aligned), the padding channels zero.
 struct BlockedTensor: Sendable {
     let shape: [Int]
-    var values: [Float]
+    let storage: AlignedFloats
+
+    init(shape: [Int], storage: AlignedFloats) {
+        precondition(storage.count == Self.floats(for: shape), "blocked storage does not match \(shape)")
+        self.shape = shape
+        self.storage = storage
+    }
+
+    /// A copy of `values` (already in nChw16c).
+    init(shape: [Int], values: [Float]) { self.init(shape: shape, storage: AlignedFloats(values)) }
+
+    /// The stored floats, padding included (a copy).
+    var values: [Float] { storage.array }
 
     static func floats(for shape: [Int]) -> Int {
         shape[0] * ((shape[1] + 15) / 16) * 16 * shape[2] * shape[3]
@@ -29,23 +79,29 @@ struct BlockedTensor: Sendable {
     var logicalZeroCount: Int {
         let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3])
         let blocks = (c + 15) / 16
-        return values.withUnsafeBufferPointer { v in
-            if c % 16 == 0 { return countZeros(v) }
-            var zeros = 0
-            let tail = c % 16
-            for image in 0..<n {
-                for block in 0..<blocks {
-                    let base = (image * blocks + block) * hw * 16
-                    if block < blocks - 1 {
-                        zeros += countZeros(UnsafeBufferPointer(rebasing: v[base..<(base + hw * 16)]))
-                    } else {
-                        for p in 0..<hw { for lane in 0..<tail where v[base + p * 16 + lane] == 0 { zeros += 1 } }
-                    }
+        let v = storage.buffer
+        if c % 16 == 0 { return countZeros(v) }
+        var zeros = 0
+        let tail = c % 16
+        for image in 0..<n {
+            for block in 0..<blocks {
+                let base = (image * blocks + block) * hw * 16
+                if block < blocks - 1 {
+                    zeros += countZeros(UnsafeBufferPointer(rebasing: v[base..<(base + hw * 16)]))
+                } else {
+                    for p in 0..<hw { for lane in 0..<tail where v[base + p * 16 + lane] == 0 { zeros += 1 } }
                 }
             }
-            return zeros
         }
+        return zeros
     }
+}
+
+/// A source operand of a oneDNN primitive: an array (NCHW tensors, constants) or aligned
+/// storage (nChw16c activations).
+enum OneDNNSource {
+    case array([Float])
+    case aligned(AlignedFloats)
 }
 
 /// One prepared oneDNN primitive with its constant operands (filters already reordered
@@ -249,6 +305,12 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// Runs on arrays, allocating the output (`outputFloats` values; `initial` copied in first
     /// for an accumulating convolution).
     func run(_ sources: [[Float]], initial: [Float]? = nil, node: String) throws -> [Float] {
+        try run(sources.map { .array($0) }, initial: initial, node: node)
+    }
+
+    /// Runs into a new array (`outputFloats` values; `initial` copied in first for an
+    /// accumulating convolution).
+    func run(_ sources: [OneDNNSource], initial: [Float]? = nil, node: String) throws -> [Float] {
         var out: [Float]
         if let initial { precondition(initial.count == outputFloats); out = initial } else {
             out = [Float](unsafeUninitializedCapacity: outputFloats) { _, n in n = outputFloats }
@@ -258,6 +320,14 @@ final class OneDNNPrimitive: @unchecked Sendable {
         }
         return out
     }
+
+    /// Runs into new 64-byte-aligned storage (`outputFloats` values): how a session
+    /// produces nChw16c activations.
+    func runAligned(_ sources: [OneDNNSource], node: String) throws -> AlignedFloats {
+        let out = AlignedFloats(uninitializedCount: outputFloats)
+        try withPointers(sources) { try run($0, into: out.base, node: node) }
+        return out
+    }
 }
 
 /// The text of a NUL-terminated C message buffer.
@@ -265,11 +335,15 @@ private func text(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// Borrows base addresses of several arrays for one call.
-func withPointers<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+/// Borrows base addresses of several sources for one call (aligned storage is kept alive
+/// by `sources` for the call's duration).
+func withPointers<R>(_ sources: [OneDNNSource], _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
     func step(_ i: Int, _ acc: [UnsafePointer<Float>]) throws -> R {
-        if i == arrays.count { return try body(acc) }
-        return try arrays[i].withUnsafeBufferPointer { try step(i + 1, acc + [$0.baseAddress!]) }
+        if i == sources.count { return try body(acc) }
+        switch sources[i] {
+        case .array(let a): return try a.withUnsafeBufferPointer { try step(i + 1, acc + [$0.baseAddress!]) }
+        case .aligned(let storage): return try withExtendedLifetime(storage) { try step(i + 1, acc + [UnsafePointer(storage.base)]) }
+        }
     }
     return try step(0, [])
 }

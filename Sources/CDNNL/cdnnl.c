@@ -28,7 +28,10 @@
     X(dnnl_engine_create) \
     X(dnnl_lrn_forward_desc_init) \
     X(dnnl_memory_create) \
+    X(dnnl_memory_desc_equal) \
     X(dnnl_memory_desc_get_size) \
+    X(dnnl_memory_get_data_handle) \
+    X(dnnl_memory_get_memory_desc) \
     X(dnnl_memory_desc_init_by_tag) \
     X(dnnl_memory_destroy) \
     X(dnnl_pooling_v2_forward_desc_init) \
@@ -253,9 +256,19 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
     CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &cd, attr, engine, NULL), "convolution primitive descriptor");
     const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
-    op->weights = reordered_constant(&w_plain, filter, w_chosen, err, errlen);
-    if (!op->weights) goto failure;
-    op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
+    const dnnl_memory_desc_t *owner_md = NULL;
+    void *owner_data = NULL;
+    if (d->weights_owner && d->weights_owner->weights &&
+        D(dnnl_memory_get_memory_desc)(d->weights_owner->weights, &owner_md) == dnnl_success &&
+        D(dnnl_memory_desc_equal)(owner_md, w_chosen) &&
+        D(dnnl_memory_get_data_handle)(d->weights_owner->weights, &owner_data) == dnnl_success && owner_data) {
+        // The owner's reordered filter, read in place (same layout): no second copy.
+        CHECK(D(dnnl_memory_create)(&op->weights, w_chosen, engine, owner_data), "lent weights");
+    } else {
+        op->weights = reordered_constant(&w_plain, filter, w_chosen, err, errlen);
+        if (!op->weights) goto failure;
+        op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
+    }
     if (bias) {
         op->bias = reordered_constant(&b_md, bias, &b_md, err, errlen);
         if (!op->bias) goto failure;

@@ -18,7 +18,14 @@ public struct InferenceSession: Sendable {
     public let inputs: [TensorSpec]
     public let outputNames: [String]
     public let preprocessing: Preprocessing
+    /// The traced plan: every operator of the graph as its own step (fused activations and
+    /// folded batch-norms aside), so the trace measures each one.
     let steps: [Step]
+    /// The plan `run` executes: `steps`, with residual adds fused into the convolution that
+    /// computes one of their operands on the oneDNN backend (`fusingResidualAdds`).
+    let untracedSteps: [Step]
+    /// Residual adds `untracedSteps` fuses into convolutions.
+    public let fusedResidualAdds: Int
     let slotCount: Int
     let inputSlots: [Int]
     let outputSlots: [Int]
@@ -58,6 +65,11 @@ public struct InferenceSession: Sendable {
         var outputLayout: ActivationLayout = .plain
         /// The output's logical shape (set for oneDNN steps).
         var outputShape: [Int] = []
+        /// Untraced plan only: a convolution with a residual add fused in (oneDNN's sum
+        /// post-op). Its last operand is the addend: the output buffer starts as the addend
+        /// (the addend's own buffer when this step is its last reader) and the convolution
+        /// adds into it (`fusingResidualAdds`).
+        var accumulatesAddend = false
     }
 
     /// Largest tensor (in words) a graph may declare: bad shapes are refused instead of allocated.
@@ -256,23 +268,20 @@ public struct InferenceSession: Sendable {
         // oneDNN backend: which steps run on oneDNN, in which layout (OneDNNLayout.swift).
         var slotShapes: [Int: [Int]] = [:]
         for (name, s) in slots { if let shape = tensorShapes[name] { slotShapes[s] = shape } }
+        let kept = Set(graph.outputs.compactMap { slots[$0] })
+        var untraced = steps
         if backend == .oneDNN {
-            (steps, self.reorders) = try Self.assignOneDNNLayouts(steps, slotShapes: slotShapes,
-                                                                   outputSlots: Set(graph.outputs.compactMap { slots[$0] }))
+            let unlaidOut = steps
+            (steps, self.reorders) = try Self.assignOneDNNLayouts(steps, slotShapes: slotShapes, outputSlots: kept)
+            (untraced, fusedResidualAdds) = Self.fusingResidualAdds(steps, unlaidOut: unlaidOut, slotShapes: slotShapes, outputSlots: kept)
         } else {
             self.reorders = [:]
+            untraced = steps
+            fusedResidualAdds = 0
         }
 
-        // Liveness: free each activation after its last reader (graph outputs stay).
-        var lastUse: [Int: Int] = [:]
-        for (i, step) in steps.enumerated() {
-            for case .activation(let s) in step.operands { lastUse[s] = i }
-        }
-        let kept = Set(graph.outputs.compactMap { slots[$0] })
-        for (s, i) in lastUse where !kept.contains(s) { steps[i].releases.append(s) }
-        for i in steps.indices { steps[i].releases.sort() }
-
-        self.steps = steps
+        self.steps = Self.releasingDeadSlots(steps, kept: kept)
+        self.untracedSteps = Self.releasingDeadSlots(untraced, kept: kept)
         self.slotCount = slots.count
         self.inputSlots = graph.inputs.map { slots[$0.name]! }
         self.outputSlots = graph.outputs.map { slots[$0]! }
@@ -296,7 +305,21 @@ public struct InferenceSession: Sendable {
         self.identity = ModelIdentity(name: graph.name, source: source, sha256: sha256, weights: weights)
     }
 
-    /// Runs the graph on its single input; returns the outputs by name.
+    /// Liveness: each step frees the activations it is the last reader of (graph outputs stay).
+    static func releasingDeadSlots(_ plan: [Step], kept: Set<Int>) -> [Step] {
+        var steps = plan
+        var lastUse: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() {
+            steps[i].releases = []
+            for case .activation(let s) in step.operands { lastUse[s] = i }
+        }
+        for (s, i) in lastUse where !kept.contains(s) { steps[i].releases.append(s) }
+        for i in steps.indices { steps[i].releases.sort() }
+        return steps
+    }
+
+    /// Runs the graph on its single input; returns the outputs by name. Runs the untraced
+    /// plan (residual adds fused on the oneDNN backend): same outputs as `runWithTrace`.
     public func run(_ input: Tensor) throws -> [String: Tensor] {
         try execute([input], tracing: false).outputs
     }
@@ -315,6 +338,10 @@ public struct InferenceSession: Sendable {
             provenance["onednn.operators"] = String(steps.filter { $0.oneDNN != nil }.count)
             // Convolutions oneDNN runs by Winograd (their MACs in the trace stay the direct ones).
             provenance["onednn.winogradConvolutions"] = String(steps.filter { $0.oneDNN?.implementation.contains("wino") == true }.count)
+            if fusedResidualAdds > 0 {
+                // The trace measures every operator of the traced plan; `run` fuses these.
+                provenance["onednn.residualAddsFusedWhenUntraced"] = String(fusedResidualAdds)
+            }
         }
         let trace = Trace(model: identity, input: inputIdentity, inputPixels: pixels, operators: result.operators, provenance: provenance)
         return (result.outputs, trace)
@@ -339,11 +366,13 @@ public struct InferenceSession: Sendable {
         }
         var operators: [TraceOperator] = []
         if tracing { operators.reserveCapacity(steps.count) }
-        for step in steps {
+        for step in tracing ? steps : untracedSteps {
             let start = DispatchTime.now().uptimeNanoseconds
             let output: SlotValue
             var inputs: [SlotValue] = []
-            if let primitive = step.oneDNN {
+            if step.accumulatesAddend, let primitive = step.oneDNN {
+                output = try runAccumulating(step, primitive, values: &values)
+            } else if let primitive = step.oneDNN {
                 // Layout conversions the step needs are part of its time (they are its cost).
                 var sources: [OneDNNSource] = []
                 for (operand, layout) in zip(step.operands, step.inputLayouts) {

@@ -147,6 +147,97 @@ extension InferenceSession {
         return (steps, reorders)
     }
 
+    /// The untraced plan of the oneDNN backend: `steps` (laid out) with each residual add
+    /// fused into the convolution that computes one of its operands, through oneDNN's `sum`
+    /// post-op (dst = act(conv(x) + dst), dst holding the other operand), so the sum never
+    /// makes a pass of its own. Only where nothing else can tell: the add runs on oneDNN in
+    /// nChw16c, the convolution has no activation of its own, writes nChw16c, and its output
+    /// is read by this add alone and is not a graph output; the add's activation moves into
+    /// the fused primitive, which reads the convolution's reordered filter in place when
+    /// oneDNN picks the same layout for it. The fused step takes the add's place (and output
+    /// slot); the convolution's step is dropped. The trace keeps the unfused plan: fused, the
+    /// convolution's own output (the add's input) would never exist to be measured.
+    /// `unlaidOut` is `steps` before the layout pass (it still holds the plain filters).
+    static func fusingResidualAdds(_ steps: [Step], unlaidOut: [Step], slotShapes: [Int: [Int]], outputSlots: Set<Int>)
+        -> (steps: [Step], fused: Int) {
+        var readers: [Int: Int] = [:]
+        var producer: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() {
+            for case .activation(let s) in step.operands { readers[s, default: 0] += 1 }
+            producer[step.output] = i
+        }
+        var plan = steps
+        var dropped = Set<Int>()
+        for (i, add) in steps.enumerated() {
+            guard case .add = add.op, add.oneDNN != nil, add.outputLayout == .blocked, add.operands.count == 2,
+                  add.inputLayouts == [.blocked, .blocked],
+                  case .activation(let a) = add.operands[0], case .activation(let b) = add.operands[1], a != b else { continue }
+            // Of the operands a fusable convolution computes, the later one (the other is then
+            // already computed when the fused step runs in the add's place).
+            let candidates = [(a, b), (b, a)].compactMap { (computed, addend) -> (conv: Int, addend: Int)? in
+                guard let p = producer[computed], p < i, !dropped.contains(p), unlaidOut.indices.contains(p) else { return nil }
+                let conv = steps[p]
+                guard case .conv = conv.op, conv.oneDNN != nil, conv.outputLayout == .blocked, conv.activation == .none,
+                      readers[computed] == 1, !outputSlots.contains(computed), slotShapes[computed] == slotShapes[addend],
+                      case .activation = conv.operands.first else { return nil }
+                return (p, addend)
+            }
+            guard let pick = candidates.max(by: { $0.conv < $1.conv }) else { continue }
+            let conv = steps[pick.conv], original = unlaidOut[pick.conv]
+            guard original.name == conv.name, case .conv(let attributes) = original.op, original.operands.count >= 2,
+                  case .constant(let filter) = original.operands[1], case .activation(let x) = conv.operands[0],
+                  let xShape = slotShapes[x], let convPrimitive = conv.oneDNN,
+                  let g = try? ConvGeometry(input: xShape, filter: filter.shape, attributes: attributes, node: conv.name) else { continue }
+            var bias: [Float]? = nil
+            if original.operands.count > 2, case .constant(let t) = original.operands[2] { bias = t.values }
+            let algorithm: OneDNNPrimitive.ConvAlgorithm = convPrimitive.implementation.contains("wino") ? .winograd : .direct
+            guard let primitive = try? OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: conv.inputLayouts[0],
+                                                                   destination: .blocked, activation: add.activation, accumulate: true,
+                                                                   algorithm: algorithm, sharingWeightsOf: convPrimitive,
+                                                                   node: "\(conv.name)+\(add.name)"),
+                  !primitive.implementation.hasPrefix("ref") else { continue }
+            primitive.threads = convPrimitive.threads
+            var fused = add
+            fused.name = "\(conv.name)+\(add.name)"
+            fused.op = conv.op
+            fused.operands = [conv.operands[0], .activation(pick.addend)]
+            fused.inputLayouts = [conv.inputLayouts[0], .blocked]
+            fused.oneDNN = primitive
+            fused.accumulatesAddend = true
+            plan[i] = fused
+            dropped.insert(pick.conv)
+        }
+        return (plan.enumerated().filter { !dropped.contains($0.offset) }.map(\.element), dropped.count)
+    }
+
+    /// Runs a step of `fusingResidualAdds`: the convolution adds into a buffer holding the
+    /// addend (its last operand), the addend's own storage when this step is its last
+    /// reader, otherwise a copy.
+    func runAccumulating(_ step: Step, _ primitive: OneDNNPrimitive, values: inout [SlotValue]) throws -> SlotValue {
+        guard case .activation(let x) = step.operands.first, case .activation(let addendSlot) = step.operands.last,
+              step.operands.count == 2, step.inputLayouts.count == 2 else {
+            throw ExecutorError(node: step.name, reason: "a fused residual add needs an input and an addend (internal)")
+        }
+        let source = try fetch(x, step.inputLayouts[0], from: &values, node: step.name)
+        guard case .aligned(let addend) = try fetch(addendSlot, .blocked, from: &values, node: step.name) else {
+            throw ExecutorError(node: step.name, reason: "the addend is not in nChw16c (internal)")
+        }
+        guard addend.count == primitive.outputFloats else {
+            throw ExecutorError(node: step.name, reason: "the addend has \(addend.count) floats, the output \(primitive.outputFloats) (internal)")
+        }
+        // In place only when nothing reads the addend afterwards (it is freed after this step)
+        // and it is not also the convolution's input.
+        let destination: AlignedFloats
+        if step.releases.contains(addendSlot), addendSlot != x {
+            destination = addend
+        } else {
+            destination = AlignedFloats(uninitializedCount: addend.count)
+            destination.base.update(from: addend.base, count: addend.count)
+        }
+        try withPointers([source]) { try primitive.run($0, into: destination.base, node: step.name) }
+        return SlotValue(blocked: BlockedTensor(shape: step.outputShape, storage: destination))
+    }
+
     /// The oneDNN primitive for `step` with 4-D input `x` and output `y`, or an error when
     /// oneDNN does not run this operator with these attributes.
     static func oneDNNPrimitive(for step: Step, input x: [Int], output y: [Int], slotShapes: [Int: [Int]],

@@ -339,3 +339,57 @@ func alignedStorageStartsOnACacheLine(_ count: Int) {
     #expect(viaAligned.array == viaArray)
     #expect(plain(viaAligned.array, shape: x.shape) == x.values.map { max($0, 0) })
 }
+
+/// Residual blocks: an identity shortcut (the block input, also read by the branch), a
+/// projection shortcut (a 1×1 convolution), and a sum that is both a convolution's input
+/// and the addend of that convolution's add.
+func residualGraph() -> Graph {
+    var table: [String: WeightTensor] = [:]
+    for (name, shape) in [("w0", [32, 3, 3, 3]), ("b0", [32]), ("wa", [32, 32, 3, 3]), ("wb", [32, 32, 1, 1]), ("bb", [32]),
+                          ("wp", [48, 32, 1, 1]), ("wc", [48, 32, 3, 3]), ("bc", [48]), ("wd", [48, 48, 1, 1])] {
+        table[name] = realWeights(name, shape)
+    }
+    let nodes = [
+        Node(name: "conv0", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["image", "w0", "b0"], outputs: ["c0"]),
+        Node(name: "relu0", op: .relu, inputs: ["c0"], outputs: ["x"]),
+        Node(name: "a", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["x", "wa"], outputs: ["ya"]),
+        Node(name: "relua", op: .relu, inputs: ["ya"], outputs: ["ra"]),
+        Node(name: "b", op: .conv(ConvAttributes(kernel: 1)), inputs: ["ra", "wb", "bb"], outputs: ["yb"]),
+        Node(name: "add1", op: .add, inputs: ["yb", "x"], outputs: ["s1"]),
+        Node(name: "relu1", op: .relu, inputs: ["s1"], outputs: ["x1"]),
+        Node(name: "proj", op: .conv(ConvAttributes(kernel: 1)), inputs: ["x1", "wp"], outputs: ["p"]),
+        Node(name: "c", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["x1", "wc", "bc"], outputs: ["yc"]),
+        Node(name: "add2", op: .add, inputs: ["p", "yc"], outputs: ["s2"]),
+        Node(name: "d", op: .conv(ConvAttributes(kernel: 1)), inputs: ["s2", "wd"], outputs: ["yd"]),
+        Node(name: "add3", op: .add, inputs: ["yd", "s2"], outputs: ["s3"]),
+        Node(name: "gap", op: .globalAveragePool, inputs: ["s3"], outputs: ["out"]),
+    ]
+    return Graph(name: "residual", inputs: [TensorSpec(name: "image", shape: [1, 3, 9, 9])], outputs: ["out"], nodes: nodes, weights: table)
+}
+
+/// The untraced plan fuses each residual add into a convolution (oneDNN's sum post-op) and
+/// computes what the traced plan computes; the trace keeps every operator and says how many
+/// adds `run` fuses. add1's addend x and add2's (the projection) die there: added into in
+/// place; add3's addend s2 is also the input of d, the convolution fused with it: a copy.
+@Test func untracedPlanFusesResidualAddsAndComputesTheSame() throws {
+    guard OneDNNPrimitive.isAvailable else { return }
+    let graph = residualGraph()
+    let x = Naive.tensor([1, 3, 9, 9], seed: 81)
+    let session = try InferenceSession(graph: graph, backend: .oneDNN)
+    #expect(session.fusedResidualAdds == 3)
+    #expect(session.untracedSteps.count == session.steps.count - 3)
+    #expect(session.untracedSteps.filter(\.accumulatesAddend).map(\.name) == ["b+add1", "c+add2", "d+add3"])
+    // The fused steps read the unfused convolutions' reordered filters in place: only the bias is their own.
+    let fusedBytes = session.untracedSteps.filter(\.accumulatesAddend).map { $0.oneDNN!.constantBytes }
+    #expect(fusedBytes == [32 * 4, 48 * 4, 0])
+    let traced = try session.runWithTrace(x)
+    let untraced = try session.run(x)
+    #expect(untraced["out"]!.values == traced.outputs["out"]!.values)
+    let reference = try InferenceSession(graph: graph, backend: .simd).run(x)["out"]!
+    let scale = reference.values.map(abs).max()!
+    #expect(Naive.maxError(untraced["out"]!.values, reference.values) < 1e-4 * max(1, scale))
+    #expect(traced.trace.operators.map(\.shape.name).filter { $0.hasPrefix("add") } == ["add1", "add2", "add3"])
+    #expect(traced.trace.provenance["onednn.residualAddsFusedWhenUntraced"] == "3")
+    // Twice in a row (in-place buffers must not leak state between runs).
+    #expect(try session.run(x)["out"]!.values == untraced["out"]!.values)
+}

@@ -36,10 +36,15 @@ typedef struct {
     float clip_min, clip_max;
     int accumulate;            // 1: dst = act(conv + dst) (oneDNN sum post-op)
     int algorithm;             // JB_CONV_DIRECT (0), JB_CONV_WINOGRAD, JB_CONV_AUTO (oneDNN decides)
+    // Optional: a convolution whose reordered filter this one reads in place when oneDNN
+    // chooses the same filter layout for both (no second copy); the owner must outlive
+    // this op. NULL, or a different layout: the filter is reordered into a copy of its own.
+    const struct jb_op *weights_owner;
 } jb_conv_desc;
 
 /// The convolution; `filter` is [oc, c/groups, kh, kw] (reordered once into the layout
-/// oneDNN chooses and not referenced afterwards), `bias` has oc values or is NULL.
+/// oneDNN chooses and not referenced afterwards, unless `weights_owner` lends its copy),
+/// `bias` has oc values or is NULL. jb_op_constant_bytes excludes a lent filter.
 jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *bias, char *err, size_t errlen);
 
 /// A fully-connected layer (ONNX Gemm with transA = 0, alpha = 1): dst[n, m] =

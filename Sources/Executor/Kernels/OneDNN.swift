@@ -121,6 +121,11 @@ final class OneDNNPrimitive: @unchecked Sendable {
     var threads: Int32 = OneDNNPrimitive.threadCount
     /// Constants oneDNN reads in place (borrowed, not copied): kept alive with the primitive.
     private(set) var borrowed: [Float]? = nil
+    /// The convolution whose reordered filter this one reads in place: kept alive with it.
+    private(set) var weightsOwner: OneDNNPrimitive? = nil
+
+    /// Bytes of the constants this primitive holds itself (a lent or borrowed filter excluded).
+    var constantBytes: Int { jb_op_constant_bytes(handle) }
 
     private init(_ make: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, sourceCount: Int, outputFloats: Int, node: String) throws {
         var message = [CChar](repeating: 0, count: 256)
@@ -148,9 +153,12 @@ final class OneDNNPrimitive: @unchecked Sendable {
 
     /// A convolution of geometry `g` reading `source` and writing `destination` layouts;
     /// `accumulate` adds the destination's previous contents before the activation.
+    /// `sharingWeightsOf`: a convolution with the same filter whose reordered copy this one
+    /// reads in place when oneDNN picks the same filter layout (otherwise `filter` is
+    /// reordered into a copy of its own).
     static func convolution(_ g: ConvGeometry, filter: [Float], bias: [Float]?, source: ActivationLayout, destination: ActivationLayout,
                             activation: FusedActivation, accumulate: Bool = false, algorithm: ConvAlgorithm = .direct,
-                            node: String) throws -> OneDNNPrimitive {
+                            sharingWeightsOf owner: OneDNNPrimitive? = nil, node: String) throws -> OneDNNPrimitive {
         var d = jb_conv_desc()
         d.n = Int32(g.batch); d.c = Int32(g.inChannels); d.h = Int32(g.height); d.w = Int32(g.width)
         d.oc = Int32(g.outChannels); d.kh = Int32(g.kernelHeight); d.kw = Int32(g.kernelWidth); d.groups = Int32(g.groups)
@@ -167,12 +175,19 @@ final class OneDNNPrimitive: @unchecked Sendable {
         d.accumulate = accumulate ? 1 : 0
         d.algorithm = algorithm.code
         let out = [g.batch, g.outChannels, g.outHeight, g.outWidth]
-        return try OneDNNPrimitive({ err, len in
-            filter.withUnsafeBufferPointer { fp in
-                if let bias { return bias.withUnsafeBufferPointer { bp in jb_conv_create(&d, fp.baseAddress, bp.baseAddress, err, len) } }
-                return jb_conv_create(&d, fp.baseAddress, nil, err, len)
-            }
-        }, sourceCount: 1, outputFloats: floats(out, destination), node: node)
+        let primitive = try withExtendedLifetime(owner) {
+            d.weights_owner = owner?.handle
+            return try OneDNNPrimitive({ err, len in
+                filter.withUnsafeBufferPointer { fp in
+                    if let bias { return bias.withUnsafeBufferPointer { bp in jb_conv_create(&d, fp.baseAddress, bp.baseAddress, err, len) } }
+                    return jb_conv_create(&d, fp.baseAddress, nil, err, len)
+                }
+            }, sourceCount: 1, outputFloats: floats(out, destination), node: node)
+        }
+        // Whether or not oneDNN lent the owner's filter, keeping the owner costs nothing (it is
+        // a step of the same session).
+        primitive.weightsOwner = owner
+        return primitive
     }
 
     /// oneDNN's convolution algorithm: direct, Winograd (its F(4×4, 3×3) kernels where it

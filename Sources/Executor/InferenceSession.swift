@@ -338,6 +338,8 @@ public struct InferenceSession: Sendable {
             provenance["onednn.operators"] = String(steps.filter { $0.oneDNN != nil }.count)
             // Convolutions oneDNN runs by Winograd (their MACs in the trace stay the direct ones).
             provenance["onednn.winogradConvolutions"] = String(steps.filter { $0.oneDNN?.implementation.contains("wino") == true }.count)
+            // Strided convolutions oneDNN runs as 1×1 convolutions over gathered patches (same MACs).
+            provenance["onednn.gatheredPatchConvolutions"] = String(steps.filter { $0.oneDNN?.gatheredPatches != nil }.count)
             if fusedResidualAdds > 0 {
                 // The trace measures every operator of the traced plan; `run` fuses these.
                 provenance["onednn.residualAddsFusedWhenUntraced"] = String(fusedResidualAdds)

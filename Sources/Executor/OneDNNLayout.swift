@@ -186,7 +186,7 @@ extension InferenceSession {
             let conv = steps[pick.conv], original = unlaidOut[pick.conv]
             guard original.name == conv.name, case .conv(let attributes) = original.op, original.operands.count >= 2,
                   case .constant(let filter) = original.operands[1], case .activation(let x) = conv.operands[0],
-                  let xShape = slotShapes[x], let convPrimitive = conv.oneDNN,
+                  let xShape = slotShapes[x], let convPrimitive = conv.oneDNN, convPrimitive.gatheredPatches == nil,
                   let g = try? ConvGeometry(input: xShape, filter: filter.shape, attributes: attributes, node: conv.name) else { continue }
             var bias: [Float]? = nil
             if original.operands.count > 2, case .constant(let t) = original.operands[2] { bias = t.values }
@@ -269,6 +269,12 @@ extension InferenceSession {
             let g = try ConvGeometry(input: x, filter: filter.shape, attributes: a, node: name)
             guard [g.batch, g.outChannels, g.outHeight, g.outWidth] == y, bias.map({ $0.count == g.outChannels }) ?? true else {
                 throw ExecutorError(node: name, reason: "convolution shapes disagree")
+            }
+            if source == .blocked, gatheredPatchesEnabled, BlockedPatches.applies(to: g),
+               let p = try? OneDNNPrimitive.gatheredPatchConvolution(g, filter: filter.values, bias: bias, destination: destination,
+                                                                     activation: step.activation, node: name),
+               !p.implementation.hasPrefix("ref") {
+                return p
             }
             if oneDNNWinogradApplies(to: g) {
                 // oneDNN's Winograd where it has a kernel for the shape; direct otherwise.
@@ -392,6 +398,10 @@ extension InferenceSession {
     /// overrides the default (for A/B runs).
     static let convolutionAlgorithm: OneDNNPrimitive.ConvAlgorithm =
         ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_CONV"].flatMap(OneDNNPrimitive.ConvAlgorithm.init(rawValue:)) ?? .winograd
+
+    /// Whether strided convolutions with a blocked source run as 1×1 convolutions over
+    /// gathered patches (`BlockedPatches`). `JOULEBENCH_ONEDNN_PATCHES=0` turns it off (A/B runs).
+    static let gatheredPatchesEnabled = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_PATCHES"] != "0"
 
     static func oneDNNWinogradApplies(to g: ConvGeometry) -> Bool {
         convolutionAlgorithm == .winograd && g.groups == 1 && g.kernelHeight == 3 && g.kernelWidth == 3

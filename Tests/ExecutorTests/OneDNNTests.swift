@@ -393,3 +393,58 @@ func residualGraph() -> Graph {
     // Twice in a row (in-place buffers must not leak state between runs).
     #expect(try session.run(x)["out"]!.values == untraced["out"]!.values)
 }
+
+/// Strided convolutions run as 1×1 convolutions over gathered patches (`BlockedPatches`)
+/// equal the naive convolution: ResNet's stride-2 3×3 (pad 1, even and odd sizes), a 2×2
+/// stride 2 without padding, stride 3 with asymmetric padding, batch 2, 32 and 48 channels.
+@Test(arguments: [
+    ConvCase(c: 16, h: 14, w: 14, m: 24, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), name: "3×3/2 pad 1, even"),
+    ConvCase(n: 2, c: 32, h: 13, w: 11, m: 16, r: 3, s: 3, stride: (2, 2), pads: (1, 1, 1, 1), name: "3×3/2 pad 1, odd, batch 2"),
+    ConvCase(c: 48, h: 8, w: 9, m: 20, r: 2, s: 2, stride: (2, 2), name: "2×2/2 no padding"),
+    ConvCase(c: 16, h: 10, w: 12, m: 8, r: 3, s: 2, stride: (3, 2), pads: (0, 1, 2, 0), name: "3×2 stride (3, 2), asymmetric pads"),
+])
+func gatheredPatchConvolutionMatchesNaive(_ c: ConvCase) throws {
+    guard OneDNNPrimitive.isAvailable else { return }
+    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 91)
+    let w = Naive.tensor([c.m, c.c, c.r, c.s], seed: 92)
+    let bias = Naive.tensor([c.m], seed: 93)
+    let want = Naive.conv(x, w, bias.values, c.attributes)
+    let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "g")
+    #expect(BlockedPatches.applies(to: g))
+    let p = try OneDNNPrimitive.gatheredPatchConvolution(g, filter: w.values, bias: bias.values, destination: .blocked, activation: .relu, node: "g")
+    let got = try p.runAligned([.aligned(AlignedFloats(blocked(x)))], node: "g")
+    #expect(Naive.maxError(plain(got.array, shape: want.shape), want.values.map { max($0, 0) }) < 1e-4)
+}
+
+/// Which convolutions gather patches: strided, ungrouped, undilated, 2–3 taps a side, C a
+/// multiple of 16; and a session runs ResNet's stride-2 3×3 that way with the trace unchanged.
+@Test func gatheredPatchesApplyToStridedConvolutionsOnly() throws {
+    func geometry(_ c: Int, _ k: Int, _ stride: Int, groups: Int = 1, dilation: Int = 1) throws -> ConvGeometry {
+        try ConvGeometry(input: [1, c, 14, 14], filter: [c, c / groups, k, k],
+                         attributes: ConvAttributes(kernel: (k, k), stride: (stride, stride), pads: (1, 1, 1, 1), dilation: (dilation, dilation), groups: groups), node: "g")
+    }
+    #expect(BlockedPatches.applies(to: try geometry(32, 3, 2)))
+    #expect(!BlockedPatches.applies(to: try geometry(32, 3, 1)))              // stride 1: Winograd
+    #expect(!BlockedPatches.applies(to: try geometry(24, 3, 2)))              // C not a multiple of 16
+    #expect(!BlockedPatches.applies(to: try geometry(32, 3, 2, groups: 32)))  // depthwise
+    #expect(!BlockedPatches.applies(to: try geometry(32, 1, 2)))              // 1×1
+    #expect(!BlockedPatches.applies(to: try geometry(32, 3, 2, dilation: 2)))
+    guard OneDNNPrimitive.isAvailable else { return }
+    var table: [String: WeightTensor] = [:]
+    for (name, shape) in [("w1", [32, 3, 3, 3]), ("w2", [48, 32, 3, 3]), ("b2", [48])] { table[name] = realWeights(name, shape) }
+    let nodes = [
+        Node(name: "conv1", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["image", "w1"], outputs: ["c1"]),
+        Node(name: "relu", op: .relu, inputs: ["c1"], outputs: ["r1"]),
+        Node(name: "down", op: .conv(ConvAttributes(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1))), inputs: ["r1", "w2", "b2"], outputs: ["c2"]),
+        Node(name: "gap", op: .globalAveragePool, inputs: ["c2"], outputs: ["g"]),
+    ]
+    let graph = Graph(name: "down", inputs: [TensorSpec(name: "image", shape: [1, 3, 15, 15])], outputs: ["g"], nodes: nodes, weights: table)
+    let x = Naive.tensor([1, 3, 15, 15], seed: 94)
+    let session = try InferenceSession(graph: graph, backend: .oneDNN)
+    #expect(session.steps.first { $0.name == "down" }?.oneDNN?.gatheredPatches != nil)
+    let dnnl = try session.runWithTrace(x)
+    let simd = try InferenceSession(graph: graph, backend: .simd).runWithTrace(x)
+    #expect(Naive.maxError(dnnl.outputs["g"]!.values, simd.outputs["g"]!.values) < 1e-4)
+    #expect(dnnl.trace.operators.map(\.shape) == simd.trace.operators.map(\.shape))
+    #expect(dnnl.trace.provenance["onednn.gatheredPatchConvolutions"] == "1")
+}

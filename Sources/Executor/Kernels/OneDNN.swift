@@ -123,6 +123,9 @@ final class OneDNNPrimitive: @unchecked Sendable {
     private(set) var borrowed: [Float]? = nil
     /// The convolution whose reordered filter this one reads in place: kept alive with it.
     private(set) var weightsOwner: OneDNNPrimitive? = nil
+    /// Set for a strided convolution run as a 1×1 convolution over gathered patches
+    /// (`BlockedPatches`): its geometry; each run gathers its source first.
+    private(set) var gatheredPatches: ConvGeometry? = nil
 
     /// Bytes of the constants this primitive holds itself (a lent or borrowed filter excluded).
     var constantBytes: Int { jb_op_constant_bytes(handle) }
@@ -187,6 +190,20 @@ final class OneDNNPrimitive: @unchecked Sendable {
         // Whether or not oneDNN lent the owner's filter, keeping the owner costs nothing (it is
         // a step of the same session).
         primitive.weightsOwner = owner
+        return primitive
+    }
+
+    /// A strided convolution of geometry `g` (`BlockedPatches.applies`) as a 1×1 convolution
+    /// over its gathered patches: reads nChw16c [N, C, H, W] (gathered on every run), writes
+    /// `destination`; same result and MACs as the direct convolution.
+    static func gatheredPatchConvolution(_ g: ConvGeometry, filter: [Float], bias: [Float]?, destination: ActivationLayout,
+                                         activation: FusedActivation, node: String) throws -> OneDNNPrimitive {
+        guard BlockedPatches.applies(to: g) else {
+            throw ExecutorError(node: node, reason: "not a convolution for gathered patches")
+        }
+        let primitive = try convolution(BlockedPatches.pointwiseGeometry(of: g), filter: BlockedPatches.rearrangedFilter(filter, g), bias: bias,
+                                        source: .blocked, destination: destination, activation: activation, node: node)
+        primitive.gatheredPatches = g
         return primitive
     }
 
@@ -308,6 +325,16 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// (`outputFloats` long; for an accumulating convolution it holds the addend).
     func run(_ sources: [UnsafePointer<Float>], into destination: UnsafeMutablePointer<Float>, node: String) throws {
         precondition(sources.count == sourceCount, "oneDNN primitive takes \(sourceCount) sources")
+        if let g = gatheredPatches {
+            let patches = AlignedFloats(uninitializedCount: BlockedPatches.gatheredFloats(g))
+            BlockedPatches.gather(g, source: sources[0], destination: patches.base)
+            try execute([UnsafePointer(patches.base)], into: destination, node: node)
+            return
+        }
+        try execute(sources, into: destination, node: node)
+    }
+
+    private func execute(_ sources: [UnsafePointer<Float>], into destination: UnsafeMutablePointer<Float>, node: String) throws {
         var message = [CChar](repeating: 0, count: 256)
         let status = sources.map { Optional($0) }.withUnsafeBufferPointer { sp in
             message.withUnsafeMutableBufferPointer { mp in

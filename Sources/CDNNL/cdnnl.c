@@ -11,14 +11,15 @@
 
 // libdnnl is not linked: it is dlopen'ed on first use, after GOMP_SPINCOUNT is settled,
 // because its OpenMP runtime (libgomp) reads it once, when it loads. By default libgomp's
-// idle threads spin 300000 iterations after every parallel region; on a 2-core machine
-// where one core is busy with anything else, a team member then waits for a core held by
-// a spinning thread: GoogLeNet took 500 ms instead of 22. Not spinning at all
-// (OMP_WAIT_POLICY=PASSIVE) costs 1.5-2x on a quiet machine (a futex wake-up between
-// consecutive primitives); a short spin keeps that gain and bounds the loss under load
-// (measurements in docs/EXECUTOR.md). An OMP_WAIT_POLICY or GOMP_SPINCOUNT the
-// environment sets is kept.
-#define JB_SPIN_COUNT "1000"
+// idle threads spin 300000 iterations (milliseconds) after every parallel region; not
+// spinning at all (OMP_WAIT_POLICY=PASSIVE) costs 1.5-2x on a quiet machine (a futex
+// wake-up between consecutive primitives). 1000 iterations (session 2) still let the
+// worker fall asleep between ~35 of ResNet-50's 57 primitives; since the executor's own
+// kernels run on the same OpenMP team (jb_parallel_for) 30000 was 2-8 % faster on quiet
+// runs (ResNet-50, MobileNetV2, GoogLeNet) and bounds what a spinning worker costs a
+// loaded machine (measurements in docs/EXECUTOR.md, "One thread pool"). An
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT the environment sets is kept.
+#define JB_SPIN_COUNT "30000"
 #define JB_DNNL_FUNCTIONS(X) \
     X(dnnl_binary_desc_init) \
     X(dnnl_concat_primitive_desc_create) \
@@ -60,6 +61,10 @@
 #define JB_DECLARE(name) static __typeof__(&name) p_##name;
 JB_DNNL_FUNCTIONS(JB_DECLARE)
 static void (*p_omp_set_num_threads)(int);
+static void (*p_GOMP_parallel)(void (*)(void *), void *, unsigned, unsigned);
+static int (*p_omp_get_thread_num)(void);
+static int (*p_omp_get_num_threads)(void);
+static int gomp_ready;  // set (release) once the three above are resolved and the engine exists
 static char load_note[160] = "not loaded";
 
 enum { K_CONV, K_POOL, K_ELTWISE, K_ADD, K_CONCAT, K_REORDER };
@@ -99,7 +104,13 @@ static void make_engine(void) {
 #undef JB_RESOLVE
     p_omp_set_num_threads = (void (*)(int))dlsym(lib, "omp_set_num_threads");
     if (!p_omp_set_num_threads) { snprintf(load_note, sizeof load_note, "libgomp's omp_set_num_threads not found"); return; }
+    // For jb_parallel_for (optional: without them the executor keeps its own pool).
+    p_GOMP_parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))dlsym(lib, "GOMP_parallel");
+    p_omp_get_thread_num = (int (*)(void))dlsym(lib, "omp_get_thread_num");
+    p_omp_get_num_threads = (int (*)(void))dlsym(lib, "omp_get_num_threads");
     engine_status = D(dnnl_engine_create)(&engine, dnnl_cpu, 0);
+    if (engine_status == dnnl_success && p_GOMP_parallel && p_omp_get_thread_num && p_omp_get_num_threads)
+        __atomic_store_n(&gomp_ready, 1, __ATOMIC_RELEASE);
 }
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -487,6 +498,24 @@ failure:
     for (int i = 0; i < nm; i++) D(dnnl_memory_destroy)(mems[i]);
     free(scratch);
     return rc;
+}
+
+struct parallel_work { int count; void (*fn)(void *, int); void *context; };
+
+static void parallel_body(void *data) {
+    const struct parallel_work *work = data;
+    int t = p_omp_get_thread_num(), n = p_omp_get_num_threads();
+    for (int i = t; i < work->count; i += n) work->fn(work->context, i);
+}
+
+int jb_parallel_for(int count, int threads, void (*fn)(void *, int), void *context) {
+    // Only once libdnnl is loaded (never loads it): a backend without oneDNN keeps its pool.
+    if (!__atomic_load_n(&gomp_ready, __ATOMIC_ACQUIRE)) return -1;
+    if (count <= 0) return 0;
+    struct parallel_work work = {count, fn, context};
+    unsigned team = (unsigned)(threads < 1 ? 1 : threads > count ? count : threads);
+    p_GOMP_parallel(parallel_body, &work, team, 0);
+    return 0;
 }
 
 const char *jb_op_implementation(const jb_op *op) { return op ? op->impl : ""; }

@@ -448,3 +448,27 @@ func gatheredPatchConvolutionMatchesNaive(_ c: ConvCase) throws {
     #expect(dnnl.trace.operators.map(\.shape) == simd.trace.operators.map(\.shape))
     #expect(dnnl.trace.provenance["onednn.gatheredPatchConvolutions"] == "1")
 }
+
+/// Once oneDNN is loaded the executor's own kernels run on its OpenMP team: every index of
+/// a parallel loop runs exactly once, on at most `GEMM.threadCount` threads, from any thread.
+@Test func parallelForRunsEveryIndexOnceOnTheOpenMPTeam() async throws {
+    guard OneDNNPrimitive.isAvailable else { return }
+    for count in [2, 3, 37] {
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+        hits.initialize(repeating: 0)
+        defer { hits.deallocate() }
+        parallelFor(count) { hits[$0] += 1 }   // disjoint indices: no two threads share a slot
+        #expect(Array(hits) == Array(repeating: 1, count: count))
+    }
+    // Concurrent callers each get their own team (libgomp's pools are per calling thread).
+    try await withThrowingTaskGroup(of: [Float].self) { group in
+        for seed in 0..<4 {
+            group.addTask {
+                let x = Naive.tensor([1, 8, 9, 9], seed: 100 + seed), w = Naive.tensor([12, 8, 3, 3], seed: 200 + seed)
+                let got = try Operators.conv(x, filter: w, bias: nil, attributes: ConvAttributes(kernel: 3, pad: 1), backend: .simd)
+                return [Naive.maxError(got.values, Naive.conv(x, w, nil, ConvAttributes(kernel: 3, pad: 1)).values)]
+            }
+        }
+        for try await error in group { #expect(error[0] < 1e-4) }
+    }
+}

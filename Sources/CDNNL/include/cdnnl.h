@@ -98,9 +98,16 @@ void jb_op_destroy(jb_op *op);
 size_t jb_tensor_floats(int n, int c, int h, int w, int layout);
 
 /// How libdnnl was loaded and which OpenMP wait policy its threads use (for provenance).
-/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT=1000 is set unless the
+/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT=30000 is set unless the
 /// environment already sets OMP_WAIT_POLICY or GOMP_SPINCOUNT (cdnnl.c says why).
 const char *jb_dnnl_threading_note(void);
+
+/// Runs fn(context, i) for i in 0..<count on `threads` threads of the OpenMP team oneDNN
+/// uses (libgomp, loaded with libdnnl), iteration i on thread i % threads, and returns when
+/// all are done: the executor's own kernels then share oneDNN's threads instead of a second
+/// pool competing with them for the cores (docs/EXECUTOR.md, "One thread pool"). Returns
+/// -1 without running anything when libdnnl is not loaded (the caller uses its own pool).
+int jb_parallel_for(int count, int threads, void (*fn)(void *context, int index), void *context);
 
 /// "major.minor.patch" of the loaded library, or "unavailable".
 const char *jb_dnnl_version(void);

@@ -1,3 +1,4 @@
+import CDNNL
 import Foundation
 
 /// A strided view of a matrix for the GEMM kernels: element (row, column) lives at
@@ -170,13 +171,22 @@ enum CPUFeatures {
 
 /// Runs `body(i)` for i in 0..<count concurrently and returns when all are done.
 /// The kernels pass closures over borrowed pointers that each iteration uses for a
-/// disjoint part of the output; `concurrentPerform` does not outlive the call, so the
-/// closure is handed over as `nonisolated(unsafe)` rather than made `@Sendable`.
+/// disjoint part of the output; neither pool outlives the call, so the closure is handed
+/// over as `nonisolated(unsafe)` rather than made `@Sendable`.
+/// Once oneDNN is loaded, the iterations run on its OpenMP team (`jb_parallel_for`): one
+/// pool for every kernel, so libgomp's spinning workers never hold a core a GCD worker of
+/// ours waits for (U-Net, whose transposed convolutions run here, took 1.5× as long with
+/// two pools; docs/EXECUTOR.md, "One thread pool"). Otherwise GCD's `concurrentPerform`.
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 { if count == 1 { body(0) }; return }
     withoutActuallyEscaping(body) { escapable in
-        nonisolated(unsafe) let work = escapable
-        DispatchQueue.concurrentPerform(iterations: count) { work($0) }
+        nonisolated(unsafe) var work = escapable
+        let ranOnOpenMP = withUnsafeMutablePointer(to: &work) { box in
+            jb_parallel_for(Int32(clamping: count), Int32(clamping: GEMM.threadCount), { context, index in
+                context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(index))
+            }, box) == 0
+        }
+        if !ranOnOpenMP { DispatchQueue.concurrentPerform(iterations: count) { work($0) } }
     }
 }
 

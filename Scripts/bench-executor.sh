@@ -89,6 +89,31 @@ for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.on
 done
 echo
 
+echo "## The oneDNN backend's switches, A/B: batch-1 latency (ms), median of $((4 * quarter)) runs each, 4 interleaved blocks, same binary"
+echo "Each column turns one thing off (or back to session 2): patches = strided 3×3 convolutions as 1×1 over gathered patches;"
+echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (30000 by default)."
+echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=1000 | patches off / default | fuse off / default | spin 1000 / default |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for model in "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v1.onnx"; do
+  for variant in default patches fuse spin; do : > "$venv/ab-$variant"; done
+  for block in 1 2 3 4; do
+    order="default patches fuse spin"; [ $((block % 2)) -eq 0 ] && order="spin fuse patches default"
+    for variant in $order; do
+      case $variant in
+        default) setting="JOULEBENCH_UNUSED=0" ;;
+        patches) setting="JOULEBENCH_ONEDNN_PATCHES=0" ;;
+        fuse) setting="JOULEBENCH_ONEDNN_FUSE=0" ;;
+        spin) setting="GOMP_SPINCOUNT=1000" ;;
+      esac
+      env -u JOULEBENCH_GEMM "$setting" $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/ab-$variant"
+    done
+  done
+  a=$(median < "$venv/ab-default"); p=$(median < "$venv/ab-patches"); f=$(median < "$venv/ab-fuse"); w=$(median < "$venv/ab-spin")
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
+  echo "| $(basename "$model") | $a | $p | $f | $w | $(ratio "$a" "$p") | $(ratio "$a" "$f") | $(ratio "$a" "$w") |"
+done
+echo
+
 echo "## Depthwise 3×3 on MobileNetV2 shapes: general kernel vs DepthwiseConv3x3 (ReLU6 fused, alternating, median of 21)"
 $bench depthwise 21
 echo

@@ -273,7 +273,9 @@ public struct InferenceSession: Sendable {
         if backend == .oneDNN {
             let unlaidOut = steps
             (steps, self.reorders) = try Self.assignOneDNNLayouts(steps, slotShapes: slotShapes, outputSlots: kept)
-            (untraced, fusedResidualAdds) = Self.fusingResidualAdds(steps, unlaidOut: unlaidOut, slotShapes: slotShapes, outputSlots: kept)
+            (untraced, fusedResidualAdds) = Self.residualAddFusionEnabled
+                ? Self.fusingResidualAdds(steps, unlaidOut: unlaidOut, slotShapes: slotShapes, outputSlots: kept)
+                : (steps, 0)
         } else {
             self.reorders = [:]
             untraced = steps

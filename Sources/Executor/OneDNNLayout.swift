@@ -147,6 +147,10 @@ extension InferenceSession {
         return (steps, reorders)
     }
 
+    /// Whether `run` fuses residual adds (`fusingResidualAdds`); `JOULEBENCH_ONEDNN_FUSE=0`
+    /// turns it off (A/B runs).
+    static let residualAddFusionEnabled = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FUSE"] != "0"
+
     /// The untraced plan of the oneDNN backend: `steps` (laid out) with each residual add
     /// fused into the convolution that computes one of its operands, through oneDNN's `sum`
     /// post-op (dst = act(conv(x) + dst), dst holding the other operand), so the sum never

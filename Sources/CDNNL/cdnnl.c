@@ -13,13 +13,13 @@
 // because its OpenMP runtime (libgomp) reads it once, when it loads. By default libgomp's
 // idle threads spin 300000 iterations (milliseconds) after every parallel region; not
 // spinning at all (OMP_WAIT_POLICY=PASSIVE) costs 1.5-2x on a quiet machine (a futex
-// wake-up between consecutive primitives). 1000 iterations (session 2) still let the
-// worker fall asleep between ~35 of ResNet-50's 57 primitives; since the executor's own
-// kernels run on the same OpenMP team (jb_parallel_for) 30000 was 2-8 % faster on quiet
-// runs (ResNet-50, MobileNetV2, GoogLeNet) and bounds what a spinning worker costs a
-// loaded machine (measurements in docs/EXECUTOR.md, "One thread pool"). An
-// OMP_WAIT_POLICY or GOMP_SPINCOUNT the environment sets is kept.
-#define JB_SPIN_COUNT "30000"
+// wake-up between consecutive primitives). A short spin keeps most of that gain and
+// bounds the loss under load: on a quiet machine 30000 iterations were 2-8 % faster than
+// 1000 (the worker then rarely sleeps between primitives), but with two compiler processes
+// on the two cores MobileNetV2 took 93 ms at 30000, 35 at 10000, 22 at 5000 and 7.8 at
+// 1000 (docs/EXECUTOR.md, "One thread pool"). An OMP_WAIT_POLICY or GOMP_SPINCOUNT the
+// environment sets is kept.
+#define JB_SPIN_COUNT "1000"
 #define JB_DNNL_FUNCTIONS(X) \
     X(dnnl_binary_desc_init) \
     X(dnnl_concat_primitive_desc_create) \

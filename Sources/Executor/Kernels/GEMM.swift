@@ -176,7 +176,8 @@ enum CPUFeatures {
 /// Once oneDNN is loaded, the iterations run on its OpenMP team (`jb_parallel_for`): one
 /// pool for every kernel, so libgomp's spinning workers never hold a core a GCD worker of
 /// ours waits for (U-Net, whose transposed convolutions run here, took 1.5× as long with
-/// two pools; docs/EXECUTOR.md, "One thread pool"). Otherwise GCD's `concurrentPerform`.
+/// two pools at libgomp's default spin; docs/EXECUTOR.md, "One thread pool"). Otherwise
+/// GCD's `concurrentPerform`.
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 { if count == 1 { body(0) }; return }
     withoutActuallyEscaping(body) { escapable in

@@ -14,6 +14,9 @@ public struct InferenceSession: Sendable {
     /// Who the model is; `weights` says `synthetic(seed=N)` when any weight was generated.
     public let identity: ModelIdentity
     public let backend: GEMMBackend
+    /// The number format of weights and activations (`StoragePrecision`; float32 unless a
+    /// precision study asks for int8 or int16).
+    public let precision: StoragePrecision
     /// The graph inputs (shapes include the batch dimension).
     public let inputs: [TensorSpec]
     public let outputNames: [String]
@@ -80,8 +83,12 @@ public struct InferenceSession: Sendable {
     /// (unknown tensors, cycles, shapes that do not fit), and an `ExecutorError` naming the
     /// node for weights without values, absurd weight shapes, or operand layouts this
     /// executor does not run.
-    public init(graph: Graph, source: String = "zoo", sha256: String? = nil, backend: GEMMBackend = .preferred) throws {
+    /// `precision`: int8 or int16 round every weight and activation to that integer grid
+    /// (`StoragePrecision`), and the trace's bit widths say so.
+    public init(graph: Graph, source: String = "zoo", sha256: String? = nil, backend: GEMMBackend = .preferred,
+                precision: StoragePrecision = .float32) throws {
         MemoryReuse.keepFreedBlocks
+        self.precision = precision
         try graph.validate()
         var shapesByNode: [String: OperatorShape] = [:]
         for shape in try graph.operatorShapes() { shapesByNode[shape.name] = shape }
@@ -253,6 +260,21 @@ public struct InferenceSession: Sendable {
                     step.packedFilter = ConvolutionKernel.packedFilter(filter, groups: g.groups)
                 }
             }
+            if precision != .float32 {
+                // Weights on the integer grid, after batch-norm folding (what a deployed
+                // integer network stores): filters per output channel, biases left float32.
+                for (i, operand) in step.operands.enumerated() {
+                    guard case .constant(let t) = operand else { continue }
+                    switch (step.op, i) {
+                    case (.conv, 1):
+                        step.operands[i] = .constant(try Quantizer.rounded(t, to: precision, perFirstDimension: true))
+                    case (.conv, 2), (.convTranspose, 2), (.gemm, 2): continue
+                    default:
+                        step.operands[i] = .constant(try Quantizer.rounded(t, to: precision, perFirstDimension: false))
+                    }
+                }
+                step.shape.bitWidths = BitWidths(uniform: precision.bits)
+            }
             for case .constant(let t) in step.operands {
                 step.weightWords += t.elementCount
                 step.weightZeros += t.values.withUnsafeBufferPointer { countZeros($0) }
@@ -273,7 +295,8 @@ public struct InferenceSession: Sendable {
         if backend == .oneDNN {
             let unlaidOut = steps
             (steps, self.reorders) = try Self.assignOneDNNLayouts(steps, slotShapes: slotShapes, outputSlots: kept)
-            (untraced, fusedResidualAdds) = Self.residualAddFusionEnabled
+            // A precision study rounds every operator's output, the fused-away ones included.
+            (untraced, fusedResidualAdds) = Self.residualAddFusionEnabled && precision == .float32
                 ? Self.fusingResidualAdds(steps, unlaidOut: unlaidOut, slotShapes: slotShapes, outputSlots: kept)
                 : (steps, 0)
         } else {
@@ -332,7 +355,8 @@ public struct InferenceSession: Sendable {
     public func runWithTrace(_ input: Tensor, inputIdentity: InputIdentity? = nil, inputPixels: Int? = nil) throws -> (outputs: [String: Tensor], trace: Trace) {
         let result = try execute([input], tracing: true)
         let pixels = inputPixels ?? (input.rank == 4 ? input.shape[2] * input.shape[3] : input.elementCount)
-        var provenance = ["executor.gemmBackend": backend.rawValue, "executor.threads": String(GEMM.threadCount)]
+        var provenance = ["executor.gemmBackend": backend.rawValue, "executor.threads": String(GEMM.threadCount),
+                          "executor.precision": precision.traceNote]
         if backend == .openBLAS || backend == .hybrid { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
         if backend == .oneDNN {
             provenance["onednn.version"] = OneDNNPrimitive.version
@@ -367,12 +391,13 @@ public struct InferenceSession: Sendable {
                 throw ExecutorError(node: nil, reason: "input '\(spec.name)' must have shape \(spec.shape), got \(given[i].shape)")
             }
             values[inputSlots[i]].plain = given[i]
+            Quantizer.round(&values[inputSlots[i]], to: precision)
         }
         var operators: [TraceOperator] = []
         if tracing { operators.reserveCapacity(steps.count) }
         for step in tracing ? steps : untracedSteps {
             let start = DispatchTime.now().uptimeNanoseconds
-            let output: SlotValue
+            var output: SlotValue
             var inputs: [SlotValue] = []
             if step.accumulatesAddend, let primitive = step.oneDNN {
                 output = try runAccumulating(step, primitive, values: &values)
@@ -398,6 +423,7 @@ public struct InferenceSession: Sendable {
                 output = SlotValue(plain: try apply(step, operands))
                 if tracing { for case .activation(let s) in step.operands { inputs.append(values[s]) } }
             }
+            Quantizer.round(&output, to: precision)
             let end = DispatchTime.now().uptimeNanoseconds
             if tracing {
                 operators.append(TraceOperator(shape: step.shape,

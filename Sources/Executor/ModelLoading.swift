@@ -21,8 +21,8 @@ extension LoadedModel {
     }
 
     /// Prepares the model for running.
-    public func session(backend: GEMMBackend = .preferred) throws -> InferenceSession {
-        try InferenceSession(graph: graph, source: source, sha256: graph.sourceSHA256, backend: backend)
+    public func session(backend: GEMMBackend = .preferred, precision: StoragePrecision = .float32) throws -> InferenceSession {
+        try InferenceSession(graph: graph, source: source, sha256: graph.sourceSHA256, backend: backend, precision: precision)
     }
 }
 

@@ -88,3 +88,17 @@ extension Trace {
         return trace
     }
 }
+
+extension Precision {
+    /// The precision of an executor integer precision study recorded in `trace`
+    /// (`executor.precision` = int8 / int16 and every operator at those bit widths), which
+    /// `joulebench price` uses when no `--precision` is given; nil for any other trace.
+    public static func ofIntegerStudy(_ trace: Trace) -> Precision? {
+        guard let note = trace.provenance["executor.precision"], !trace.operators.isEmpty else { return nil }
+        for candidate in [Precision.int8, .int16] where note.hasPrefix("\(candidate.rawValue):") {
+            let uniform = BitWidths(uniform: candidate.bits)
+            return trace.operators.allSatisfy { $0.shape.bitWidths == uniform } ? candidate : nil
+        }
+        return nil
+    }
+}

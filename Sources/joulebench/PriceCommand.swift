@@ -73,11 +73,18 @@ struct PriceCommand: ParsableCommand {
 
     func run() throws {
         let flow = Dataflow(rawValue: dataflow)!  // checked in validate()
-        let chosenPrecision = precision.flatMap(Precision.init(rawValue:))
+        var chosenPrecision = precision.flatMap(Precision.init(rawValue:))
         try reportingFailures(of: "price") {
             let spec = try ArchitectureSpec.load(arch)
             let shape = inputShape.flatMap(parseShape)
             let trace = try Trace.loadForPricing(modelOrTrace, batch: batch ?? shape?.first ?? 1, inputShape: shape)
+            if chosenPrecision == nil, let studied = Precision.ofIntegerStudy(trace) {
+                // The trace's zero fractions were measured at this precision: price at it.
+                chosenPrecision = studied
+                if !json && benchmark == nil {
+                    print("note: pricing at \(studied.rawValue), the precision the trace was recorded at (executor.precision; --precision overrides)")
+                }
+            }
             var overrides: [String: ZeroFractions] = [:]
             if let zeros {
                 overrides = FileManager.default.fileExists(atPath: zeros)

@@ -212,4 +212,22 @@ import Workloads
     note: energies are normalised (one int16 MAC = 1), not joules
 
     """
+
+    @Test("an executor int8/int16 precision study is priced at its precision; other traces are not")
+    func integerStudyPrecisionIsRecognised() throws {
+        var trace = try TracePricingTests.alexNetTrace()
+        #expect(Precision.ofIntegerStudy(trace) == nil)
+        for (precision, bits) in [(Precision.int8, 8), (.int16, 16)] {
+            var study = trace
+            study.provenance["executor.precision"] = "\(precision.rawValue): simulated (…)"
+            for i in study.operators.indices { study.operators[i].shape.bitWidths = BitWidths(uniform: bits) }
+            #expect(Precision.ofIntegerStudy(study) == precision)
+            // A float32 trace that happens to say int8 but keeps 32-bit operators is not one.
+            var mixed = study
+            mixed.operators[0].shape.bitWidths = BitWidths.float32
+            #expect(Precision.ofIntegerStudy(mixed) == nil)
+        }
+        trace.provenance["executor.precision"] = "float32"
+        #expect(Precision.ofIntegerStudy(trace) == nil)
+    }
 }

@@ -251,18 +251,10 @@ public struct InferenceSession: Sendable {
                 }
             default: break
             }
-            if backend.usesSIMDPaths, backend != .oneDNN, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
-               let x = tensorShapes[node.inputs[0]],
-               let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: node.name) {
-                if WinogradKernel.applies(to: g) {
-                    step.winogradFilter = WinogradKernel.transformedFilters(filter)
-                } else if !(g.isDepthwise && g.outChannelsPerGroup == 1), !(backend == .hybrid && ConvolutionKernel.hybridUsesOpenBLAS(g)) {
-                    step.packedFilter = ConvolutionKernel.packedFilter(filter, groups: g.groups)
-                }
-            }
             if precision != .float32 {
                 // Weights on the integer grid, after batch-norm folding (what a deployed
-                // integer network stores): filters per output channel, biases left float32.
+                // integer network stores): filters per output channel, biases left float32;
+                // before the SIMD backend derives its packed and Winograd filters from them.
                 for (i, operand) in step.operands.enumerated() {
                     guard case .constant(let t) = operand else { continue }
                     switch (step.op, i) {
@@ -274,6 +266,15 @@ public struct InferenceSession: Sendable {
                     }
                 }
                 step.shape.bitWidths = BitWidths(uniform: precision.bits)
+            }
+            if backend.usesSIMDPaths, backend != .oneDNN, case .conv(let a) = node.op, step.operands.count >= 2, case .constant(let filter) = step.operands[1],
+               let x = tensorShapes[node.inputs[0]],
+               let g = try? ConvGeometry(input: x, filter: filter.shape, attributes: a, node: node.name) {
+                if WinogradKernel.applies(to: g) {
+                    step.winogradFilter = WinogradKernel.transformedFilters(filter)
+                } else if !(g.isDepthwise && g.outChannelsPerGroup == 1), !(backend == .hybrid && ConvolutionKernel.hybridUsesOpenBLAS(g)) {
+                    step.packedFilter = ConvolutionKernel.packedFilter(filter, groups: g.groups)
+                }
             }
             for case .constant(let t) in step.operands {
                 step.weightWords += t.elementCount

@@ -61,6 +61,18 @@ func integerPrecisionSessionsTraceTheirBitWidths(_ backend: GEMMBackend) throws 
         for (q, f) in zip(trace.operators, float.trace.operators) {
             if let qw = q.measured?.weightZeroFraction, let fw = f.measured?.weightZeroFraction { #expect(qw >= fw, "\(q.shape.name)") }
         }
+        // The SIMD backend's packed filters come from the rounded filters, not the originals.
+        if backend == .simd { #expect(session.steps.contains { $0.packedFilter != nil }) }
+        for step in session.steps where step.packedFilter != nil {
+            guard case .conv(let a) = step.op, case .constant(let filter) = step.operands[1] else { continue }
+            let packedFromRounded = step.packedFilter!.values == ConvolutionKernel.packedFilter(filter, groups: a.groups).values
+            #expect(packedFromRounded, "\(step.name)")
+            let level = precision.largestLevel!
+            let perChannel = filter.elementCount / filter.shape[0]
+            let first = Array(filter.values[0..<perChannel])
+            let step0 = first.map(abs).max()! / level
+            #expect(first.allSatisfy { abs($0 / step0 - ($0 / step0).rounded()) <= 1e-3 + abs($0 / step0) * 2.5e-7 }, "\(step.name)")
+        }
         // run() and runWithTrace() agree (no fused plan for precision studies).
         #expect(try session.run(x)["out"]!.values == outputs["out"]!.values)
         if precision == .int8 {

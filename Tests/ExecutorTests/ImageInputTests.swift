@@ -90,7 +90,7 @@ func writeTestPhoto(in folder: URL) throws -> URL {
 /// shape fixes H×W, the image is resized to it, the output map follows it, and so do the
 /// trace's first operator (its input words are the network input's) and its recorded frame.
 @Test(arguments: [[1, 3, 64, 96], [1, 3, 32, 160]])
-func inputShapeSetsTheSizeOfADynamicONNXModel(shape: [Int]) throws {
+func imageInputShapeSetsTheSizeOfADynamicONNXModel(shape: [Int]) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("executor-infer-shape-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -106,7 +106,7 @@ func inputShapeSetsTheSizeOfADynamicONNXModel(shape: [Int]) throws {
     #expect(result.trace.inputPixels == 160 * 120)   // the frame, not the network input
 }
 
-@Test func inputShapeIsRefusedForZooModelsAndForOtherThanOneImage() throws {
+@Test func imageInputShapeIsRefusedForZooModelsAndForOtherThanOneImage() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("executor-infer-shape-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }

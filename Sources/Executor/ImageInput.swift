@@ -51,12 +51,20 @@ public struct ImageInference: Sendable {
     /// Output names in the graph's order.
     public var outputNames: [String]
     public var trace: Trace
+    /// The shape of the network input the image was prepared for ([1, C, H, W]; empty when
+    /// not recorded).
+    public var inputShape: [Int] = []
 
     /// Decodes `imagePath`, prepares it per the model's preprocessing, runs `model` (a zoo
     /// name or an .onnx file) and records the trace, whose `inputPixels` is the decoded
-    /// frame's W×H. Throws the decoder's, importer's, zoo's or executor's typed error.
-    public static func run(model: String, imagePath: String, backend: GEMMBackend = .preferred) throws -> ImageInference {
-        let loaded = try LoadedModel.load(model)
+    /// frame's W×H. `inputShape` ([1, C, H, W], ONNX files only) fixes the shape of the
+    /// graph's first input, symbolic sizes included (without it they are 224); the image is
+    /// then resized to that H×W. Throws the decoder's, importer's, zoo's or executor's typed
+    /// error; an `inputShape` for a zoo model, or one that is not [1, C, H, W], is an
+    /// `ImageInput.Error` naming the model.
+    public static func run(model: String, imagePath: String, backend: GEMMBackend = .preferred,
+                           inputShape: [Int]? = nil) throws -> ImageInference {
+        let loaded = try loadModel(model, inputShape: inputShape)
         let session = try loaded.session(backend: backend)
         guard session.inputs.count == 1 else {
             throw ExecutorError(node: nil, reason: "\(model) takes \(session.inputs.count) inputs; infer feeds one image")
@@ -66,16 +74,28 @@ public struct ImageInference: Sendable {
         let (outputs, trace) = try session.runWithTrace(
             input, inputIdentity: InputIdentity(path: imagePath, width: image.width, height: image.height, channels: image.layout.channelCount),
             inputPixels: image.width * image.height)
-        return ImageInference(outputs: outputs, outputNames: session.outputNames, trace: trace)
+        return ImageInference(outputs: outputs, outputNames: session.outputNames, trace: trace, inputShape: session.inputs[0].shape)
     }
 
-    /// Writes the trace as canonical JSON, atomically (a temporary file renamed into place),
-    /// so a failed write never leaves a half-written trace.
-    public func writeTrace(to url: URL) throws {
-        do {
-            try trace.jsonData().write(to: url, options: .atomic)
-        } catch {
-            throw ExecutorError(node: nil, reason: "cannot write the trace to \(url.path): \(error.localizedDescription)")
+    /// `model` as `LoadedModel.load` finds it, or with `inputShape` the ONNX file imported
+    /// with that first-input shape.
+    static func loadModel(_ model: String, inputShape: [Int]?) throws -> LoadedModel {
+        guard let inputShape else { return try LoadedModel.load(model) }
+        guard inputShape.count == 4, inputShape[0] == 1, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw ImageInput.Error(path: model, reason: "the input shape \(inputShape) is not [1, C, H, W]: infer feeds one image")
         }
+        guard model.lowercased().hasSuffix(".onnx") || FileManager.default.fileExists(atPath: model) else {
+            throw ImageInput.Error(path: model, reason: "an input shape applies to ONNX files only; zoo models have their published input")
+        }
+        let url = URL(fileURLWithPath: model)
+        let graph = try ONNXImporter.load(contentsOf: url, batch: 1, firstInputShape: inputShape)
+        return LoadedModel(graph: graph, source: "onnx:\(url.lastPathComponent)")
+    }
+
+    /// Writes the trace as canonical JSON, atomically (a temporary file in the same folder,
+    /// renamed into place), so a failed write never leaves a half-written trace. The error
+    /// names the file and the cause in plain words.
+    public func writeTrace(to url: URL) throws {
+        try FileOutput.writeAtomically(trace.jsonData(), to: url, what: "trace")
     }
 }

@@ -145,18 +145,11 @@ struct DetectCommand: ParsableCommand {
         }
         if let trace, let traceData {
             do {
-                try traceData.write(to: URL(fileURLWithPath: trace), options: .atomic)
+                try FileOutput.writeAtomically(traceData, to: URL(fileURLWithPath: trace), what: "trace")
             } catch {
                 if let draw { try? FileManager.default.removeItem(atPath: draw) }
-                throw TraceWriteError(path: trace, reason: error.localizedDescription)
+                throw error
             }
         }
     }
-}
-
-/// The `--trace` file could not be written.
-struct TraceWriteError: Error, CustomStringConvertible {
-    var path: String
-    var reason: String
-    var description: String { "\(path): cannot write the trace: \(reason)" }
 }

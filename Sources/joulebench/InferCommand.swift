@@ -11,7 +11,9 @@ struct InferCommand: ParsableCommand {
             Decodes the image, resizes it (OpenCV bilinear) to the network input and normalises it \
             as the model expects, runs it on the CPU executor and prints the top-5 classes (or a \
             summary of each output). --trace writes the per-operator trace (docs/TRACE.md). Zoo \
-            models run on synthetic weights, and their results and traces say so.
+            models run on synthetic weights, and their results and traces say so. An ONNX file's \
+            symbolic input sizes are 224 unless --input-shape gives them; the image is resized to \
+            its H×W.
             """)
 
     @Argument(help: "A zoo model name (see `joulebench models`) or an ONNX file.")
@@ -22,6 +24,14 @@ struct InferCommand: ParsableCommand {
 
     @Option(help: "Write the trace (JSON) to this file.")
     var trace: String?
+
+    @Option(name: .customLong("input-shape"), help: ArgumentHelp(
+        "ONNX only: the shape of the first graph input, e.g. 1x3x480x640 (one image: N is 1; symbolic sizes default to 224).",
+        valueName: "NxCxHxW"))
+    var inputShape: String?
+
+    /// `--input-shape`, parsed (validated in `validate()`).
+    var parsedInputShape: [Int]? { inputShape.flatMap(parseShape) }
 
     @Option(help: "Backend: oneDNN (default when libdnnl loads, chosen by measurement: convolutions, pools, element-wise ops in nChw16c), simd, openBLAS, or hybrid (OpenBLAS for plain GEMMs; experimental).")
     var backend: String?
@@ -34,6 +44,18 @@ struct InferCommand: ParsableCommand {
 
     func validate() throws {
         guard chosenBackend != nil else { throw ValidationError("--backend must be oneDNN, simd, openBLAS or hybrid, got '\(backend ?? "")'") }
+        if let inputShape {
+            // The texts of `joulebench models --input-shape`; infer also needs four sizes, batch 1.
+            guard let shape = parsedInputShape, shape.count == 4 else {
+                throw ValidationError("--input-shape must look like 1x3x224x224, got '\(inputShape)'")
+            }
+            guard shape[0] == 1 else {
+                throw ValidationError("--input-shape \(inputShape) has batch \(shape[0]); infer runs one image, so N must be 1")
+            }
+            guard ModelsCommand.isONNX(model) else {
+                throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input")
+            }
+        }
         if let trace { try checkOutputLocation(trace, option: "--trace") }
     }
 
@@ -42,12 +64,15 @@ struct InferCommand: ParsableCommand {
     }
 
     private func infer(backend chosen: GEMMBackend) throws {
-        let result = try ImageInference.run(model: model, imagePath: image, backend: chosen)
+        let result = try ImageInference.run(model: model, imagePath: image, backend: chosen, inputShape: parsedInputShape)
         let identity = result.trace.model
         print("model: \(identity.name) (\(identity.source)), weights: \(identity.weights)")
         if let sha256 = identity.sha256 { print("sha256: \(sha256)") }
         if identity.hasSyntheticWeights {
             print("note: synthetic weights — the classes below are not a trained network's, nor is the sparsity in the trace")
+        }
+        if result.inputShape.count == 4, let frame = result.trace.input {
+            print("input: \(result.inputShape.map(String.init).joined(separator: "×")) (the \(frame.width)×\(frame.height) image resized to \(result.inputShape[3])×\(result.inputShape[2]))")
         }
         let fused = result.trace.operators.filter { $0.shape.fusedActivation != nil }.count
         print(String(format: "operators: %d%@, MACs: %.3f G, executor wall time: %.2f ms",

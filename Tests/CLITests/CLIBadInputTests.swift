@@ -82,6 +82,15 @@ struct BadInputTests {
         CommandCase(arguments: ["infer", fixtureFolder + "/notes.txt", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-infer-not-onnx"),
         CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--backend", "cuda"], exitStatus: 64, snapshot: "error-infer-backend"),
         CommandCase(arguments: ["infer", smallONNXModel], exitStatus: 64, snapshot: "error-infer-no-image"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x3x48"], exitStatus: 64,
+                    snapshot: "error-infer-input-shape-syntax"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "2x3x48x192"], exitStatus: 64,
+                    snapshot: "error-infer-input-shape-batch"),
+        CommandCase(arguments: ["infer", "mobilenet_v2", fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x3x48x192"], exitStatus: 64,
+                    snapshot: "error-infer-input-shape-zoo"),
+        // A shape the weights do not take: found on import (exit 1), naming the node.
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x1x48x192"], exitStatus: 1,
+                    snapshot: "error-infer-input-shape-channels"),
         // the root command
         CommandCase(arguments: ["no-such-command"], exitStatus: 64, snapshot: "error-unknown-subcommand"),
     ]

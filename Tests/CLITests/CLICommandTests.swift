@@ -263,4 +263,24 @@ struct InferCommandTests {
         try assertCommand(["price", trace, "--arch", "eyeriss", "--dataflow", "rs"],
                           exitStatus: 0, snapshot: "price-ppocr-cls-trace-eyeriss-rs", normalisations: [here])
     }
+
+    /// `--input-shape` on an ONNX file with symbolic H and W: the image is resized to the
+    /// given H×W (not 224×224), and the trace's first operator reads that many words.
+    @Test func inputShapeSetsTheNetworkInput() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let trace = scratch.appendingPathComponent("cls.trace.json")
+        try assertCommand(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x3x48x192",
+                           "--backend", "simd", "--trace", trace.path],
+                          exitStatus: 0, snapshot: "infer-ppocr-cls-input-shape",
+                          normalisations: [.literal(scratch.path, placeholder: "<scratch>"), Self.executorTime])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: trace)) as? [String: Any])
+        let operators = try #require(json["operators"] as? [[String: Any]])
+        let first = try #require(operators.first?["shape"] as? [String: Any])
+        let nest = try #require(first["loopNest"] as? [String: Any])
+        #expect(nest["H"] as? Int == 48 && nest["W"] as? Int == 192 && nest["C"] as? Int == 3)
+        #expect(first["inputWords"] as? Int == 3 * 48 * 192)
+        #expect(json["inputPixels"] as? Int == 120 * 197)   // the frame's pixels, whatever the network input
+    }
 }

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Output files written whole or not at all, with failures in plain words.
+///
+/// Foundation's `Data.write(to:options: .atomic)` reports every failure on Linux as
+/// "The operation could not be completed. (NSCocoaErrorDomain error 512.)", which names
+/// neither the cause nor what to do; this writer calls `open`/`write`/`close`/`rename`
+/// itself and turns `errno` into a `FileWriteError` that says which it was.
+public enum FileOutput {
+    /// Writes `bytes` to `url` atomically: into a new temporary file in the same folder
+    /// (`.<name>.tmp-<random>`, created with mode 0666 minus the umask, like any new file),
+    /// then renamed over `url`. On any failure the temporary file is removed and `url` is
+    /// untouched (absent, or its previous content). `what` names the content in the error
+    /// ("PNG", "trace"). The data is not `fsync`ed: a crash may lose it, but not half of it
+    /// under the final name on journalled file systems.
+    public static func writeAtomically(_ bytes: some Collection<UInt8>, to url: URL, what: String) throws(FileWriteError) {
+        let path = url.path
+        let folderURL = url.deletingLastPathComponent()
+        let folder = folderURL.path
+        func failure(_ code: Int32) -> FileWriteError {
+            FileWriteError(path: path, what: what, cause: FileWriteError.Cause(errno: code, folder: folder))
+        }
+        // An existing folder under the name: rename(2) would say EISDIR only after the
+        // temporary file was written; say it first.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw FileWriteError(path: path, what: what, cause: .isAFolder)
+        }
+
+        var temporaryPath = ""
+        var descriptor: Int32 = -1
+        for _ in 0..<16 {
+            temporaryPath = folderURL.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt32.random(in: .min ... .max))").path
+            descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if descriptor >= 0 || errno != EEXIST { break }
+        }
+        guard descriptor >= 0 else { throw failure(errno) }
+
+        // From here on, a failure removes the temporary file.
+        var failed: Int32 = 0
+        let contiguous = Array(bytes)
+        contiguous.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failed = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        // close(2) can report a deferred write error (NFS, quota): it counts.
+        if close(descriptor) != 0, failed == 0 { failed = errno }
+        if failed == 0, rename(temporaryPath, path) != 0 { failed = errno }
+        if failed != 0 {
+            unlink(temporaryPath)
+            throw failure(failed)
+        }
+    }
+}
+
+/// An output file that could not be written: which file, what it was to hold, and why,
+/// in words a user can act on (`cause`).
+///
+/// `description` reads like `"out/boxes.png: cannot write the PNG: the folder out does not exist"`.
+public struct FileWriteError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// Why the write failed; new cases may be added.
+    public enum Cause: Sendable, Hashable {
+        /// The folder that should hold the file does not exist (`ENOENT`).
+        case folderMissing(String)
+        /// A component of the folder's path is a file, not a folder (`ENOTDIR`).
+        case notAFolder(String)
+        /// The folder does not let this user create files (`EACCES`, `EPERM`).
+        case permissionDenied(String)
+        /// A folder already has the file's name (`EISDIR`).
+        case isAFolder
+        /// The device is full (`ENOSPC`) or the user's quota is used up (`EDQUOT`).
+        case noSpace
+        /// The file system is mounted read-only (`EROFS`).
+        case readOnlyFileSystem
+        /// The file name (or the whole path) is longer than the file system allows.
+        case nameTooLong
+        /// Any other error, with the system's message and `errno`.
+        case other(errno: Int32, message: String)
+
+        /// The cause of `errno` `code` from creating, writing or renaming a file in `folder`.
+        public init(errno code: Int32, folder: String) {
+            switch code {
+            case ENOENT: self = .folderMissing(folder)
+            case ENOTDIR: self = .notAFolder(folder)
+            case EACCES, EPERM: self = .permissionDenied(folder)
+            case EISDIR: self = .isAFolder
+            case ENOSPC, EDQUOT: self = .noSpace
+            case EROFS: self = .readOnlyFileSystem
+            case ENAMETOOLONG: self = .nameTooLong
+            default: self = .other(errno: code, message: String(cString: strerror(code)))
+            }
+        }
+    }
+
+    /// The file that was to be written.
+    public var path: String
+    /// What it was to hold ("PNG", "trace").
+    public var what: String
+    public var cause: Cause
+
+    public init(path: String, what: String, cause: Cause) {
+        self.path = path
+        self.what = what
+        self.cause = cause
+    }
+
+    /// A short machine-friendly code: `folder-missing`, `not-a-folder`, `permission-denied`,
+    /// `is-a-folder`, `no-space`, `read-only`, `name-too-long`, `other`.
+    public var code: String {
+        switch cause {
+        case .folderMissing: "folder-missing"
+        case .notAFolder: "not-a-folder"
+        case .permissionDenied: "permission-denied"
+        case .isAFolder: "is-a-folder"
+        case .noSpace: "no-space"
+        case .readOnlyFileSystem: "read-only"
+        case .nameTooLong: "name-too-long"
+        case .other: "other"
+        }
+    }
+
+    /// The cause in plain words.
+    public var reason: String {
+        switch cause {
+        case .folderMissing(let folder): "the folder \(folder) does not exist"
+        case .notAFolder(let folder): "\(folder) is not a folder (part of its path is a file)"
+        case .permissionDenied(let folder): "permission denied: this user may not create files in \(folder)"
+        case .isAFolder: "a folder of that name is in the way"
+        case .noSpace: "no space left on the device (or the disk quota is used up)"
+        case .readOnlyFileSystem: "the file system is read-only"
+        case .nameTooLong: "the file name is too long"
+        case .other(let code, let message): "\(message) (errno \(code))"
+        }
+    }
+
+    public var description: String { "\(path): cannot write the \(what): \(reason)" }
+}

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Testing
+@testable import Imaging
+
+/// `PNGWriter` and the atomic `FileOutput` under it: what is written decodes back, and a
+/// write that fails says why in plain words and leaves nothing behind.
+@Suite struct PNGWriterTests {
+    func scratchFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("png-writer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func pattern(width: Int, height: Int, layout: ChannelLayout) -> Image<UInt8> {
+        let count = width * height * layout.channelCount
+        return Image(width: width, height: height, layout: layout, components: (0..<count).map { UInt8(($0 * 37 + 11) % 256) })
+    }
+
+    /// Gray and RGB, and a size whose raw stream needs several 64 KiB stored deflate blocks.
+    @Test(arguments: [(ChannelLayout.gray, 7, 5), (.rgb, 3, 1), (.rgb, 150, 200)])
+    func writtenPNGsDecodeToTheSameImage(layout: ChannelLayout, width: Int, height: Int) throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let image = pattern(width: width, height: height, layout: layout)
+        let url = folder.appendingPathComponent("out.png")
+        try PNGWriter.write(image, to: url)
+        #expect(try ImageDecoder.decode(contentsOf: url).image8() == image)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.png"])  // no temporary left
+    }
+
+    @Test func anExistingFileIsReplacedWhole() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("out.png")
+        try Data(repeating: 0xAB, count: 100_000).write(to: url)
+        let image = pattern(width: 4, height: 4, layout: .gray)
+        try PNGWriter.write(image, to: url)
+        #expect(try Data(contentsOf: url) == Data(PNGWriter.encode(image)))
+    }
+
+    @Test func aMissingFolderIsNamed() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = folder.appendingPathComponent("no-such-folder")
+        let url = missing.appendingPathComponent("boxes.png")
+        let error = try #require(throws: FileWriteError.self) { try PNGWriter.write(pattern(width: 2, height: 2, layout: .rgb), to: url) }
+        #expect(error.cause == .folderMissing(missing.path))
+        #expect(error.code == "folder-missing")
+        #expect(error.description == "\(url.path): cannot write the PNG: the folder \(missing.path) does not exist")
+        #expect(!FileManager.default.fileExists(atPath: missing.path))
+    }
+
+    /// The failure the CLI used to report as "NSCocoaErrorDomain error 512": the folder exists
+    /// and is writable, but a folder has the file's name. Nothing is left behind.
+    @Test func aFolderInTheWayIsNamedAndNothingIsLeft() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("boxes.png")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+        let error = try #require(throws: FileWriteError.self) { try PNGWriter.write(pattern(width: 2, height: 2, layout: .rgb), to: url) }
+        #expect(error.cause == .isAFolder)
+        #expect(error.description == "\(url.path): cannot write the PNG: a folder of that name is in the way")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["boxes.png"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: url.path).isEmpty)
+    }
+
+    /// A file where the folder should be: ENOTDIR from open(2).
+    @Test func aFileInThePathIsNamed() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("plain-file")
+        try Data("x".utf8).write(to: file)
+        let url = file.appendingPathComponent("boxes.png")
+        let error = try #require(throws: FileWriteError.self) { try FileOutput.writeAtomically([1, 2, 3], to: url, what: "trace") }
+        #expect(error.cause == .notAFolder(file.path))
+        #expect(error.description.hasPrefix("\(url.path): cannot write the trace: \(file.path) is not a folder"))
+    }
+
+    /// The errno values that tests cannot provoke here (the suite may run as root, which
+    /// ignores permissions; a full or read-only disk cannot be made on demand), in words.
+    @Test(arguments: [
+        (EACCES, "permission-denied", "permission denied: this user may not create files in out"),
+        (EPERM, "permission-denied", "permission denied: this user may not create files in out"),
+        (ENOSPC, "no-space", "no space left on the device (or the disk quota is used up)"),
+        (EDQUOT, "no-space", "no space left on the device (or the disk quota is used up)"),
+        (EROFS, "read-only", "the file system is read-only"),
+        (ENAMETOOLONG, "name-too-long", "the file name is too long"),
+        (EIO, "other", "\(String(cString: strerror(EIO))) (errno \(EIO))"),
+    ])
+    func errnoBecomesPlainWords(code: Int32, expectedCode: String, reason: String) {
+        let error = FileWriteError(path: "out/a.png", what: "PNG", cause: .init(errno: code, folder: "out"))
+        #expect(error.code == expectedCode)
+        #expect(error.reason == reason)
+        #expect(error.description == "out/a.png: cannot write the PNG: \(reason)")
+    }
+}

@@ -63,9 +63,9 @@ public struct ImageInference: Sendable {
     /// error; an `inputShape` for a zoo model, or one that is not [1, C, H, W], is an
     /// `ImageInput.Error` naming the model.
     public static func run(model: String, imagePath: String, backend: GEMMBackend = .preferred,
-                           inputShape: [Int]? = nil) throws -> ImageInference {
+                           inputShape: [Int]? = nil, precision: StoragePrecision = .float32) throws -> ImageInference {
         let loaded = try loadModel(model, inputShape: inputShape)
-        let session = try loaded.session(backend: backend)
+        let session = try loaded.session(backend: backend, precision: precision)
         guard session.inputs.count == 1 else {
             throw ExecutorError(node: nil, reason: "\(model) takes \(session.inputs.count) inputs; infer feeds one image")
         }

@@ -42,7 +42,15 @@ struct InferCommand: ParsableCommand {
         return GEMMBackend(rawValue: backend) ?? GEMMBackend.allCases.first { $0.rawValue.lowercased() == backend.lowercased() }
     }
 
+    @Option(help: ArgumentHelp(
+        "Precision study: int16 or int8 round weights and activations to that integer grid, simulated in float32 (docs/EXECUTOR.md).",
+        valueName: "float32|int16|int8"))
+    var precision: String = "float32"
+
     func validate() throws {
+        guard StoragePrecision(rawValue: precision.lowercased()) != nil else {
+            throw ValidationError("--precision must be float32, int16 or int8, got '\(precision)'")
+        }
         guard chosenBackend != nil else { throw ValidationError("--backend must be oneDNN, simd, openBLAS or hybrid, got '\(backend ?? "")'") }
         if let inputShape {
             // The texts of `joulebench models --input-shape`; infer also needs four sizes, batch 1.
@@ -64,12 +72,16 @@ struct InferCommand: ParsableCommand {
     }
 
     private func infer(backend chosen: GEMMBackend) throws {
-        let result = try ImageInference.run(model: model, imagePath: image, backend: chosen, inputShape: parsedInputShape)
+        let storage = StoragePrecision(rawValue: precision.lowercased()) ?? .float32   // checked in validate()
+        let result = try ImageInference.run(model: model, imagePath: image, backend: chosen, inputShape: parsedInputShape, precision: storage)
         let identity = result.trace.model
         print("model: \(identity.name) (\(identity.source)), weights: \(identity.weights)")
         if let sha256 = identity.sha256 { print("sha256: \(sha256)") }
         if identity.hasSyntheticWeights {
             print("note: synthetic weights — the classes below are not a trained network's, nor is the sparsity in the trace")
+        }
+        if storage != .float32 {
+            print("precision: \(storage.rawValue), simulated — weights and activations rounded to the \(storage.bits)-bit grid, computed in float32; `price` prices this trace at \(storage.rawValue)")
         }
         if result.inputShape.count == 4, let frame = result.trace.input {
             print("input: \(result.inputShape.map(String.init).joined(separator: "×")) (the \(frame.width)×\(frame.height) image resized to \(result.inputShape[3])×\(result.inputShape[2]))")

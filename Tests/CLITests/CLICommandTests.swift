@@ -283,4 +283,35 @@ struct InferCommandTests {
         #expect(first["inputWords"] as? Int == 3 * 48 * 192)
         #expect(json["inputPixels"] as? Int == 120 * 197)   // the frame's pixels, whatever the network input
     }
+
+    /// A precision study from the command line: `infer --precision int8` writes a trace at
+    /// 8 bits whose activation zero fraction is at least float32's, and `price` prices it at
+    /// int8 on its own (the note says so).
+    @Test func int8PrecisionStudyTracesAndPricesAtEightBits() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        func traced(_ precision: String) throws -> [String: Any] {
+            let trace = scratch.appendingPathComponent("cls-\(precision).json")
+            let result = try CLI.run(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--precision", precision,
+                                            "--backend", "simd", "--trace", trace.path])
+            #expect(result.exitStatus == 0, "\(result.standardError)")
+            if precision != "float32" { #expect(result.standardOutput.contains("precision: \(precision), simulated")) }
+            return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: trace)) as? [String: Any])
+        }
+        func meanInputZeros(_ json: [String: Any]) throws -> Double {
+            let operators = try #require(json["operators"] as? [[String: Any]])
+            let fractions = operators.compactMap { ($0["measured"] as? [String: Any])?["inputZeroFraction"] as? Double }
+            return fractions.reduce(0, +) / Double(max(fractions.count, 1))
+        }
+        let float = try traced("float32"), int8 = try traced("int8")
+        let operators = try #require(int8["operators"] as? [[String: Any]])
+        let widths = operators.compactMap { ($0["shape"] as? [String: Any])?["bitWidths"] as? [String: Int] }
+        #expect(widths.count == operators.count && widths.allSatisfy { $0 == ["weights": 8, "inputs": 8, "outputs": 8] })
+        #expect(try meanInputZeros(int8) >= meanInputZeros(float))
+        let priced = try CLI.run(["price", scratch.appendingPathComponent("cls-int8.json").path, "--arch", "eyeriss"])
+        #expect(priced.exitStatus == 0)
+        #expect(priced.standardOutput.hasPrefix("note: pricing at int8"))
+        #expect(priced.standardOutput.contains("dataflow rs, int8"))
+    }
 }

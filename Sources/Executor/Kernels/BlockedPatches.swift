@@ -11,11 +11,21 @@
 /// window hangs over the padding). The MACs are exactly the direct convolution's.
 enum BlockedPatches {
     /// Convolutions run this way: no groups, C a multiple of 16, no dilation, a window of
-    /// 2×2 to 3×3 taps moved by a stride of 2 or more in both directions.
+    /// 2×2 to 3×3 taps moved by a stride of 2 or more in both directions, and an output plane
+    /// of at most `largestOutputPlane` pixels. Measured on ResNet-50's three stride-2 3×3s
+    /// (traced layer times, quiet machine, three runs each, docs/EXECUTOR.md): 7×7 output
+    /// 0.99–1.28 ms direct vs 0.81–0.82 gathered; 14×14 0.66–0.82 vs 0.68–0.73 (a wash);
+    /// 28×28 0.60–0.73 vs 0.68–0.70 (the gathered tensor, 2.25× the input, costs more than
+    /// oneDNN's direct kernel loses there).
     static func applies(to g: ConvGeometry) -> Bool {
         g.groups == 1 && g.inChannels % 16 == 0 && g.dilationH == 1 && g.dilationW == 1
             && g.strideH >= 2 && g.strideW >= 2 && (2...3).contains(g.kernelHeight) && (2...3).contains(g.kernelWidth)
+            && g.outHeight * g.outWidth <= largestOutputPlane
     }
+
+    /// Output pixels (P·Q) up to which gathering pays: ResNet-50's 7×7 res5 planes, not its
+    /// 14×14 or 28×28 ones.
+    static let largestOutputPlane = 100
 
     /// The 1×1 convolution over the gathered tensor [N, R·S·C, P, Q].
     static func pointwiseGeometry(of g: ConvGeometry) -> ConvGeometry {

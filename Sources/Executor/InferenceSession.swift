@@ -255,14 +255,19 @@ public struct InferenceSession: Sendable {
                 // Weights on the integer grid, after batch-norm folding (what a deployed
                 // integer network stores): filters per output channel, biases left float32;
                 // before the SIMD backend derives its packed and Winograd filters from them.
+                // Only the multiplying weights: convolution filters, transposed-convolution
+                // filters and Gemm/MatMul matrices. Biases, unfolded batch-norm parameters and
+                // the constants of element-wise operators stay float32, as an integer
+                // accelerator keeps them (rounding a batch-norm variance of 0.05 next to one of
+                // 20 to the int8 grid would make it 0).
                 for (i, operand) in step.operands.enumerated() {
                     guard case .constant(let t) = operand else { continue }
                     switch (step.op, i) {
                     case (.conv, 1):
                         step.operands[i] = .constant(try Quantizer.rounded(t, to: precision, perFirstDimension: true))
-                    case (.conv, 2), (.convTranspose, 2), (.gemm, 2): continue
-                    default:
+                    case (.convTranspose, 1), (.gemm, 1), (.matMul, 0), (.matMul, 1):
                         step.operands[i] = .constant(try Quantizer.rounded(t, to: precision, perFirstDimension: false))
+                    default: continue
                     }
                 }
                 step.shape.bitWidths = BitWidths(uniform: precision.bits)
@@ -345,7 +350,9 @@ public struct InferenceSession: Sendable {
     }
 
     /// Runs the graph on its single input; returns the outputs by name. Runs the untraced
-    /// plan (residual adds fused on the oneDNN backend): same outputs as `runWithTrace`.
+    /// plan (residual adds fused on the oneDNN backend): the outputs of `runWithTrace` within
+    /// float32 rounding (the fused sum adds in another order: MobileNetV2's probabilities
+    /// differ by up to 1e-7).
     public func run(_ input: Tensor) throws -> [String: Tensor] {
         try execute([input], tracing: false).outputs
     }
@@ -357,7 +364,7 @@ public struct InferenceSession: Sendable {
         let result = try execute([input], tracing: true)
         let pixels = inputPixels ?? (input.rank == 4 ? input.shape[2] * input.shape[3] : input.elementCount)
         var provenance = ["executor.gemmBackend": backend.rawValue, "executor.threads": String(GEMM.threadCount),
-                          "executor.precision": precision.traceNote]
+                          "executor.precision": precision.traceNote, "executor.threadPool": parallelForPool]
         if backend == .openBLAS || backend == .hybrid { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
         if backend == .oneDNN {
             provenance["onednn.version"] = OneDNNPrimitive.version

@@ -4,13 +4,14 @@ import Workloads
 /// and how much error an integer accelerator's 8- or 16-bit storage would see.
 ///
 /// `int8`/`int16` is simulated (fake) quantization, the usual software method: every weight
-/// and every activation is rounded to the symmetric integer grid of its tensor — filters per
-/// output channel, everything else per tensor, activations with a scale taken from each
-/// run's own values (dynamic quantization) — and the kernels compute in float32 on the
-/// rounded values. So the outputs, the measured zero fractions and the trace's bit widths
-/// are those of integer storage; the memory footprint and the CPU time are not (the
-/// buffers stay float32). Biases stay float32: integer accelerators add them in their 32-bit
-/// accumulators. docs/EXECUTOR.md, "Integer precision studies".
+/// (convolution filters per output channel; transposed-convolution filters and Gemm/MatMul
+/// matrices per tensor) and every activation (per tensor, with a scale taken from each
+/// run's own values: dynamic quantization) is rounded to the symmetric integer grid, and the
+/// kernels compute in float32 on the rounded values. So the outputs, the measured zero
+/// fractions and the trace's bit widths are those of integer storage; the memory footprint
+/// and the CPU time are not (the buffers stay float32). Biases, unfolded batch-norm
+/// parameters and element-wise constants stay float32, as integer accelerators keep them
+/// (biases in their 32-bit accumulators). docs/EXECUTOR.md, "Integer precision studies".
 public enum StoragePrecision: String, Sendable, CaseIterable, Codable {
     case float32, int16, int8
 
@@ -37,7 +38,7 @@ public enum StoragePrecision: String, Sendable, CaseIterable, Codable {
     var traceNote: String {
         switch self {
         case .float32: "float32"
-        default: "\(rawValue): simulated (values rounded to the symmetric \(bits)-bit grid; filters per output channel, activations per tensor and run; biases float32; kernels compute in float32)"
+        default: "\(rawValue): simulated (values rounded to the symmetric \(bits)-bit grid; conv filters per output channel, other weights per tensor, activations per tensor and run; biases and batch-norm parameters float32; kernels compute in float32)"
         }
     }
 }

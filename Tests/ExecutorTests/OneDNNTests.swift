@@ -368,7 +368,7 @@ func residualGraph() -> Graph {
 }
 
 /// The untraced plan fuses each residual add into a convolution (oneDNN's sum post-op) and
-/// computes what the traced plan computes; the trace keeps every operator and says how many
+/// computes what the traced plan computes (within float32 rounding); the trace keeps every operator and says how many
 /// adds `run` fuses. add1's addend x and add2's (the projection) die there: added into in
 /// place; add3's addend s2 is also the input of d, the convolution fused with it: a copy.
 @Test func untracedPlanFusesResidualAddsAndComputesTheSame() throws {
@@ -384,7 +384,9 @@ func residualGraph() -> Graph {
     #expect(fusedBytes == [32 * 4, 48 * 4, 0])
     let traced = try session.runWithTrace(x)
     let untraced = try session.run(x)
-    #expect(untraced["out"]!.values == traced.outputs["out"]!.values)
+    // Within float32 rounding: the fused sum adds in another order than the separate add.
+    let range = traced.outputs["out"]!.values.map(abs).max()!
+    #expect(Naive.maxError(untraced["out"]!.values, traced.outputs["out"]!.values) <= 1e-6 * max(1, range))
     let reference = try InferenceSession(graph: graph, backend: .simd).run(x)["out"]!
     let scale = reference.values.map(abs).max()!
     #expect(Naive.maxError(untraced["out"]!.values, reference.values) < 1e-4 * max(1, scale))

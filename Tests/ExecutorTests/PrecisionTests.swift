@@ -86,3 +86,27 @@ func integerPrecisionSessionsTraceTheirBitWidths(_ backend: GEMMBackend) throws 
     #expect(errors[.int16]! < errors[.int8]!)
     #expect(float.trace.provenance["executor.precision"] == "float32")
 }
+
+/// Only multiplying weights are rounded: an unfolded batch-norm (after a ReLU, as in
+/// pre-activation networks) keeps its float32 parameters, so a variance of 0.05 next to one
+/// of 20 does not become 0 on the int8 grid (it did in the first version: outputs 70× off).
+@Test func unfoldedBatchNormParametersStayFloat() throws {
+    var table: [String: WeightTensor] = [:]
+    table["w"] = realWeights("w", [3, 3, 3, 3])
+    table["scale"] = WeightTensor(shape: [3], values: [1, 1, 1], source: .file)
+    table["shift"] = WeightTensor(shape: [3], values: [0, 0, 0], source: .file)
+    table["mean"] = WeightTensor(shape: [3], values: [0, 0, 0], source: .file)
+    table["var"] = WeightTensor(shape: [3], values: [20, 0.05, 0.05], source: .file)
+    let nodes = [
+        Node(name: "conv", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["image", "w"], outputs: ["c"]),
+        Node(name: "relu", op: .relu, inputs: ["c"], outputs: ["r"]),
+        Node(name: "bn", op: .batchNorm(epsilon: 1e-5), inputs: ["r", "scale", "shift", "mean", "var"], outputs: ["b"]),
+        Node(name: "gap", op: .globalAveragePool, inputs: ["b"], outputs: ["g"]),
+    ]
+    let graph = Graph(name: "bn-after-relu", inputs: [TensorSpec(name: "image", shape: [1, 3, 8, 8])], outputs: ["g"], nodes: nodes, weights: table)
+    let x = Naive.tensor([1, 3, 8, 8], seed: 17)
+    let reference = try InferenceSession(graph: graph, backend: .simd).run(x)["g"]!.values
+    let int8 = try InferenceSession(graph: graph, backend: .simd, precision: .int8).run(x)["g"]!.values
+    let range = reference.map(abs).max()!
+    #expect(Naive.maxError(int8, reference) < 0.05 * range)
+}

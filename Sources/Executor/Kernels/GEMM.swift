@@ -178,6 +178,12 @@ enum CPUFeatures {
 /// ours waits for (U-Net, whose transposed convolutions run here, took 1.5× as long with
 /// two pools at libgomp's default spin; docs/EXECUTOR.md, "One thread pool"). Otherwise
 /// GCD's `concurrentPerform`.
+/// Which pool `parallelFor` uses now (provenance `executor.threadPool`): every backend's own
+/// kernels in a process that has loaded libdnnl run on its OpenMP team.
+var parallelForPool: String {
+    jb_parallel_for(0, 1, { _, _ in }, nil) == 0 ? "OpenMP (oneDNN's libgomp team)" : "GCD"
+}
+
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 { if count == 1 { body(0) }; return }
     withoutActuallyEscaping(body) { escapable in

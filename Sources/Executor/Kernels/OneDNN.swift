@@ -16,8 +16,9 @@ enum ActivationLayout: Sendable, Equatable {
 /// a 16-byte-aligned malloc block (48 bytes into a cache line for every activation-sized
 /// array here), so each 64-byte AVX-512 load or store of a oneDNN kernel straddles two cache
 /// lines: memory-bound layers ran 10–50 % slower on such buffers (docs/EXECUTOR.md,
-/// "Aligned activations"). Written once, by the primitive that produces it, and only read
-/// afterwards, so it may be shared across threads.
+/// "Aligned activations"). Confined to one run: written by the primitive that produces it,
+/// then read — or, when its slot is dead, added into in place by a fused residual add or
+/// rounded in place by a precision study — never by two threads at once.
 final class AlignedFloats: @unchecked Sendable {
     /// Bytes: one cache line, the width of an AVX-512 register.
     static let alignment = 64
@@ -341,7 +342,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
             return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { mp in
                 mp[0] = 0
                 let status = jb_op_execute(handle, Int32(sources.count), UnsafePointer(sp.baseAddress), destination, threads, mp.baseAddress, mp.count)
-                return status == 0 ? nil : text(Array(mp))
+                return status == 0 ? nil : String(cString: mp.baseAddress!)
             }
         }
         if let failure { throw ExecutorError(node: node, reason: failure) }

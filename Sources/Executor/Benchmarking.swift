@@ -161,7 +161,7 @@ extension KernelBenchmark {
         let toBlocked = try OneDNNPrimitive.reorder(shape: x.shape, from: .plain, to: .blocked, node: c.name)
         // Aligned buffers, as a session's activations are.
         let xb = try toBlocked.runAligned([.array(x.values)], node: c.name)
-        let yb = AlignedFloats(uninitializedCount: primitive.outputFloats)
+        let yb = try AlignedFloats(uninitializedCount: primitive.outputFloats)
         var simd: [Double] = [], dnnl: [Double] = []
         for r in 0...repeats {
             var start = DispatchTime.now().uptimeNanoseconds

@@ -64,12 +64,14 @@ public struct ImageInference: Sendable {
     /// `ImageInput.Error` naming the model.
     public static func run(model: String, imagePath: String, backend: GEMMBackend = .preferred,
                            inputShape: [Int]? = nil, precision: StoragePrecision = .float32) throws -> ImageInference {
+        // The image first: a missing or broken file is reported before the model is built
+        // (a second or more for a large one).
+        let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: imagePath))
         let loaded = try loadModel(model, inputShape: inputShape)
         let session = try loaded.session(backend: backend, precision: precision)
         guard session.inputs.count == 1 else {
             throw ExecutorError(node: nil, reason: "\(model) takes \(session.inputs.count) inputs; infer feeds one image")
         }
-        let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: imagePath))
         let input = try ImageInput.tensor(from: image, path: imagePath, spec: session.inputs[0], preprocessing: session.preprocessing)
         let (outputs, trace) = try session.runWithTrace(
             input, inputIdentity: InputIdentity(path: imagePath, width: image.width, height: image.height, channels: image.layout.channelCount),

@@ -106,8 +106,12 @@ public struct InferenceSession: Sendable {
             slots[name] = slots.count; return slots.count - 1
         }
         for spec in graph.inputs {
-            guard spec.shape.allSatisfy({ $0 >= 1 }), spec.elementCount <= Self.maximumTensorWords else {
+            guard spec.shape.allSatisfy({ $0 >= 1 }) else {
                 throw ExecutorError(node: nil, reason: "graph input '\(spec.name)' has an unusable shape \(spec.shape)")
+            }
+            guard spec.elementCount <= Self.maximumTensorWords else {
+                throw ExecutorError(node: nil, reason: "graph input '\(spec.name)' of shape \(spec.shape) has \(spec.elementCount) values, "
+                                    + "more than the \(Self.maximumTensorWords) (2^30) a tensor may have here")
             }
             _ = slot(spec.name)
         }

@@ -235,7 +235,7 @@ extension InferenceSession {
         if step.releases.contains(addendSlot), addendSlot != x {
             destination = addend
         } else {
-            destination = AlignedFloats(uninitializedCount: addend.count)
+            destination = try AlignedFloats(uninitializedCount: addend.count)
             destination.base.update(from: addend.base, count: addend.count)
         }
         try withPointers([source]) { try primitive.run($0, into: destination.base, node: step.name) }

@@ -70,9 +70,16 @@ public struct LoopNest: Codable, Hashable, Sendable {
 
     /// Output size of a convolution or pooling window along one axis, as ONNX and
     /// PyTorch compute it (floor mode).
+    /// Absurd extents (a malformed file, a huge `--input-shape`) that overflow give -1, which
+    /// shape checking refuses as an empty shape, instead of trapping.
     public static func outputExtent(input: Int, filter: Int, stride: Int, padBefore: Int, padAfter: Int, dilation: Int = 1) -> Int {
-        let effectiveFilter = dilation * (filter - 1) + 1
-        return (input + padBefore + padAfter - effectiveFilter) / stride + 1
+        let (span, o1) = dilation.multipliedReportingOverflow(by: filter - 1)
+        let (effectiveFilter, o2) = span.addingReportingOverflow(1)
+        let (pads, o3) = padBefore.addingReportingOverflow(padAfter)
+        let (padded, o4) = input.addingReportingOverflow(pads)
+        let (reach, o5) = padded.subtractingReportingOverflow(effectiveFilter)
+        guard !(o1 || o2 || o3 || o4 || o5), stride > 0 else { return -1 }
+        return reach / stride + 1
     }
 }
 

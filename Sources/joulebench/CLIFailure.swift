@@ -29,6 +29,11 @@ let maximumBatch = 4096
 /// says: its folder exists and is a folder. A run that computes for seconds and then
 /// cannot write its result loses the work; this refuses it up front (exit 64).
 func checkOutputLocation(_ path: String, option: String) throws {
+    guard !path.isEmpty else { throw ValidationError("\(option) needs a file name") }
+    var isFolder: ObjCBool = false
+    if path.hasSuffix("/") || (FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue) {
+        throw ValidationError("\(option) \(path) is a folder; give a file name")
+    }
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
@@ -57,6 +62,28 @@ struct NothingProcessedError: Error, CustomStringConvertible {
 /// An `NxCxHxW` shape option (`1x3x224x224`): positive sizes separated by `x`, or nil.
 func parseShape(_ text: String) -> [Int]? {
     let sizes = text.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-    guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    guard !sizes.isEmpty, sizes.allSatisfy({ (1...largestShapeSize).contains($0 ?? 0) }) else { return nil }
     return sizes.compactMap { $0 }
+}
+
+/// The largest size `--input-shape` takes along any axis (2^24): more is no image, and
+/// products of such sizes would overflow the shape arithmetic.
+let largestShapeSize = 1 << 24
+
+/// Refuses an output path that is one of the command's inputs or another output: writing it
+/// would silently replace the model, the image or the other result.
+/// `outputs` and `inputs` are (option or role, path) pairs; nil paths are skipped.
+func checkOutputsAreDistinct(outputs: [(String, String?)], inputs: [(String, String)]) throws {
+    func identity(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    let given = outputs.compactMap { name, path in path.map { (name, $0, identity($0)) } }
+    for (name, path, id) in given {
+        if let (role, input) = inputs.first(where: { identity($0.1) == id }) {
+            throw ValidationError("\(name) \(path) is the \(role) (\(input)); writing it would replace it")
+        }
+    }
+    for (i, a) in given.enumerated() {
+        if let b = given.dropFirst(i + 1).first(where: { $0.2 == a.2 }) {
+            throw ValidationError("\(a.0) and \(b.0) name the same file \(a.1)")
+        }
+    }
 }

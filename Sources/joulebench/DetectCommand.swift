@@ -91,6 +91,7 @@ struct DetectCommand: ParsableCommand {
         }
         if let draw { try checkOutputLocation(draw, option: "--draw") }
         if let trace { try checkOutputLocation(trace, option: "--trace") }
+        try checkOutputsAreDistinct(outputs: [("--draw", draw), ("--trace", trace)], inputs: [("image", image)])
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue,
            draw != nil || trace != nil || runs != 1 {

@@ -43,19 +43,25 @@ struct InferCommand: ParsableCommand {
     }
 
     @Option(help: ArgumentHelp(
-        "Precision study: int16 or int8 round weights and activations to that integer grid, simulated in float32 (docs/EXECUTOR.md).",
+        "Precision study: int16 or int8 round weights and activations to that integer grid, simulated in float32 (docs/EXECUTOR.md); float32 (or fp32) runs as is.",
         valueName: "float32|int16|int8"))
     var precision: String = "float32"
 
+    /// `--precision`, in any case; `fp32` (price's spelling) is float32.
+    static func storagePrecision(_ text: String) -> StoragePrecision? {
+        let lowered = text.lowercased()
+        return lowered == "fp32" ? .float32 : StoragePrecision(rawValue: lowered)
+    }
+
     func validate() throws {
-        guard StoragePrecision(rawValue: precision.lowercased()) != nil else {
-            throw ValidationError("--precision must be float32, int16 or int8, got '\(precision)'")
+        guard Self.storagePrecision(precision) != nil else {
+            throw ValidationError("--precision must be float32 (or fp32), int16 or int8, got '\(precision)'")
         }
         guard chosenBackend != nil else { throw ValidationError("--backend must be oneDNN, simd, openBLAS or hybrid, got '\(backend ?? "")'") }
         if let inputShape {
             // The texts of `joulebench models --input-shape`; infer also needs four sizes, batch 1.
             guard let shape = parsedInputShape, shape.count == 4 else {
-                throw ValidationError("--input-shape must look like 1x3x224x224, got '\(inputShape)'")
+                throw ValidationError("--input-shape must look like 1x3x224x224 (sizes 1 to \(largestShapeSize)), got '\(inputShape)'")
             }
             guard shape[0] == 1 else {
                 throw ValidationError("--input-shape \(inputShape) has batch \(shape[0]); infer runs one image, so N must be 1")
@@ -64,7 +70,11 @@ struct InferCommand: ParsableCommand {
                 throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input")
             }
         }
-        if let trace { try checkOutputLocation(trace, option: "--trace") }
+        if let trace {
+            try checkOutputLocation(trace, option: "--trace")
+            try checkOutputsAreDistinct(outputs: [("--trace", trace)], inputs: [("model", model), ("image", image)])
+        }
+
     }
 
     func run() throws {
@@ -72,7 +82,7 @@ struct InferCommand: ParsableCommand {
     }
 
     private func infer(backend chosen: GEMMBackend) throws {
-        let storage = StoragePrecision(rawValue: precision.lowercased()) ?? .float32   // checked in validate()
+        let storage = Self.storagePrecision(precision) ?? .float32   // checked in validate()
         let result = try ImageInference.run(model: model, imagePath: image, backend: chosen, inputShape: parsedInputShape, precision: storage)
         let identity = result.trace.model
         print("model: \(identity.name) (\(identity.source)), weights: \(identity.weights)")

@@ -52,7 +52,7 @@ struct ModelsCommand: ParsableCommand {
         }
         if let inputShape {
             guard parsedInputShape != nil else {
-                throw ValidationError("--input-shape must look like 1x3x224x224, got '\(inputShape)'")
+                throw ValidationError("--input-shape must look like 1x3x224x224 (sizes 1 to \(largestShapeSize)), got '\(inputShape)'")
             }
             if let model, !Self.isONNX(model) {
                 throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input")

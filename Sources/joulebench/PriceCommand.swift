@@ -27,8 +27,14 @@ struct PriceCommand: ParsableCommand {
         valueName: "NxCxHxW"))
     var inputShape: String?
 
-    @Option(help: "Precision on the accelerator: int8, int16, int32, fp16, fp32 (default: the spec's).")
+    @Option(help: "Precision on the accelerator: int8, int16, int32, fp16, fp32 (float32 also accepted; default: the spec's, or, for a trace from an int8/int16 precision study on an integer architecture, the study's).")
     var precision: String?
+
+    /// `--precision`, in any case; `float32` (infer's spelling) is fp32.
+    static func parsedPrecision(_ text: String) -> Precision? {
+        let lowered = text.lowercased()
+        return lowered == "float32" ? .fp32 : Precision(rawValue: lowered)
+    }
 
     @Option(help: "Zero fractions: a JSON file {op: {inputs, outputs, weights}} or NAME=FRACTION,… (input activations).")
     var zeros: String?
@@ -47,14 +53,14 @@ struct PriceCommand: ParsableCommand {
         guard Dataflow(rawValue: dataflow) != nil else {
             throw ValidationError("--dataflow must be rs, ws, os, is or nlr, got '\(dataflow)'")
         }
-        if let precision, Precision(rawValue: precision) == nil {
+        if let precision, Self.parsedPrecision(precision) == nil {
             throw ValidationError("--precision must be int8, int16, int32, fp16 or fp32, got '\(precision)'")
         }
         if let batch, !(1...maximumBatch).contains(batch) {
             throw ValidationError("--batch must be between 1 and \(maximumBatch), got \(batch)")
         }
         if let inputShape {
-            guard let shape = parseShape(inputShape) else { throw ValidationError("--input-shape must look like 1x3x224x224, got '\(inputShape)'") }
+            guard let shape = parseShape(inputShape) else { throw ValidationError("--input-shape must look like 1x3x224x224 (sizes 1 to \(largestShapeSize)), got '\(inputShape)'") }
             guard modelOrTrace.lowercased().hasSuffix(".onnx") else {
                 throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input, traces their recorded one")
             }
@@ -73,17 +79,23 @@ struct PriceCommand: ParsableCommand {
 
     func run() throws {
         let flow = Dataflow(rawValue: dataflow)!  // checked in validate()
-        var chosenPrecision = precision.flatMap(Precision.init(rawValue:))
+        var chosenPrecision = precision.flatMap(Self.parsedPrecision)
+        var note: String? = nil
         try reportingFailures(of: "price") {
             let spec = try ArchitectureSpec.load(arch)
             let shape = inputShape.flatMap(parseShape)
             let trace = try Trace.loadForPricing(modelOrTrace, batch: batch ?? shape?.first ?? 1, inputShape: shape)
             if chosenPrecision == nil, let studied = Precision.ofIntegerStudy(trace) {
-                // The trace's zero fractions were measured at this precision: price at it.
-                chosenPrecision = studied
-                if !json && benchmark == nil {
-                    print("note: pricing at \(studied.rawValue), the precision the trace was recorded at (executor.precision; --precision overrides)")
+                if spec.defaultPrecision.isFloatingPoint {
+                    // A floating-point machine (the cpu preset) does not run the study's integers.
+                    note = "note: the trace is an \(studied.rawValue) precision study; \(spec.name) computes in \(spec.defaultPrecision.rawValue), so it is priced at that (--precision \(studied.rawValue) to price the integers)"
+                } else {
+                    // The trace's zero fractions were measured at this precision: price at it.
+                    chosenPrecision = studied
+                    note = "note: pricing at \(studied.rawValue), the precision the trace was recorded at (executor.precision; --precision overrides)"
                 }
+            } else if chosenPrecision == nil, let claimed = trace.provenance["executor.precision"], claimed != "float32" {
+                note = "note: the trace says '\(claimed.prefix(5))…' but not every operator has those bit widths; priced at the spec's \(spec.defaultPrecision.rawValue)"
             }
             var overrides: [String: ZeroFractions] = [:]
             if let zeros {
@@ -110,6 +122,7 @@ struct PriceCommand: ParsableCommand {
                 return
             }
             let price = try pricer.price(trace: trace, batch: batch, zeros: overrides)
+            if let note, !json { print(note) }
             if json {
                 print(String(decoding: try price.jsonData(), as: UTF8.self))
             } else {

@@ -91,6 +91,22 @@ struct BadInputTests {
         // A shape the weights do not take: found on import (exit 1), naming the node.
         CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x1x48x192"], exitStatus: 1,
                     snapshot: "error-infer-input-shape-channels"),
+        // Outputs that would replace an input or each other, or are no file name (found by a
+        // fresh-user trial: `--trace` on the image replaced it with JSON).
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--trace", fixtureFolder + "/person_120x197.jpg"],
+                    exitStatus: 64, snapshot: "error-infer-trace-is-the-image"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--trace", smallONNXModel],
+                    exitStatus: 64, snapshot: "error-infer-trace-is-the-model"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--trace", ""],
+                    exitStatus: 64, snapshot: "error-infer-trace-empty"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--trace", fixtureFolder],
+                    exitStatus: 64, snapshot: "error-infer-trace-is-a-folder"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--precision", "int4"], exitStatus: 64,
+                    snapshot: "error-infer-precision"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x3x9223372036854775807x2"],
+                    exitStatus: 64, snapshot: "error-infer-input-shape-huge"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/person_120x197.jpg", "--draw", "same.png", "--trace", "same.png"], exitStatus: 64,
+                    snapshot: "error-detect-draw-and-trace-same-file"),
         // the root command
         CommandCase(arguments: ["no-such-command"], exitStatus: 64, snapshot: "error-unknown-subcommand"),
     ]

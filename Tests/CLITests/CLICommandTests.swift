@@ -144,13 +144,15 @@ extension DetectCommandTests {
         let scratch = try scratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let trace = scratch.appendingPathComponent("hog.trace.json")
-        // A folder where the PNG should go: the location passes the up-front check, the write fails.
-        let png = scratch.appendingPathComponent("boxes.png")
-        try FileManager.default.createDirectory(at: png, withIntermediateDirectories: false)
+        // A 250-byte name passes the up-front checks (the folder is there and writable, the
+        // name is a valid file name) but its temporary file's longer name does not: the
+        // write fails during the run. (A folder in the way is refused before the run.)
+        let png = scratch.appendingPathComponent(String(repeating: "b", count: 246) + ".png")
         try assertCommand(["detect", fixtureFolder + "/person_120x197.jpg", "--draw", png.path, "--trace", trace.path],
                           exitStatus: 1, snapshot: "error-detect-draw-unwritable",
                           normalisations: [.literal(scratch.path, placeholder: "<scratch>")])
         #expect(!FileManager.default.fileExists(atPath: trace.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
     }
 
     /// A `--trace` that cannot be written fails the run and removes the drawing just written.
@@ -158,12 +160,12 @@ extension DetectCommandTests {
         let scratch = try scratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let png = scratch.appendingPathComponent("boxes.png")
-        let trace = scratch.appendingPathComponent("hog.trace.json")
-        try FileManager.default.createDirectory(at: trace, withIntermediateDirectories: false)
+        let trace = scratch.appendingPathComponent(String(repeating: "t", count: 245) + ".json")   // fails during the run, as above
         let run = try CLI.run(["detect", fixtureFolder + "/person_120x197.jpg", "--draw", png.path, "--trace", trace.path])
         #expect(run.exitStatus == 1)
         #expect(run.standardError.hasPrefix("joulebench detect: \(trace.path): cannot write the trace: "))
         #expect(!FileManager.default.fileExists(atPath: png.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
     }
 }
 
@@ -313,5 +315,10 @@ struct InferCommandTests {
         #expect(priced.exitStatus == 0)
         #expect(priced.standardOutput.hasPrefix("note: pricing at int8"))
         #expect(priced.standardOutput.contains("dataflow rs, int8"))
+        // A floating-point machine (the cpu preset) keeps its own precision, and says so.
+        let onCPU = try CLI.run(["price", scratch.appendingPathComponent("cls-int8.json").path, "--arch", "cpu"])
+        #expect(onCPU.exitStatus == 0)
+        #expect(onCPU.standardOutput.hasPrefix("note: the trace is an int8 precision study; cpu computes in fp32"))
+        #expect(!onCPU.standardOutput.contains(", int8, batch"))
     }
 }

@@ -98,7 +98,7 @@ func oneDNNLocalResponseNormMatchesTheExecutor(size: Int) throws {
 @Test func blockedZeroCountSkipsPadding() throws {
     var x = Naive.tensor([2, 24, 3, 3], seed: 53)
     for i in stride(from: 0, to: x.values.count, by: 5) { x.values[i] = 0 }
-    let b = BlockedTensor(shape: x.shape, values: blocked(x))
+    let b = try BlockedTensor(shape: x.shape, values: blocked(x))
     #expect(b.values.count == 2 * 32 * 9)
     #expect(b.elementCount == x.elementCount)
     #expect(b.logicalZeroCount == x.values.filter { $0 == 0 }.count)
@@ -319,12 +319,12 @@ func oneDNNWinogradConvolutionMatchesNaive(c: Int, m: Int, size: Int) throws {
 /// nChw16c activations live in 64-byte-aligned storage (an AVX-512 access never straddles
 /// two cache lines); Swift arrays of that size start 48 bytes into a line here.
 @Test(arguments: [0, 1, 15, 16, 1000, 1_204_224])
-func alignedStorageStartsOnACacheLine(_ count: Int) {
-    let storage = AlignedFloats(uninitializedCount: count)
+func alignedStorageStartsOnACacheLine(_ count: Int) throws {
+    let storage = try AlignedFloats(uninitializedCount: count)
     #expect(UInt(bitPattern: storage.base) % UInt(AlignedFloats.alignment) == 0)
     #expect(storage.count == count)
     let values = (0..<count).map { Float($0 % 7) }
-    #expect(AlignedFloats(values).array == values)
+    #expect(try AlignedFloats(values).array == values)
 }
 
 /// A session's blocked activations come out of `runAligned` on aligned storage, with the
@@ -334,7 +334,7 @@ func alignedStorageStartsOnACacheLine(_ count: Int) {
     let x = Naive.tensor([1, 24, 9, 9], seed: 61)
     let relu = try OneDNNPrimitive.eltwise(.relu, shape: x.shape, layout: .blocked, node: "relu")
     let viaArray = try relu.run([blocked(x)], node: "relu")
-    let viaAligned = try relu.runAligned([.aligned(AlignedFloats(blocked(x)))], node: "relu")
+    let viaAligned = try relu.runAligned([.aligned(try AlignedFloats(blocked(x)))], node: "relu")
     #expect(UInt(bitPattern: viaAligned.base) % 64 == 0)
     #expect(viaAligned.array == viaArray)
     #expect(plain(viaAligned.array, shape: x.shape) == x.values.map { max($0, 0) })
@@ -414,7 +414,7 @@ func gatheredPatchConvolutionMatchesNaive(_ c: ConvCase) throws {
     let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "g")
     #expect(BlockedPatches.applies(to: g))
     let p = try OneDNNPrimitive.gatheredPatchConvolution(g, filter: w.values, bias: bias.values, destination: .blocked, activation: .relu, node: "g")
-    let got = try p.runAligned([.aligned(AlignedFloats(blocked(x)))], node: "g")
+    let got = try p.runAligned([.aligned(try AlignedFloats(blocked(x)))], node: "g")
     #expect(Naive.maxError(plain(got.array, shape: want.shape), want.values.map { max($0, 0) }) < 1e-4)
 }
 

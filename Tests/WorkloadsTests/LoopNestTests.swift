@@ -18,3 +18,14 @@ import Testing
     #expect(shape.kind == .depthwiseConv)
     #expect(shape.macs == 32 * 112 * 112 * 9)
 }
+
+/// Absurd extents (a malformed file's padding, an `--input-shape` of 2^63) give -1, which
+/// shape checking refuses, instead of an arithmetic-overflow trap; stride 0 likewise.
+@Test func outputExtentRefusesOverflowInsteadOfTrapping() {
+    #expect(LoopNest.outputExtent(input: Int.max, filter: 3, stride: 2, padBefore: 1, padAfter: 1) == -1)
+    #expect(LoopNest.outputExtent(input: 8, filter: 3, stride: 1, padBefore: Int.max, padAfter: 1) == -1)
+    #expect(LoopNest.outputExtent(input: 8, filter: Int.max, stride: 1, padBefore: 0, padAfter: 0, dilation: 2) == -1)
+    #expect(LoopNest.outputExtent(input: 8, filter: 3, stride: 0, padBefore: 1, padAfter: 1) == -1)
+    #expect(LoopNest.outputExtent(input: 224, filter: 3, stride: 2, padBefore: 1, padAfter: 1) == 112)
+    #expect(LoopNest.outputExtent(input: 12, filter: 3, stride: 1, padBefore: 2, padAfter: 2, dilation: 2) == 12)
+}

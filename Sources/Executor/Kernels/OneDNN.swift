@@ -25,22 +25,23 @@ final class AlignedFloats: @unchecked Sendable {
     let count: Int
     let base: UnsafeMutablePointer<Float>
 
-    /// `count` floats, uninitialised (the producing primitive writes every one).
-    init(uninitializedCount count: Int) {
+    /// `count` floats, uninitialised (the producing primitive writes every one). Throws an
+    /// `ExecutorError` when the memory is not there (a huge `--input-shape` on a small
+    /// machine), rather than trapping as a Swift array allocation would.
+    init(uninitializedCount count: Int) throws {
         precondition(count >= 0, "negative float count")
         var raw: UnsafeMutableRawPointer? = nil
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         guard posix_memalign(&raw, Self.alignment, bytes) == 0, let raw else {
-            // As a Swift array allocation would: there is no sensible way on.
-            fatalError("out of memory: \(bytes) bytes for an activation")
+            throw ExecutorError(node: nil, reason: "out of memory: \(bytes) bytes for an activation of \(count) floats")
         }
         self.count = count
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     /// A copy of `values`.
-    convenience init(_ values: [Float]) {
-        self.init(uninitializedCount: values.count)
+    convenience init(_ values: [Float]) throws {
+        try self.init(uninitializedCount: values.count)
         values.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: values.count) }
     }
 
@@ -64,7 +65,7 @@ struct BlockedTensor: Sendable {
     }
 
     /// A copy of `values` (already in nChw16c).
-    init(shape: [Int], values: [Float]) { self.init(shape: shape, storage: AlignedFloats(values)) }
+    init(shape: [Int], values: [Float]) throws { self.init(shape: shape, storage: try AlignedFloats(values)) }
 
     /// The stored floats, padding included (a copy).
     var values: [Float] { storage.array }
@@ -327,7 +328,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
     func run(_ sources: [UnsafePointer<Float>], into destination: UnsafeMutablePointer<Float>, node: String) throws {
         precondition(sources.count == sourceCount, "oneDNN primitive takes \(sourceCount) sources")
         if let g = gatheredPatches {
-            let patches = AlignedFloats(uninitializedCount: BlockedPatches.gatheredFloats(g))
+            let patches = try AlignedFloats(uninitializedCount: BlockedPatches.gatheredFloats(g))
             BlockedPatches.gather(g, source: sources[0], destination: patches.base)
             try execute([UnsafePointer(patches.base)], into: destination, node: node)
             return
@@ -370,7 +371,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// Runs into new 64-byte-aligned storage (`outputFloats` values): how a session
     /// produces nChw16c activations.
     func runAligned(_ sources: [OneDNNSource], node: String) throws -> AlignedFloats {
-        let out = AlignedFloats(uninitializedCount: outputFloats)
+        let out = try AlignedFloats(uninitializedCount: outputFloats)
         try withPointers(sources) { try run($0, into: out.base, node: node) }
         return out
     }

@@ -50,6 +50,10 @@ public struct Trace: Codable, Hashable, Sendable {
 
     /// Reads a trace, refusing schema versions this build does not understand.
     public static func read(from url: URL) throws -> Trace {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+            throw TraceError(file: url.path, reason: "is a folder, not a trace file")
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw TraceError(file: url.path, reason: "cannot be read: \(error.localizedDescription)")
@@ -82,6 +86,7 @@ public struct Trace: Codable, Hashable, Sendable {
         guard inputPixels >= 1, inputPixels <= Self.maximumCount else {
             return "inputPixels is \(inputPixels); it must be between 1 and 2^53"
         }
+        guard !operators.isEmpty else { return "operators is empty: there is nothing to price" }
         for (index, op) in operators.enumerated() {
             // Built only when a check fails: this runs on every pricing call.
             var where_: String { "operators[\(index)] ('\(op.shape.name)')" }
@@ -95,6 +100,10 @@ public struct Trace: Codable, Hashable, Sendable {
             for (name, value) in [("padTop", n.padTop), ("padLeft", n.padLeft), ("padBottom", n.padBottom), ("padRight", n.padRight)]
             where value < 0 || value > Self.maximumCount {
                 return "\(where_): loopNest.\(name) is \(value); it must be between 0 and 2^53"
+            }
+            let widths = op.shape.bitWidths
+            for (name, bits) in [("weights", widths.weights), ("inputs", widths.inputs), ("outputs", widths.outputs)] where !(1...64).contains(bits) {
+                return "\(where_): bitWidths.\(name) is \(bits); it must be between 1 and 64"
             }
             guard n.M % n.groups == 0, n.C % n.groups == 0 else {
                 return "\(where_): groups \(n.groups) does not divide M \(n.M) and C \(n.C)"

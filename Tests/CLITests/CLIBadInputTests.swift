@@ -107,6 +107,8 @@ struct BadInputTests {
                     exitStatus: 64, snapshot: "error-infer-input-shape-huge"),
         CommandCase(arguments: ["detect", fixtureFolder + "/person_120x197.jpg", "--draw", "same.png", "--trace", "same.png"], exitStatus: 64,
                     snapshot: "error-detect-draw-and-trace-same-file"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--benchmark", "3", "--json"], exitStatus: 64,
+                    snapshot: "error-price-benchmark-json"),
         // the root command
         CommandCase(arguments: ["no-such-command"], exitStatus: 64, snapshot: "error-unknown-subcommand"),
     ]

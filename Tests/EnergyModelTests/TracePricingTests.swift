@@ -61,7 +61,18 @@ import Workloads
             $0.operators[0].measured = MeasuredFacts(inputZeroFraction: 1.5, outputZeroFraction: 0, weightZeroFraction: 0,
                                                      wallTimeSeconds: 0, bytesTouched: 0)
         }, "inputZeroFraction is 1.5"),
+        // Found by a fresh-user trial: a 3-bit width priced silently, an empty trace priced to 0.
+        ("bit width out of range", { $0.operators[0].shape.bitWidths.weights = 0 }, "bitWidths.weights is 0"),
+        ("no operators", { $0.operators = [] }, "operators is empty"),
     ]
+
+    @Test("a folder given as a trace is named as such")
+    func folderIsNotATrace() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-trace-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(throws: TraceError(file: folder.path, reason: "is a folder, not a trace file")) { try Trace.read(from: folder) }
+    }
 
     @Test("an inconsistent trace file is refused with the file, the operator and the field", arguments: inconsistentTraces)
     func inconsistentTraceRefused(_ testCase: (String, @Sendable (inout Trace) -> Void, String)) throws {

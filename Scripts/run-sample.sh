@@ -49,7 +49,7 @@ import json, sys
 p = json.load(open(sys.argv[1]))
 # pJ specs: mJ per frame and nJ per pixel; normalised specs: millions of units and units.
 scale, unit, frame_scale, frame_unit = (1e-3, "nJ", 1e-9, "mJ") if p["energyUnit"] == "pJ" else (1, "units", 1e-6, "M units")
-print(f"{sys.argv[2]:<30} {sys.argv[3]:<11} {p['totalEnergy'] * frame_scale:10.3f} {frame_unit}/frame "
+print(f"{sys.argv[2]:<34} {sys.argv[3]:<11} {p['totalEnergy'] * frame_scale:10.3f} {frame_unit}/frame "
       f"{p['energyPerInputPixel'] * scale:10.2f} {unit}/frame pixel {p['energyPerNetworkInputPixel'] * scale:10.2f} {unit}/network-input pixel "
       f"({p['networkInputPixels']} px)")
 PY

@@ -94,7 +94,10 @@ struct InferCommand: ParsableCommand {
             print("precision: \(storage.rawValue), simulated — weights and activations rounded to the \(storage.bits)-bit grid, computed in float32; `price` prices this trace at \(storage.rawValue)")
         }
         if result.inputShape.count == 4, let frame = result.trace.input {
-            print("input: \(result.inputShape.map(String.init).joined(separator: "×")) (the \(frame.width)×\(frame.height) image resized to \(result.inputShape[3])×\(result.inputShape[2]))")
+            let resized = frame.width == result.inputShape[3] && frame.height == result.inputShape[2]
+                ? "the \(frame.width)×\(frame.height) image at its own size"
+                : "the \(frame.width)×\(frame.height) image resized to \(result.inputShape[3])×\(result.inputShape[2])"
+            print("input: \(result.inputShape.map(String.init).joined(separator: "×")) (\(resized))")
         }
         let fused = result.trace.operators.filter { $0.shape.fusedActivation != nil }.count
         print(String(format: "operators: %d%@, MACs: %.3f G, executor wall time: %.2f ms",
@@ -108,7 +111,8 @@ struct InferCommand: ParsableCommand {
             } else {
                 let values = output.values
                 let mean = values.reduce(0, +) / Float(max(values.count, 1))
-                print(String(format: "\(name) shape \(output.shape): min %.5g, max %.5g, mean %.5g", values.min() ?? 0, values.max() ?? 0, mean))
+                // + 0 turns a negative zero into 0 (no "min -0").
+                print(String(format: "\(name) shape \(output.shape): min %.5g, max %.5g, mean %.5g", (values.min() ?? 0) + 0, (values.max() ?? 0) + 0, mean + 0))
             }
         }
         if let trace {

@@ -186,20 +186,27 @@ extension InferenceSession {
                       case .activation = conv.operands.first else { return nil }
                 return (p, addend)
             }
-            guard let pick = candidates.max(by: { $0.conv < $1.conv }) else { continue }
-            let conv = steps[pick.conv], original = unlaidOut[pick.conv]
-            guard original.name == conv.name, case .conv(let attributes) = original.op, original.operands.count >= 2,
-                  case .constant(let filter) = original.operands[1], case .activation(let x) = conv.operands[0],
-                  let xShape = slotShapes[x], let convPrimitive = conv.oneDNN, convPrimitive.gatheredPatches == nil,
-                  let g = try? ConvGeometry(input: xShape, filter: filter.shape, attributes: attributes, node: conv.name) else { continue }
-            var bias: [Float]? = nil
-            if original.operands.count > 2, case .constant(let t) = original.operands[2] { bias = t.values }
-            let algorithm: OneDNNPrimitive.ConvAlgorithm = convPrimitive.implementation.contains("wino") ? .winograd : .direct
-            guard let primitive = try? OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: conv.inputLayouts[0],
-                                                                   destination: .blocked, activation: add.activation, accumulate: true,
-                                                                   algorithm: algorithm, sharingWeightsOf: convPrimitive,
-                                                                   node: "\(conv.name)+\(add.name)"),
-                  !primitive.implementation.hasPrefix("ref") else { continue }
+            // The later convolution first (the other operand is then already computed); if
+            // oneDNN cannot fuse into it, the earlier one.
+            func fusedPrimitive(_ candidate: (conv: Int, addend: Int)) -> (OneDNNPrimitive, OneDNNPrimitive)? {
+                let conv = steps[candidate.conv], original = unlaidOut[candidate.conv]
+                guard original.name == conv.name, case .conv(let attributes) = original.op, original.operands.count >= 2,
+                      case .constant(let filter) = original.operands[1], case .activation(let x) = conv.operands[0],
+                      let xShape = slotShapes[x], let convPrimitive = conv.oneDNN, convPrimitive.gatheredPatches == nil,
+                      let g = try? ConvGeometry(input: xShape, filter: filter.shape, attributes: attributes, node: conv.name) else { return nil }
+                var bias: [Float]? = nil
+                if original.operands.count > 2, case .constant(let t) = original.operands[2] { bias = t.values }
+                let algorithm: OneDNNPrimitive.ConvAlgorithm = convPrimitive.implementation.contains("wino") ? .winograd : .direct
+                guard let primitive = try? OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: conv.inputLayouts[0],
+                                                                       destination: .blocked, activation: add.activation, accumulate: true,
+                                                                       algorithm: algorithm, sharingWeightsOf: convPrimitive,
+                                                                       node: "\(conv.name)+\(add.name)"),
+                      !primitive.implementation.hasPrefix("ref") else { return nil }
+                return (primitive, convPrimitive)
+            }
+            guard let (pick, (primitive, convPrimitive)) = candidates.sorted(by: { $0.conv > $1.conv })
+                .lazy.compactMap({ c in fusedPrimitive(c).map { (c, $0) } }).first else { continue }
+            let conv = steps[pick.conv]
             primitive.threads = convPrimitive.threads
             var fused = add
             fused.name = "\(conv.name)+\(add.name)"

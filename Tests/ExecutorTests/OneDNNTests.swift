@@ -478,3 +478,28 @@ func gatheredPatchConvolutionMatchesNaive(_ c: ConvCase) throws {
         for try await error in group { #expect(error[0] < 1e-4) }
     }
 }
+
+/// When the later of an add's two convolutions cannot take the sum (here a gathered-patch
+/// convolution), the earlier one does: a projection shortcut fused with the strided branch
+/// as its addend (a reviewer noticed only the later one was tried).
+@Test func residualAddFallsBackToTheEarlierConvolution() throws {
+    guard OneDNNPrimitive.isAvailable, InferenceSession.gatheredPatchesEnabled else { return }
+    var table: [String: WeightTensor] = [:]
+    for (name, shape) in [("w0", [32, 3, 3, 3]), ("wp", [32, 32, 1, 1]), ("wb", [32, 32, 3, 3])] { table[name] = realWeights(name, shape) }
+    let nodes = [
+        Node(name: "conv0", op: .conv(ConvAttributes(kernel: 3, pad: 1)), inputs: ["image", "w0"], outputs: ["c0"]),
+        Node(name: "relu0", op: .relu, inputs: ["c0"], outputs: ["x"]),
+        Node(name: "proj", op: .conv(ConvAttributes(kernel: (1, 1), stride: (2, 2), pads: (0, 0, 0, 0))), inputs: ["x", "wp"], outputs: ["p"]),
+        Node(name: "down", op: .conv(ConvAttributes(kernel: (3, 3), stride: (2, 2), pads: (1, 1, 1, 1))), inputs: ["x", "wb"], outputs: ["d"]),
+        Node(name: "add", op: .add, inputs: ["p", "d"], outputs: ["s"]),
+        Node(name: "gap", op: .globalAveragePool, inputs: ["s"], outputs: ["out"]),
+    ]
+    let graph = Graph(name: "fallback", inputs: [TensorSpec(name: "image", shape: [1, 3, 14, 14])], outputs: ["out"], nodes: nodes, weights: table)
+    let session = try InferenceSession(graph: graph, backend: .oneDNN)
+    #expect(session.steps.first { $0.name == "down" }?.oneDNN?.gatheredPatches != nil)
+    #expect(session.untracedSteps.filter(\.accumulatesAddend).map(\.name) == ["proj+add"])
+    let x = Naive.tensor([1, 3, 14, 14], seed: 95)
+    let traced = try session.runWithTrace(x).outputs["out"]!.values
+    let untraced = try session.run(x)["out"]!.values
+    #expect(Naive.maxError(untraced, traced) <= 1e-6 * max(1, traced.map(abs).max()!))
+}

@@ -188,19 +188,17 @@ extension InferenceSession {
             }
             // The later convolution first (the other operand is then already computed); if
             // oneDNN cannot fuse into it, the earlier one.
+            // The convolution as the layout pass made it (same layouts and algorithm choice),
+            // with the add's activation, accumulating, reading the unfused filter in place.
             func fusedPrimitive(_ candidate: (conv: Int, addend: Int)) -> (OneDNNPrimitive, OneDNNPrimitive)? {
-                let conv = steps[candidate.conv], original = unlaidOut[candidate.conv]
-                guard original.name == conv.name, case .conv(let attributes) = original.op, original.operands.count >= 2,
-                      case .constant(let filter) = original.operands[1], case .activation(let x) = conv.operands[0],
-                      let xShape = slotShapes[x], let convPrimitive = conv.oneDNN, convPrimitive.gatheredPatches == nil,
-                      let g = try? ConvGeometry(input: xShape, filter: filter.shape, attributes: attributes, node: conv.name) else { return nil }
-                var bias: [Float]? = nil
-                if original.operands.count > 2, case .constant(let t) = original.operands[2] { bias = t.values }
-                let algorithm: OneDNNPrimitive.ConvAlgorithm = convPrimitive.implementation.contains("wino") ? .winograd : .direct
-                guard let primitive = try? OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: conv.inputLayouts[0],
-                                                                       destination: .blocked, activation: add.activation, accumulate: true,
-                                                                       algorithm: algorithm, sharingWeightsOf: convPrimitive,
-                                                                       node: "\(conv.name)+\(add.name)"),
+                let conv = steps[candidate.conv]
+                var original = unlaidOut[candidate.conv]
+                original.activation = add.activation
+                guard original.name == conv.name, case .activation(let x) = conv.operands[0], let xShape = slotShapes[x],
+                      let yShape = slotShapes[conv.output], let convPrimitive = conv.oneDNN, convPrimitive.gatheredPatches == nil,
+                      let primitive = try? oneDNNPrimitive(for: original, input: xShape, output: yShape, slotShapes: slotShapes,
+                                                           source: conv.inputLayouts[0], destination: .blocked,
+                                                           accumulate: true, sharingWeightsOf: convPrimitive),
                       !primitive.implementation.hasPrefix("ref") else { return nil }
                 return (primitive, convPrimitive)
             }
@@ -251,8 +249,11 @@ extension InferenceSession {
 
     /// The oneDNN primitive for `step` with 4-D input `x` and output `y`, or an error when
     /// oneDNN does not run this operator with these attributes.
+    /// For a convolution, `accumulate` adds the destination's contents (oneDNN's sum post-op,
+    /// `fusingResidualAdds`) and `sharingWeightsOf` lends another primitive's reordered filter.
     static func oneDNNPrimitive(for step: Step, input x: [Int], output y: [Int], slotShapes: [Int: [Int]],
-                                source: ActivationLayout, destination: ActivationLayout) throws -> OneDNNPrimitive {
+                                source: ActivationLayout, destination: ActivationLayout,
+                                accumulate: Bool = false, sharingWeightsOf owner: OneDNNPrimitive? = nil) throws -> OneDNNPrimitive {
         let name = step.name
         switch step.op {
         case .gemm, .matMul: return try oneDNNInnerProduct(for: step, input: x, output: y)
@@ -283,17 +284,19 @@ extension InferenceSession {
             }
             if source == .blocked, gatheredPatchesEnabled, BlockedPatches.applies(to: g),
                let p = try? OneDNNPrimitive.gatheredPatchConvolution(g, filter: filter.values, bias: bias, destination: destination,
-                                                                     activation: step.activation, node: name),
+                                                                     activation: step.activation, accumulate: accumulate,
+                                                                     sharingWeightsOf: owner, node: name),
                !p.implementation.hasPrefix("ref") {
                 return p
             }
             if oneDNNWinogradApplies(to: g) {
                 // oneDNN's Winograd where it has a kernel for the shape; direct otherwise.
                 if let p = try? OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: source, destination: destination,
-                                                            activation: step.activation, algorithm: .winograd, node: name) { return p }
+                                                            activation: step.activation, accumulate: accumulate, algorithm: .winograd,
+                                                            sharingWeightsOf: owner, node: name) { return p }
             }
             return try OneDNNPrimitive.convolution(g, filter: filter.values, bias: bias, source: source, destination: destination,
-                                                   activation: step.activation, node: name)
+                                                   activation: step.activation, accumulate: accumulate, sharingWeightsOf: owner, node: name)
         case .maxPool(let a), .averagePool(let a):
             try sameLayoutUnary()
             let g = try PoolGeometry(input: x, attributes: a, node: name)

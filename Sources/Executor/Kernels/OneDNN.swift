@@ -135,7 +135,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
     private init(_ make: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, sourceCount: Int, outputFloats: Int, node: String) throws {
         var message = [CChar](repeating: 0, count: 256)
         guard let h = message.withUnsafeMutableBufferPointer({ make($0.baseAddress!, $0.count) }) else {
-            throw ExecutorError(node: node, reason: text(message))
+            throw ExecutorError(node: node, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         handle = h
         self.sourceCount = sourceCount
@@ -199,12 +199,14 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// over its gathered patches: reads nChw16c [N, C, H, W] (gathered on every run), writes
     /// `destination`; same result and MACs as the direct convolution.
     static func gatheredPatchConvolution(_ g: ConvGeometry, filter: [Float], bias: [Float]?, destination: ActivationLayout,
-                                         activation: FusedActivation, node: String) throws -> OneDNNPrimitive {
+                                         activation: FusedActivation, accumulate: Bool = false,
+                                         sharingWeightsOf owner: OneDNNPrimitive? = nil, node: String) throws -> OneDNNPrimitive {
         guard BlockedPatches.applies(to: g) else {
             throw ExecutorError(node: node, reason: "not a convolution for gathered patches")
         }
         let primitive = try convolution(BlockedPatches.pointwiseGeometry(of: g), filter: BlockedPatches.rearrangedFilter(filter, g), bias: bias,
-                                        source: .blocked, destination: destination, activation: activation, node: node)
+                                        source: .blocked, destination: destination, activation: activation, accumulate: accumulate,
+                                        sharingWeightsOf: owner, node: node)
         primitive.gatheredPatches = g
         return primitive
     }
@@ -349,19 +351,14 @@ final class OneDNNPrimitive: @unchecked Sendable {
         if let failure { throw ExecutorError(node: node, reason: failure) }
     }
 
-    /// Runs on arrays, allocating the output (`outputFloats` values; `initial` copied in first
-    /// for an accumulating convolution).
-    func run(_ sources: [[Float]], initial: [Float]? = nil, node: String) throws -> [Float] {
-        try run(sources.map { .array($0) }, initial: initial, node: node)
+    /// Runs on arrays, allocating the output (`outputFloats` values).
+    func run(_ sources: [[Float]], node: String) throws -> [Float] {
+        try run(sources.map { .array($0) }, node: node)
     }
 
-    /// Runs into a new array (`outputFloats` values; `initial` copied in first for an
-    /// accumulating convolution).
-    func run(_ sources: [OneDNNSource], initial: [Float]? = nil, node: String) throws -> [Float] {
-        var out: [Float]
-        if let initial { precondition(initial.count == outputFloats); out = initial } else {
-            out = [Float](unsafeUninitializedCapacity: outputFloats) { _, n in n = outputFloats }
-        }
+    /// Runs into a new array (`outputFloats` values).
+    func run(_ sources: [OneDNNSource], node: String) throws -> [Float] {
+        var out = [Float](unsafeUninitializedCapacity: outputFloats) { _, n in n = outputFloats }
         try withPointers(sources) { ptrs in
             try out.withUnsafeMutableBufferPointer { try run(ptrs, into: $0.baseAddress!, node: node) }
         }
@@ -375,11 +372,6 @@ final class OneDNNPrimitive: @unchecked Sendable {
         try withPointers(sources) { try run($0, into: out.base, node: node) }
         return out
     }
-}
-
-/// The text of a NUL-terminated C message buffer.
-private func text(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// Borrows base addresses of several sources for one call (aligned storage is kept alive

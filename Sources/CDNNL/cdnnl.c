@@ -225,6 +225,38 @@ failure:
     return NULL;
 }
 
+// Binds a convolution's or inner product's constants to `op`: the filter read in place
+// from `in_place` (already in layout `chosen`; not owned, not counted in constant_bytes)
+// or reordered from `plain` into `chosen`; then the bias, if any. 0, or -1 with `err` set.
+static int bind_constants(jb_op *op, const dnnl_memory_desc_t *plain, const float *weights, const dnnl_memory_desc_t *chosen,
+                          void *in_place, const dnnl_memory_desc_t *bias_md, const float *bias, char *err, size_t errlen) {
+    if (in_place) {
+        dnnl_status_t s = D(dnnl_memory_create)(&op->weights, chosen, engine, in_place);
+        if (s != dnnl_success) { fail(err, errlen, "oneDNN weights in place failed: %s", status_name(s)); return -1; }
+    } else {
+        op->weights = reordered_constant(plain, weights, chosen, err, errlen);
+        if (!op->weights) return -1;
+        op->constant_bytes = D(dnnl_memory_desc_get_size)(chosen);
+    }
+    if (bias) {
+        op->bias = reordered_constant(bias_md, bias, bias_md, err, errlen);
+        if (!op->bias) return -1;
+        op->constant_bytes += D(dnnl_memory_desc_get_size)(bias_md);
+    }
+    return 0;
+}
+
+// The owner's reordered filter, when it is in the layout `chosen` (then it is read in place:
+// no second copy), else NULL.
+static void *lendable_weights(const jb_op *owner, const dnnl_memory_desc_t *chosen) {
+    const dnnl_memory_desc_t *owner_md = NULL;
+    void *data = NULL;
+    if (!owner || !owner->weights) return NULL;
+    if (D(dnnl_memory_get_memory_desc)(owner->weights, &owner_md) != dnnl_success || !D(dnnl_memory_desc_equal)(owner_md, chosen)) return NULL;
+    if (D(dnnl_memory_get_data_handle)(owner->weights, &data) != dnnl_success) return NULL;
+    return data;
+}
+
 jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *bias, char *err, size_t errlen) {
     if (ensure_engine(err, errlen)) return NULL;
     if (!d || !filter || d->groups < 1 || d->c % d->groups || d->oc % d->groups) {
@@ -267,24 +299,7 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
     CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &cd, attr, engine, NULL), "convolution primitive descriptor");
     const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
-    const dnnl_memory_desc_t *owner_md = NULL;
-    void *owner_data = NULL;
-    if (d->weights_owner && d->weights_owner->weights &&
-        D(dnnl_memory_get_memory_desc)(d->weights_owner->weights, &owner_md) == dnnl_success &&
-        D(dnnl_memory_desc_equal)(owner_md, w_chosen) &&
-        D(dnnl_memory_get_data_handle)(d->weights_owner->weights, &owner_data) == dnnl_success && owner_data) {
-        // The owner's reordered filter, read in place (same layout): no second copy.
-        CHECK(D(dnnl_memory_create)(&op->weights, w_chosen, engine, owner_data), "lent weights");
-    } else {
-        op->weights = reordered_constant(&w_plain, filter, w_chosen, err, errlen);
-        if (!op->weights) goto failure;
-        op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
-    }
-    if (bias) {
-        op->bias = reordered_constant(&b_md, bias, &b_md, err, errlen);
-        if (!op->bias) goto failure;
-        op->constant_bytes += D(dnnl_memory_desc_get_size)(&b_md);
-    }
+    if (bind_constants(op, &w_plain, filter, w_chosen, lendable_weights(d->weights_owner, w_chosen), &b_md, bias, err, errlen)) goto failure;
     op->src_md[0] = src_md;
     return conclude(op, pd, 1, attr, post, err, errlen);
 failure:
@@ -318,19 +333,9 @@ jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int 
     CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &desc, attr, engine, NULL), "inner product primitive descriptor");
     const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
-    if (borrow_weights) {
-        // The caller's buffer in its own layout, referenced (not copied) for the op's lifetime.
-        CHECK(D(dnnl_memory_create)(&op->weights, &w_plain, engine, (void *)weights), "borrowed weights");
-    } else {
-        op->weights = reordered_constant(&w_plain, weights, w_chosen, err, errlen);
-        if (!op->weights) goto failure;
-        op->constant_bytes = D(dnnl_memory_desc_get_size)(w_chosen);
-    }
-    if (bias) {
-        op->bias = reordered_constant(&b_md, bias, &b_md, err, errlen);
-        if (!op->bias) goto failure;
-        op->constant_bytes += D(dnnl_memory_desc_get_size)(&b_md);
-    }
+    // Borrowed: the caller's buffer in its own layout (the descriptor was made with it),
+    // referenced, not copied, for the op's lifetime.
+    if (bind_constants(op, &w_plain, weights, w_chosen, borrow_weights ? (void *)weights : NULL, &b_md, bias, err, errlen)) goto failure;
     op->src_md[0] = src_md;
     return conclude(op, pd, 1, attr, post, err, errlen);
 failure:

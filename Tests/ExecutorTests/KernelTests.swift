@@ -71,6 +71,15 @@ struct ConvCase: CustomTestStringConvertible, Sendable {
     var name: String
     var testDescription: String { name }
     var attributes: ConvAttributes { ConvAttributes(kernel: (r, s), stride: stride, pads: pads, dilation: dilation, groups: groups) }
+
+    /// The case's input, filter and bias (from seeds `seed`, `seed + 1`, `seed + 2`) and
+    /// their naive convolution.
+    func operands(seed: Int) -> (x: Tensor, w: Tensor, bias: Tensor, want: Tensor) {
+        let x = Naive.tensor([n, c, h, w], seed: seed)
+        let w = Naive.tensor([m, c / groups, r, s], seed: seed + 1)
+        let bias = Naive.tensor([m], seed: seed + 2)
+        return (x, w, bias, Naive.conv(x, w, bias.values, attributes))
+    }
 }
 
 let convCases: [ConvCase] = [
@@ -93,10 +102,7 @@ let convCases: [ConvCase] = [
 
 @Test(arguments: convCases)
 func convMatchesNaive(_ c: ConvCase) throws {
-    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 7)
-    let w = Naive.tensor([c.m, c.c / c.groups, c.r, c.s], seed: 8)
-    let bias = Naive.tensor([c.m], seed: 9)
-    let want = Naive.conv(x, w, bias.values, c.attributes)
+    let (x, w, bias, want) = c.operands(seed: 7)
     for backend in GEMMBackend.allCases where backend != .openBLAS || OpenBLAS.shared != nil {
         let got = try Operators.conv(x, filter: w, bias: bias, attributes: c.attributes, backend: backend)
         #expect(got.shape == want.shape)

@@ -30,10 +30,7 @@ func plain(_ v: [Float], shape: [Int]) -> [Float] {
 /// convolution. Odd channel counts (3, 5, 6, 9, 12, 40) exercise the zero-padded blocks.
 @Test(arguments: convCases)
 func oneDNNConvolutionMatchesNaive(_ c: ConvCase) throws {
-    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 7)
-    let w = Naive.tensor([c.m, c.c / c.groups, c.r, c.s], seed: 8)
-    let bias = Naive.tensor([c.m], seed: 9)
-    let want = Naive.conv(x, w, bias.values, c.attributes)
+    let (x, w, bias, want) = c.operands(seed: 7)
     let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "c")
     let nchw = try OneDNNPrimitive.convolution(g, filter: w.values, bias: bias.values, source: .plain, destination: .plain, activation: .none, node: "c")
     #expect(Naive.maxError(try nchw.run([x.values], node: "c"), want.values) < 1e-4)
@@ -407,10 +404,7 @@ func residualGraph() -> Graph {
 ])
 func gatheredPatchConvolutionMatchesNaive(_ c: ConvCase) throws {
     guard OneDNNPrimitive.isAvailable else { return }
-    let x = Naive.tensor([c.n, c.c, c.h, c.w], seed: 91)
-    let w = Naive.tensor([c.m, c.c, c.r, c.s], seed: 92)
-    let bias = Naive.tensor([c.m], seed: 93)
-    let want = Naive.conv(x, w, bias.values, c.attributes)
+    let (x, w, bias, want) = c.operands(seed: 91)
     let g = try ConvGeometry(input: x.shape, filter: w.shape, attributes: c.attributes, node: "g")
     #expect(BlockedPatches.applies(to: g))
     let p = try OneDNNPrimitive.gatheredPatchConvolution(g, filter: w.values, bias: bias.values, destination: .blocked, activation: .relu, node: "g")

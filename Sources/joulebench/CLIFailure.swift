@@ -66,6 +66,15 @@ func parseShape(_ text: String) -> [Int]? {
     return sizes.compactMap { $0 }
 }
 
+/// `--input-shape TEXT` parsed (with `rank` sizes, when given), or the usage error every
+/// command gives for a malformed one.
+func checkedInputShape(_ text: String, rank: Int? = nil) throws -> [Int] {
+    guard let shape = parseShape(text), rank.map({ shape.count == $0 }) ?? true else {
+        throw ValidationError("--input-shape must look like 1x3x224x224 (sizes 1 to \(largestShapeSize)), got '\(text)'")
+    }
+    return shape
+}
+
 /// The largest size `--input-shape` takes along any axis (2^24): more is no image, and
 /// products of such sizes would overflow the shape arithmetic.
 let largestShapeSize = 1 << 24

@@ -60,9 +60,7 @@ struct InferCommand: ParsableCommand {
         guard chosenBackend != nil else { throw ValidationError("--backend must be oneDNN, simd, openBLAS or hybrid, got '\(backend ?? "")'") }
         if let inputShape {
             // The texts of `joulebench models --input-shape`; infer also needs four sizes, batch 1.
-            guard let shape = parsedInputShape, shape.count == 4 else {
-                throw ValidationError("--input-shape must look like 1x3x224x224 (sizes 1 to \(largestShapeSize)), got '\(inputShape)'")
-            }
+            let shape = try checkedInputShape(inputShape, rank: 4)
             guard shape[0] == 1 else {
                 throw ValidationError("--input-shape \(inputShape) has batch \(shape[0]); infer runs one image, so N must be 1")
             }
@@ -91,7 +89,7 @@ struct InferCommand: ParsableCommand {
             print("note: synthetic weights — the classes below are not a trained network's, nor is the sparsity in the trace")
         }
         if storage != .float32 {
-            print("precision: \(storage.rawValue), simulated — weights and activations rounded to the \(storage.bits)-bit grid, computed in float32; `price` prices this trace at \(storage.rawValue)")
+            print("precision: \(storage.rawValue), simulated — weights and activations rounded to the \(storage.bits)-bit grid, computed in float32; `price` prices this trace at \(storage.rawValue) on integer architectures")
         }
         if result.inputShape.count == 4, let frame = result.trace.input {
             let resized = frame.width == result.inputShape[3] && frame.height == result.inputShape[2]

@@ -51,9 +51,7 @@ struct ModelsCommand: ParsableCommand {
             if inputShape != nil { throw ValidationError("--input-shape needs an ONNX model: joulebench models FILE.onnx --input-shape NxCxHxW") }
         }
         if let inputShape {
-            guard parsedInputShape != nil else {
-                throw ValidationError("--input-shape must look like 1x3x224x224 (sizes 1 to \(largestShapeSize)), got '\(inputShape)'")
-            }
+            _ = try checkedInputShape(inputShape)
             if let model, !Self.isONNX(model) {
                 throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input")
             }

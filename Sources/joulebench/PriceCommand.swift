@@ -60,7 +60,7 @@ struct PriceCommand: ParsableCommand {
             throw ValidationError("--batch must be between 1 and \(maximumBatch), got \(batch)")
         }
         if let inputShape {
-            guard let shape = parseShape(inputShape) else { throw ValidationError("--input-shape must look like 1x3x224x224 (sizes 1 to \(largestShapeSize)), got '\(inputShape)'") }
+            let shape = try checkedInputShape(inputShape)
             guard modelOrTrace.lowercased().hasSuffix(".onnx") else {
                 throw ValidationError("--input-shape applies to ONNX files only; zoo models have their published input, traces their recorded one")
             }

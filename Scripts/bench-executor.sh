@@ -6,6 +6,7 @@
 #   3. batch-1 latency, 2 threads, median of RUNS (default 11, rounded up to a multiple of 4: four alternating blocks) per side, with ratios, for
 #      AlexNet, VGG-16, GoogLeNet, ResNet-50 and MobileNetV2 (onnxruntime CPU provider);
 #      JouleBench runs its default backend (GEMMBackend.preferred), then oneDNN explicitly;
+#      then frame by frame (a 10 ms idle gap before each pass), pinned and unpinned;
 #   4. the depthwise 3×3 kernel against the general depthwise kernel (MobileNetV2 shapes);
 #      oneDNN (nChw16c) against SIMD16 on convolution layers of the five models;
 #      oneDNN's inner product against the SIMD16 GEMM on their fully-connected layers;
@@ -89,28 +90,59 @@ for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.on
 done
 echo
 
+echo "## Frame by frame: batch-1 latency with a 10 ms idle gap before each pass, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
+echo "Threads sleep in the gap, as between camera frames. \"unpinned\" is JOULEBENCH_PIN_THREADS=0 (docs/EXECUTOR.md, \"Pinned team\"); its slowest quarter shows the passes whose two threads shared one core."
+echo "| model | JouleBench | JouleBench unpinned | JouleBench unpinned, 75th percentile | onnxruntime | ratio JB/ORT | unpinned/pinned |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+p75() { sort -n | awk '{ v[NR] = $1 } END { print v[int(NR * 3 / 4) + (NR % 4 ? 1 : 0)] }'; }
+for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx" \
+            "vgg16:vgg16:$cache/vgg16.onnx" \
+            "googlenet:$cache/light_inception_v1.onnx:$cache/light_inception_v1.onnx" \
+            "resnet50:$cache/light_resnet50.onnx:$cache/light_resnet50.onnx" \
+            "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx"; do
+  IFS=: read -r name ours theirs <<< "$pair"
+  jb=$(mktemp); un=$(mktemp); ort=$(mktemp)
+  for block in 1 2 3 4; do
+    if [ $((block % 2)) -eq 1 ]; then
+      env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$jb"
+      JOULEBENCH_PIN_THREADS=0 env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$un"
+      "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" 10 >> "$ort"
+    else
+      "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" 10 >> "$ort"
+      JOULEBENCH_PIN_THREADS=0 env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$un"
+      env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$jb"
+    fi
+  done 2>/dev/null
+  a=$(median < "$jb"); u=$(median < "$un"); u75=$(p75 < "$un"); b=$(median < "$ort")
+  echo "| $name | $a | $u | $u75 | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$a" -v u="$u" 'BEGIN { printf "%.2f", u / a }') |"
+  rm -f "$jb" "$un" "$ort"
+done
+echo
+
 echo "## The oneDNN backend's switches, A/B: batch-1 latency (ms), median of $((4 * quarter)) runs each, 4 interleaved blocks, same binary"
 echo "Each column turns one thing off (or back to session 2): patches = strided 3×3 convolutions as 1×1 over gathered patches;"
-echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (1000 by default; 30000 for comparison)."
-echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=30000 | patches off / default | fuse off / default | spin 30000 / default |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (1000 by default; 30000 for comparison);"
+echo "pin = the team pinned to distinct CPUs during a pass (back to back here; the frame-by-frame table above is where it matters)."
+echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=30000 | JOULEBENCH_PIN_THREADS=0 | patches off / default | fuse off / default | spin 30000 / default | pin off / default |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for model in "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v1.onnx"; do
-  for variant in default patches fuse spin; do : > "$venv/ab-$variant"; done
+  for variant in default patches fuse spin pin; do : > "$venv/ab-$variant"; done
   for block in 1 2 3 4; do
-    order="default patches fuse spin"; [ $((block % 2)) -eq 0 ] && order="spin fuse patches default"
+    order="default patches fuse spin pin"; [ $((block % 2)) -eq 0 ] && order="pin spin fuse patches default"
     for variant in $order; do
       case $variant in
         default) setting="JOULEBENCH_UNUSED=0" ;;
         patches) setting="JOULEBENCH_ONEDNN_PATCHES=0" ;;
         fuse) setting="JOULEBENCH_ONEDNN_FUSE=0" ;;
         spin) setting="GOMP_SPINCOUNT=30000" ;;
+        pin) setting="JOULEBENCH_PIN_THREADS=0" ;;
       esac
       env -u JOULEBENCH_GEMM "$setting" $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/ab-$variant"
     done
   done
-  a=$(median < "$venv/ab-default"); p=$(median < "$venv/ab-patches"); f=$(median < "$venv/ab-fuse"); w=$(median < "$venv/ab-spin")
+  a=$(median < "$venv/ab-default"); p=$(median < "$venv/ab-patches"); f=$(median < "$venv/ab-fuse"); w=$(median < "$venv/ab-spin"); n=$(median < "$venv/ab-pin")
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
-  echo "| $(basename "$model") | $a | $p | $f | $w | $(ratio "$a" "$p") | $(ratio "$a" "$f") | $(ratio "$a" "$w") |"
+  echo "| $(basename "$model") | $a | $p | $f | $w | $n | $(ratio "$a" "$p") | $(ratio "$a" "$f") | $(ratio "$a" "$w") | $(ratio "$a" "$n") |"
 done
 echo
 
@@ -144,18 +176,23 @@ echo
 
 backends=$default; [ "$default" = oneDNN ] || backends="$default oneDNN"
 for backend in $backends; do
-echo "## GFLOP/s per layer class, backend $backend (median of 5 traced runs; 2-thread peak $peak2; FLOPs = 2 × direct-convolution MACs, so a layer oneDNN runs by Winograd shows an effective rate that can exceed the peak)"
+echo "## GFLOP/s per layer class, backend $backend (traced passes, median over uncontended ones; FLOPs = 2 × direct-convolution MACs, so a layer oneDNN runs by Winograd shows an effective rate that can exceed the peak)"
+echo "Each pass is bracketed by a short 2-thread FMA peak; a pass counts as uncontended when both are within 10 % of the best peak seen (a co-tenant on the host's sibling hyperthreads halves the FMA peak within seconds). % of peak is against that best peak; the start-of-run peak was $peak2."
 for model in vgg16 resnet50 mobilenet_v2; do
   echo "### $model"
+  JOULEBENCH_GEMM=$backend $bench layers "$model" 5 > "$cache/layers.txt"
+  read -r _ passes _ clean _ best < <(grep '^passes' "$cache/layers.txt")
+  echo "- $passes passes, $clean uncontended; best 2-thread peak $best GFLOP/s"
+  echo
   echo "| class | operators | ms | GFLOP/s | % of peak |"
   echo "|---|---:|---:|---:|---:|"
-  JOULEBENCH_GEMM=$backend $bench layers "$model" 5 > "$cache/layers.txt"
-  awk -v peak="$peak2" '$1 == "class" { pct = ($5 == "-") ? "-" : sprintf("%.0f", 100 * $5 / peak); print "| " $2 " | " $3 " | " $4 " | " $5 " | " pct " |" }' "$cache/layers.txt"
+  awk -v peak="$best" '$1 == "class" { pct = ($5 == "-") ? "-" : sprintf("%.0f", 100 * $5 / peak); print "| " $2 " | " $3 " | " $4 " | " $5 " | " pct " |" }' "$cache/layers.txt"
   if grep -q '^large' "$cache/layers.txt"; then
     echo
     echo "| large CONV (≥ 100 MMAC) | MACs | ms | GFLOP/s | % of peak |"
     echo "|---|---:|---:|---:|---:|"
-    awk -v peak="$peak2" '$1 == "large" { printf "| %s | %d | %s | %s | %.0f |\n", $2, $3, $4, $5, 100 * $5 / peak }' "$cache/layers.txt"
+    awk -v peak="$best" '$1 == "large" { printf "| %s | %d | %s | %s | %.0f |\n", $2, $3, $4, $5, 100 * $5 / peak }' "$cache/layers.txt"
+    awk -v peak="$best" '$1 == "large" { n++; if (100 * $5 / peak >= 60) k++ } END { printf "\n- %d of %d large CONV layers at ≥ 60 %% of the peak\n", k, n }' "$cache/layers.txt"
   fi
   echo
 done

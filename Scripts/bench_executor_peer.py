@@ -10,8 +10,9 @@
                                       to onnxruntime's largest magnitude
   reference MODEL.onnx OUT.json EVERY [TENSOR] onnxruntime's first output on the synthetic input (every
                                       EVERY-th value) for the executor's real-weight test
-  time MODEL.onnx RUNS                onnxruntime CPU provider, 2 intra-op threads, one
-                                      warm-up, then one line per run: milliseconds
+  time MODEL.onnx RUNS [GAP_MS]       onnxruntime CPU provider, 2 intra-op threads, one
+                                      warm-up, then one line per run: milliseconds (GAP_MS idle
+                                      before each run, as between camera frames)
   profile MODEL.onnx RUNS             onnxruntime's own per-node profile (enable_profiling):
                                       per operator type and per node, the median over RUNS
                                       runs of the kernel time in ms, one line each
@@ -133,10 +134,12 @@ def reference(path, out_json, every, tensor=None):
                    "values": [float(v) for v in values[::every]]}, f, indent=1)
 
 
-def time_model(path, runs):
+def time_model(path, runs, gap_ms=0.0):
     session, feed = session_and_input(path)
     session.run(None, feed)
     for _ in range(runs):
+        if gap_ms > 0:
+            time.sleep(gap_ms / 1e3)
         start = time.perf_counter()
         session.run(None, feed)
         print(f"{(time.perf_counter() - start) * 1e3:.3f}", flush=True)
@@ -204,7 +207,7 @@ if __name__ == "__main__":
         compare(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else None)
     elif len(sys.argv) == 4 and sys.argv[1] == "profile":
         profile_model(sys.argv[2], int(sys.argv[3]))
-    elif len(sys.argv) == 4 and sys.argv[1] == "time":
-        time_model(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "time":
+        time_model(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) == 5 else 0.0)
     else:
         sys.exit(__doc__)

@@ -1,9 +1,11 @@
 // oneDNN shim for the executor's oneDNN backend; contracts in include/cdnnl.h.
+#define _GNU_SOURCE   // sched_getcpu, CPU_* macros
 #include "cdnnl.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,6 +513,53 @@ static void parallel_body(void *data) {
     const struct parallel_work *work = data;
     int t = p_omp_get_thread_num(), n = p_omp_get_num_threads();
     for (int i = t; i < work->count; i += n) work->fn(work->context, i);
+}
+
+// Thread pinning (jb_team_pin_begin/end). Unpinned, the OpenMP worker woken for a primitive
+// was sometimes placed on the CPU its master runs on (wake-affine, when the other vCPU had
+// halted in an idle gap): two threads then time-share one core through every barrier, and a
+// MobileNetV2 pass took 9-10 ms instead of 3.3 (docs/EXECUTOR.md, "Pinned team").
+// The assignment is per master thread (libgomp keeps a worker pool per master thread):
+// master on cpus[0], worker t on cpus[t]; workers stay pinned, the master only while pinned.
+static __thread int pinned_team;              // team size the workers were pinned for (0: none)
+static __thread int pinned_cpus[CPU_SETSIZE > 1024 ? 1024 : CPU_SETSIZE];
+
+static void pin_body(void *data) {
+    (void)data;
+    int t = p_omp_get_thread_num();
+    if (t == 0) return;   // the master is pinned by jb_team_pin_begin
+    cpu_set_t one; CPU_ZERO(&one); CPU_SET(((int *)data)[t], &one);
+    sched_setaffinity(0, sizeof one, &one);
+}
+
+struct jb_pinning { cpu_set_t previous; };
+
+jb_pinning *jb_team_pin_begin(int threads) {
+    if (!__atomic_load_n(&gomp_ready, __ATOMIC_ACQUIRE) || threads < 2 || threads > 1024) return NULL;
+    if (getenv("OMP_PROC_BIND") || getenv("GOMP_CPU_AFFINITY")) return NULL;   // the user binds
+    static int disabled = -1;
+    if (disabled < 0) { const char *v = getenv("JOULEBENCH_PIN_THREADS"); disabled = v && strcmp(v, "0") == 0; }
+    if (disabled) return NULL;
+    jb_pinning *saved = malloc(sizeof *saved);
+    if (!saved) return NULL;
+    if (sched_getaffinity(0, sizeof saved->previous, &saved->previous) != 0 || CPU_COUNT(&saved->previous) < threads) { free(saved); return NULL; }
+    if (pinned_team != threads) {
+        int here = sched_getcpu(), n = 0;
+        if (here >= 0 && CPU_ISSET(here, &saved->previous)) pinned_cpus[n++] = here;
+        for (int cpu = 0; cpu < CPU_SETSIZE && n < threads; cpu++)
+            if (CPU_ISSET(cpu, &saved->previous) && cpu != here) pinned_cpus[n++] = cpu;
+        p_GOMP_parallel(pin_body, pinned_cpus, (unsigned)threads, 0);
+        pinned_team = threads;
+    }
+    cpu_set_t one; CPU_ZERO(&one); CPU_SET(pinned_cpus[0], &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) { free(saved); return NULL; }
+    return saved;
+}
+
+void jb_team_pin_end(jb_pinning *saved) {
+    if (!saved) return;
+    sched_setaffinity(0, sizeof saved->previous, &saved->previous);
+    free(saved);
 }
 
 int jb_parallel_for(int count, int threads, void (*fn)(void *, int), void *context) {

@@ -368,7 +368,10 @@ public struct InferenceSession: Sendable {
         let result = try execute([input], tracing: true)
         let pixels = inputPixels ?? (input.rank == 4 ? input.shape[2] * input.shape[3] : input.elementCount)
         var provenance = ["executor.gemmBackend": backend.rawValue, "executor.threads": String(GEMM.threadCount),
-                          "executor.precision": precision.traceNote, "executor.threadPool": parallelForPool]
+                          "executor.precision": precision.traceNote, "executor.threadPool": parallelForPool,
+                          "executor.threadPinning": result.pinned
+                            ? "pinned: the pass's \(GEMM.threadCount) threads on distinct CPUs"
+                            : "not pinned (one thread, oneDNN not loaded, fewer CPUs than threads, OMP_PROC_BIND/GOMP_CPU_AFFINITY set, or JOULEBENCH_PIN_THREADS=0)"]
         if backend == .openBLAS || backend == .hybrid { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
         if backend == .oneDNN {
             provenance["onednn.version"] = OneDNNPrimitive.version
@@ -393,10 +396,14 @@ public struct InferenceSession: Sendable {
         return result.operators.map { ($0.shape.name, $0.shape.kind, $0.shape.macs, $0.measured?.wallTimeSeconds ?? 0) }
     }
 
-    func execute(_ given: [Tensor], tracing: Bool) throws -> (outputs: [String: Tensor], operators: [TraceOperator]) {
+    func execute(_ given: [Tensor], tracing: Bool) throws -> (outputs: [String: Tensor], operators: [TraceOperator], pinned: Bool) {
         guard given.count == inputs.count else {
             throw ExecutorError(node: nil, reason: "the graph takes \(inputs.count) input(s), got \(given.count)")
         }
+        // The pass's OpenMP team on distinct CPUs (jb_team_pin_begin says why); the caller's
+        // own CPU set comes back afterwards.
+        let pinning = PinnedTeam(threads: GEMM.threadCount)
+        defer { pinning?.release() }
         var values = [SlotValue](repeating: SlotValue(), count: slotCount)
         for (i, spec) in inputs.enumerated() {
             guard given[i].shape == spec.shape else {
@@ -448,7 +455,7 @@ public struct InferenceSession: Sendable {
         for (name, s) in zip(outputNames, outputSlots) {
             outputs[name] = try fetchPlain(s, from: &values, node: name)
         }
-        return (outputs, operators)
+        return (outputs, operators, pinning != nil)
     }
 
     /// Zero fractions over the logical elements of each activation input (a value may be

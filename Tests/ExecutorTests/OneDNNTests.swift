@@ -497,3 +497,33 @@ func gatheredPatchConvolutionMatchesNaive(_ c: ConvCase) throws {
     let untraced = try session.run(x)["out"]!.values
     #expect(Naive.maxError(untraced, traced) <= 1e-6 * max(1, traced.map(abs).max()!))
 }
+
+/// The calling thread's allowed CPUs, from /proc ("Cpus_allowed_list: 0-1"), as a set.
+private func allowedCPUsOfThisThread() throws -> Set<Int> {
+    let status = try String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return [] }
+    var cpus: Set<Int> = []
+    for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+        let bounds = part.split(separator: "-").compactMap { Int($0) }
+        if let first = bounds.first { cpus.formUnion(first...(bounds.last ?? first)) }
+    }
+    return cpus
+}
+
+/// A pass pins its OpenMP team to distinct CPUs (unpinned, the worker was sometimes woken on
+/// its master's CPU and the two time-shared one core: docs/EXECUTOR.md, "Pinned team"), says
+/// so in the trace, and gives the calling thread its own CPU set back.
+@Test func passPinsTheTeamAndGivesTheCallerItsCPUsBack() throws {
+    guard OneDNNPrimitive.isAvailable else { return }
+    let session = try InferenceSession(graph: mixedLayoutGraph(), backend: .oneDNN)
+    let before = try allowedCPUsOfThisThread()
+    let traced = try session.runWithTrace(Naive.tensor([1, 3, 10, 10], seed: 54))
+    #expect(try allowedCPUsOfThisThread() == before)
+    _ = try session.run(Naive.tensor([1, 3, 10, 10], seed: 55))
+    #expect(try allowedCPUsOfThisThread() == before)
+    let pinning = traced.trace.provenance["executor.threadPinning"] ?? ""
+    let canPin = GEMM.threadCount >= 2 && before.count >= GEMM.threadCount
+        && ProcessInfo.processInfo.environment["OMP_PROC_BIND"] == nil && ProcessInfo.processInfo.environment["GOMP_CPU_AFFINITY"] == nil
+        && ProcessInfo.processInfo.environment["JOULEBENCH_PIN_THREADS"] != "0"
+    #expect(pinning.hasPrefix(canPin ? "pinned" : "not pinned"), "\(pinning)")
+}

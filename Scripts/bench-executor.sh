@@ -6,7 +6,7 @@
 #   3. batch-1 latency, 2 threads, median of RUNS (default 11, rounded up to a multiple of 4: four alternating blocks) per side, with ratios, for
 #      AlexNet, VGG-16, GoogLeNet, ResNet-50 and MobileNetV2 (onnxruntime CPU provider);
 #      JouleBench runs its default backend (GEMMBackend.preferred), then oneDNN explicitly;
-#      then frame by frame (a 10 ms idle gap before each pass), pinned and unpinned;
+#      then frame by frame (another process hands over a frame every 10 ms), pinned and unpinned;
 #   4. the depthwise 3×3 kernel against the general depthwise kernel (MobileNetV2 shapes);
 #      oneDNN (nChw16c) against SIMD16 on convolution layers of the five models;
 #      oneDNN's inner product against the SIMD16 GEMM on their fully-connected layers;
@@ -90,11 +90,12 @@ for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.on
 done
 echo
 
-echo "## Frame by frame: batch-1 latency with a 10 ms idle gap before each pass, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
-echo "Threads sleep in the gap, as between camera frames. \"unpinned\" is JOULEBENCH_PIN_THREADS=0 (docs/EXECUTOR.md, \"Pinned team\"); its slowest quarter shows the passes whose two threads shared one core."
+echo "## Frame by frame: batch-1 latency when another process hands over each frame, 10 ms apart, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
+echo "Each runtime serves passes in its own process; a driver process (bench_executor_peer.py drive) writes it a line every 10 ms and reads the time back, so the threads sleep between frames and the pass starts from a wake-up by another process. \"unpinned\" is JOULEBENCH_PIN_THREADS=0 (docs/EXECUTOR.md, \"Pinned team\"); its 75th percentile shows passes whose two threads shared one core."
 echo "| model | JouleBench | JouleBench unpinned | JouleBench unpinned, 75th percentile | onnxruntime | ratio JB/ORT | unpinned/pinned |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-p75() { sort -n | awk '{ v[NR] = $1 } END { print v[int(NR * 3 / 4) + (NR % 4 ? 1 : 0)] }'; }
+p75() { sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 3 / 4 + 0.5); if (i < 1) i = 1; print v[i] }'; }
+drive() { "$py" Scripts/bench_executor_peer.py drive 10 "$quarter" "$@"; }
 for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx" \
             "vgg16:vgg16:$cache/vgg16.onnx" \
             "googlenet:$cache/light_inception_v1.onnx:$cache/light_inception_v1.onnx" \
@@ -104,13 +105,13 @@ for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.on
   jb=$(mktemp); un=$(mktemp); ort=$(mktemp)
   for block in 1 2 3 4; do
     if [ $((block % 2)) -eq 1 ]; then
-      env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$jb"
-      JOULEBENCH_PIN_THREADS=0 env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$un"
-      "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" 10 >> "$ort"
+      drive "$bench" serve "$ours" >> "$jb"
+      JOULEBENCH_PIN_THREADS=0 drive "$bench" serve "$ours" >> "$un"
+      drive "$py" Scripts/bench_executor_peer.py serve "$theirs" >> "$ort"
     else
-      "$py" Scripts/bench_executor_peer.py time "$theirs" "$quarter" 10 >> "$ort"
-      JOULEBENCH_PIN_THREADS=0 env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$un"
-      env -u JOULEBENCH_GEMM $bench latency "$ours" "$quarter" 10 >> "$jb"
+      drive "$py" Scripts/bench_executor_peer.py serve "$theirs" >> "$ort"
+      JOULEBENCH_PIN_THREADS=0 drive "$bench" serve "$ours" >> "$un"
+      drive "$bench" serve "$ours" >> "$jb"
     fi
   done 2>/dev/null
   a=$(median < "$jb"); u=$(median < "$un"); u75=$(p75 < "$un"); b=$(median < "$ort")

@@ -10,9 +10,13 @@
                                       to onnxruntime's largest magnitude
   reference MODEL.onnx OUT.json EVERY [TENSOR] onnxruntime's first output on the synthetic input (every
                                       EVERY-th value) for the executor's real-weight test
-  time MODEL.onnx RUNS [GAP_MS]       onnxruntime CPU provider, 2 intra-op threads, one
-                                      warm-up, then one line per run: milliseconds (GAP_MS idle
-                                      before each run, as between camera frames)
+  time MODEL.onnx RUNS                onnxruntime CPU provider, 2 intra-op threads, one
+                                      warm-up, then one line per run: milliseconds
+  serve MODEL.onnx                    one onnxruntime run per line read on stdin, its milliseconds
+                                      written back (after "ready")
+  drive GAP_MS RUNS COMMAND...        start COMMAND (this script's `serve` or `executor-bench
+                                      serve MODEL`), then every GAP_MS hand it a line (a frame)
+                                      and print the milliseconds it answers, one line per run
   profile MODEL.onnx RUNS             onnxruntime's own per-node profile (enable_profiling):
                                       per operator type and per node, the median over RUNS
                                       runs of the kernel time in ms, one line each
@@ -134,15 +138,47 @@ def reference(path, out_json, every, tensor=None):
                    "values": [float(v) for v in values[::every]]}, f, indent=1)
 
 
-def time_model(path, runs, gap_ms=0.0):
+def time_model(path, runs):
     session, feed = session_and_input(path)
     session.run(None, feed)
     for _ in range(runs):
-        if gap_ms > 0:
-            time.sleep(gap_ms / 1e3)
         start = time.perf_counter()
         session.run(None, feed)
         print(f"{(time.perf_counter() - start) * 1e3:.3f}", flush=True)
+
+
+def serve(path):
+    """onnxruntime's side of `drive`: one run per line read on stdin, its milliseconds written back."""
+    session, feed = session_and_input(path)
+    session.run(None, feed)
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        start = time.perf_counter()
+        session.run(None, feed)
+        print(f"{(time.perf_counter() - start) * 1e3:.3f}", flush=True)
+
+
+def drive(gap_ms, runs, command):
+    """Frames handed over by another process: starts `command` (a `serve` of either runtime),
+    waits for "ready", then every `gap_ms` writes one line to its stdin and prints the
+    milliseconds it answers. The pass starts when a write from this process wakes the
+    server's thread, as a camera process would wake an inference process."""
+    import subprocess
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        if child.stdout.readline().strip() != "ready":
+            raise SystemExit(f"{' '.join(command)} did not start")
+        for _ in range(runs):
+            time.sleep(gap_ms / 1e3)
+            child.stdin.write("run\n")
+            child.stdin.flush()
+            line = child.stdout.readline()
+            if not line:
+                raise SystemExit(f"{' '.join(command)} stopped")
+            print(line.strip(), flush=True)
+    finally:
+        child.stdin.close()
+        child.wait()
 
 
 def profile_model(path, runs):
@@ -207,7 +243,11 @@ if __name__ == "__main__":
         compare(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else None)
     elif len(sys.argv) == 4 and sys.argv[1] == "profile":
         profile_model(sys.argv[2], int(sys.argv[3]))
-    elif len(sys.argv) in (4, 5) and sys.argv[1] == "time":
-        time_model(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) == 5 else 0.0)
+    elif len(sys.argv) == 3 and sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    elif len(sys.argv) >= 5 and sys.argv[1] == "drive":
+        drive(float(sys.argv[2]), int(sys.argv[3]), sys.argv[4:])
+    elif len(sys.argv) == 4 and sys.argv[1] == "time":
+        time_model(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(__doc__)

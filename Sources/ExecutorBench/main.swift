@@ -6,8 +6,9 @@
 //   executor-bench overhead                µs per call of a trivial oneDNN primitive (fixed cost of a step)
 //   executor-bench backend                 the default backend (GEMMBackend.preferred) and how oneDNN loaded
 //   executor-bench peak                     FP32 FMA peak on 1 and 2 threads
-//   executor-bench latency MODEL RUNS [GAP_MS]  one line per run: milliseconds of a batch-1 forward
-//                                           pass (GAP_MS idle before each, as between camera frames)
+//   executor-bench latency MODEL RUNS       one line per run: milliseconds of a batch-1 forward pass
+//   executor-bench serve MODEL              one forward pass per line read on stdin, its milliseconds
+//                                           written back (Scripts/bench_executor_peer.py drive)
 //   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator;
 //                                           JOULEBENCH_LAYERS_ALL=1 also prints "op NAME KIND ms" per operator);
 //                                           medians over uncontended passes only (bracketing FMA
@@ -144,13 +145,19 @@ do {
         let runs = Int(argument(2, "RUNS")) ?? 10
         let input = try session.syntheticInput()
         FileHandle.standardError.write(Data("latency: backend \(session.backend), OpenBLAS core \(session.backend == .simd || session.backend == .oneDNN ? "unused" : KernelBenchmark.openBLASCoreName ?? "not loaded")\n".utf8))
-        // GAP_MS: an idle gap before each timed pass, as between camera frames (the threads
-        // sleep in it; the pass then starts from woken threads and colder caches).
-        let gap = arguments.count > 3 ? (Double(arguments[3]) ?? 0) : 0
         _ = try session.run(input)   // warm-up
-        for _ in 0..<runs {
-            if gap > 0 { usleep(UInt32(gap * 1000)) }
-            print(String(format: "%.3f", try milliseconds { _ = try session.run(input) }))
+        for _ in 0..<runs { print(String(format: "%.3f", try milliseconds { _ = try session.run(input) })) }
+    case "serve":
+        // One forward pass per line read on stdin, its milliseconds written back: the pass is
+        // started by another process, as a frame handed over by a camera process would be
+        // (Scripts/bench_executor_peer.py drive).
+        let session = try LoadedModel.load(argument(1, "MODEL")).session()
+        let input = try session.syntheticInput()
+        _ = try session.run(input)   // warm-up
+        FileHandle.standardOutput.write(Data("ready\n".utf8))   // unbuffered: the driver waits for each line
+        while readLine() != nil {
+            let ms = try milliseconds { _ = try session.run(input) }
+            FileHandle.standardOutput.write(Data(String(format: "%.3f\n", ms).utf8))
         }
     case "layers":
         let session = try LoadedModel.load(argument(1, "MODEL")).session()

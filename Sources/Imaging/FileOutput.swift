@@ -19,6 +19,37 @@ public enum FileOutput {
     /// ("PNG", "trace"). The data is not `fsync`ed: a crash may lose it, but not half of it
     /// under the final name on journalled file systems.
     public static func writeAtomically(_ bytes: some Collection<UInt8>, to url: URL, what: String) throws(FileWriteError) {
+        try writeAllAtomically([(Array(bytes), url, what)])
+    }
+
+    /// Writes several files, each atomically, and none unless every one could be staged:
+    /// each is first written to its temporary file (where a full disk, a missing folder or a
+    /// permission fails), and only then are they renamed over their final names, in order.
+    /// On a failure before the renames every temporary file is removed and every `url` is
+    /// untouched, so an earlier output is never replaced by half of a new set. (A rename in
+    /// the file's own folder can still fail after the checks, very rarely; the files renamed
+    /// before it then stay renamed.)
+    public static func writeAllAtomically(_ files: [(bytes: [UInt8], url: URL, what: String)]) throws(FileWriteError) {
+        var staged: [String] = []
+        do throws(FileWriteError) {
+            for file in files { staged.append(try stage(file.bytes, for: file.url, what: file.what)) }
+            for (i, file) in files.enumerated() {
+                if rename(staged[i], file.url.path) != 0 {
+                    let code = errno
+                    throw FileWriteError(path: file.url.path, what: file.what,
+                                         cause: FileWriteError.Cause(errno: code, folder: file.url.deletingLastPathComponent().path))
+                }
+                staged[i] = ""
+            }
+        } catch {
+            for path in staged where !path.isEmpty { unlink(path) }
+            throw error
+        }
+    }
+
+    /// Writes `bytes` into a new temporary file beside `url` (`.<name>.tmp-<random>`) and
+    /// returns its path; on failure nothing is left behind.
+    private static func stage(_ bytes: [UInt8], for url: URL, what: String) throws(FileWriteError) -> String {
         let path = url.path
         let folderURL = url.deletingLastPathComponent()
         let folder = folderURL.path
@@ -43,8 +74,7 @@ public enum FileOutput {
 
         // From here on, a failure removes the temporary file.
         var failed: Int32 = 0
-        let contiguous = Array(bytes)
-        contiguous.withUnsafeBytes { buffer in
+        bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
@@ -58,11 +88,11 @@ public enum FileOutput {
         }
         // close(2) can report a deferred write error (NFS, quota): it counts.
         if close(descriptor) != 0, failed == 0 { failed = errno }
-        if failed == 0, rename(temporaryPath, path) != 0 { failed = errno }
         if failed != 0 {
             unlink(temporaryPath)
             throw failure(failed)
         }
+        return temporaryPath
     }
 }
 

@@ -150,9 +150,10 @@ public enum PFMCodec {
         return bytes
     }
 
-    /// Writes `image` as PFM to `url` atomically (temporary file, then rename): a failed
-    /// write never leaves a half-written file.
-    public static func write(_ image: Image<Float>, to url: URL, littleEndian: Bool = true) throws {
-        try Data(encode(image, littleEndian: littleEndian)).write(to: url, options: .atomic)
+    /// Writes `image` as PFM to `url` atomically (`FileOutput.writeAtomically`: a temporary
+    /// file, then renamed): a failed write never leaves a half-written file, and the error
+    /// names the file and the cause in plain words.
+    public static func write(_ image: Image<Float>, to url: URL, littleEndian: Bool = true) throws(FileWriteError) {
+        try FileOutput.writeAtomically(encode(image, littleEndian: littleEndian), to: url, what: "PFM")
     }
 }

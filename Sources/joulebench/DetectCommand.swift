@@ -136,21 +136,13 @@ struct DetectCommand: ParsableCommand {
         }
     }
 
-    /// Writes `--draw` and `--trace`, each atomically, both or neither: the drawing first
-    /// (the likelier to fail: encoding, a bad folder), then the trace; if the trace cannot
-    /// be written, the drawing just written is removed.
+    /// Writes `--draw` and `--trace`, each atomically, both or neither
+    /// (`FileOutput.writeAllAtomically`): if either cannot be written, any earlier file under
+    /// either name keeps its content.
     private func writeOutputs(result: HOGDetectionResult, input: Image<UInt8>) throws {
-        let traceData = try trace.map { _ in try result.trace.jsonData() }
-        if let draw {
-            try PNGWriter.write(HOGDrawing.draw(result.detections, on: input), to: URL(fileURLWithPath: draw))
-        }
-        if let trace, let traceData {
-            do {
-                try FileOutput.writeAtomically(traceData, to: URL(fileURLWithPath: trace), what: "trace")
-            } catch {
-                if let draw { try? FileManager.default.removeItem(atPath: draw) }
-                throw error
-            }
-        }
+        var files: [(bytes: [UInt8], url: URL, what: String)] = []
+        if let draw { files.append((PNGWriter.encode(HOGDrawing.draw(result.detections, on: input)), URL(fileURLWithPath: draw), "PNG")) }
+        if let trace { files.append(([UInt8](try result.trace.jsonData()), URL(fileURLWithPath: trace), "trace")) }
+        try FileOutput.writeAllAtomically(files)
     }
 }

@@ -98,4 +98,40 @@ import Testing
         #expect(error.reason == reason)
         #expect(error.description == "out/a.png: cannot write the PNG: \(reason)")
     }
+
+    /// Several outputs of one command (detect's drawing and trace): when one cannot be
+    /// written, none is, and an earlier file under either name keeps its content (a failed
+    /// trace used to cost the older drawing).
+    @Test func writeAllAtomicallyWritesNoneWhenOneCannotBeWritten() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let drawing = folder.appendingPathComponent("boxes.png")
+        try Data("older drawing".utf8).write(to: drawing)
+        let missing = folder.appendingPathComponent("no-such-folder")
+        let trace = missing.appendingPathComponent("hog.trace.json")
+        let error = try #require(throws: FileWriteError.self) {
+            try FileOutput.writeAllAtomically([(Array("new drawing".utf8), drawing, "PNG"), (Array("{}".utf8), trace, "trace")])
+        }
+        #expect(error.path == trace.path && error.cause == .folderMissing(missing.path))
+        #expect(try String(contentsOf: drawing, encoding: .utf8) == "older drawing")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["boxes.png"])
+
+        // Both writable: both replaced.
+        let second = folder.appendingPathComponent("hog.trace.json")
+        try FileOutput.writeAllAtomically([(Array("new drawing".utf8), drawing, "PNG"), (Array("{}".utf8), second, "trace")])
+        #expect(try String(contentsOf: drawing, encoding: .utf8) == "new drawing")
+        #expect(try String(contentsOf: second, encoding: .utf8) == "{}")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["boxes.png", "hog.trace.json"])
+    }
+
+    /// PFM goes through the same writer: a typed error naming the file and the cause.
+    @Test func pfmWriteNamesAMissingFolder() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = folder.appendingPathComponent("no-such-folder")
+        let url = missing.appendingPathComponent("disp.pfm")
+        let image = Image<Float>(width: 2, height: 1, layout: .gray, components: [1, 2])
+        let error = try #require(throws: FileWriteError.self) { try PFMCodec.write(image, to: url) }
+        #expect(error.description == "\(url.path): cannot write the PFM: the folder \(missing.path) does not exist")
+    }
 }

@@ -46,16 +46,24 @@ extension ArchitectureSpec {
         return try parse(yaml: yaml, file: "preset:\(name)")
     }
 
+    /// Why `presetOrPath` names no architecture at all — neither a preset nor an existing
+    /// file — with the presets and a guess at a typo; `nil` when it names one (whether the
+    /// file parses is `load`'s business). For commands that check an option before working.
+    public static func unknownArchitectureReason(_ presetOrPath: String) -> String? {
+        guard presetYAML(named: presetOrPath) == nil, !FileManager.default.fileExists(atPath: presetOrPath) else { return nil }
+        let guess = closestPresetName(to: presetOrPath).map { "; did you mean '\($0)'?" } ?? ""
+        return "neither an architecture preset (\(presetNames.joined(separator: ", "))) nor an existing YAML file\(guess)"
+    }
+
     /// A preset name or a path to a YAML file.
     public static func load(_ presetOrPath: String) throws -> ArchitectureSpec {
         if presetYAML(named: presetOrPath) != nil { return try preset(named: presetOrPath) }
+        if let reason = unknownArchitectureReason(presetOrPath) {
+            throw SpecError(file: presetOrPath, key: "(file)", reason: reason)
+        }
         let url = URL(fileURLWithPath: presetOrPath)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            let guess = closestPresetName(to: presetOrPath).map { "; did you mean '\($0)'?" } ?? ""
-            throw SpecError(file: presetOrPath, key: "(file)",
-                            reason: "neither an architecture preset (\(presetNames.joined(separator: ", "))) nor an existing YAML file\(guess)")
-        }
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         guard !isDirectory.boolValue else {
             throw SpecError(file: presetOrPath, key: "(file)", reason: "is a directory, not a YAML architecture spec")
         }

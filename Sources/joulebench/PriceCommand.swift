@@ -50,6 +50,10 @@ struct PriceCommand: ParsableCommand {
     var benchmark: Int?
 
     func validate() throws {
+        // A name that is neither a preset nor a file is a bad option value, refused before work.
+        if let reason = ArchitectureSpec.unknownArchitectureReason(arch) {
+            throw ValidationError("--arch \(arch): \(reason)")
+        }
         guard Dataflow(rawValue: dataflow) != nil else {
             throw ValidationError("--dataflow must be rs, ws, os, is or nlr, got '\(dataflow)'")
         }

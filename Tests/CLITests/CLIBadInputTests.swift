@@ -59,7 +59,8 @@ struct BadInputTests {
         CommandCase(arguments: ["arch", "--yaml"], exitStatus: 64, snapshot: "error-arch-yaml-no-spec"),
         // price
         CommandCase(arguments: ["price", "alexnet"], exitStatus: 64, snapshot: "error-price-no-arch"),
-        CommandCase(arguments: ["price", "alexnet", "--arch", "no-such-preset"], exitStatus: 1, snapshot: "error-price-unknown-arch"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "no-such-preset"], exitStatus: 64, snapshot: "error-price-unknown-arch"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeris"], exitStatus: 64, snapshot: "error-price-arch-typo"),
         CommandCase(arguments: ["price", "alexnet", "--arch", archFixtures + "/negative-energy.yaml"], exitStatus: 1, snapshot: "error-price-malformed-arch"),
         CommandCase(arguments: ["price", "no_such_model", "--arch", "eyeriss"], exitStatus: 1, snapshot: "error-price-unknown-model"),
         CommandCase(arguments: ["price", fixtureFolder + "/notes.txt", "--arch", "eyeriss"], exitStatus: 1, snapshot: "error-price-not-a-trace"),

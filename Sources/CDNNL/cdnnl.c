@@ -525,7 +525,6 @@ static __thread int pinned_team;              // team size the workers were pinn
 static __thread int pinned_cpus[CPU_SETSIZE > 1024 ? 1024 : CPU_SETSIZE];
 
 static void pin_body(void *data) {
-    (void)data;
     int t = p_omp_get_thread_num();
     if (t == 0) return;   // the master is pinned by jb_team_pin_begin
     cpu_set_t one; CPU_ZERO(&one); CPU_SET(((int *)data)[t], &one);
@@ -537,9 +536,8 @@ struct jb_pinning { cpu_set_t previous; };
 jb_pinning *jb_team_pin_begin(int threads) {
     if (!__atomic_load_n(&gomp_ready, __ATOMIC_ACQUIRE) || threads < 2 || threads > 1024) return NULL;
     if (getenv("OMP_PROC_BIND") || getenv("GOMP_CPU_AFFINITY")) return NULL;   // the user binds
-    static int disabled = -1;
-    if (disabled < 0) { const char *v = getenv("JOULEBENCH_PIN_THREADS"); disabled = v && strcmp(v, "0") == 0; }
-    if (disabled) return NULL;
+    const char *switch_ = getenv("JOULEBENCH_PIN_THREADS");
+    if (switch_ && strcmp(switch_, "0") == 0) return NULL;
     jb_pinning *saved = malloc(sizeof *saved);
     if (!saved) return NULL;
     if (sched_getaffinity(0, sizeof saved->previous, &saved->previous) != 0 || CPU_COUNT(&saved->previous) < threads) { free(saved); return NULL; }

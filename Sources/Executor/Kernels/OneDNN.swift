@@ -52,8 +52,6 @@ final class AlignedFloats: @unchecked Sendable {
     var array: [Float] { Array(buffer) }
 }
 
-/// A 4-D float32 activation in the nChw16c layout: `shape` is the logical [N, C, H, W];
-/// `storage` holds N·⌈C/16⌉·16·H·W floats (64-byte aligned), the padding channels zero.
 /// The OpenMP team of the calling thread pinned to distinct CPUs for one forward pass
 /// (`jb_team_pin_begin`: without it the worker was sometimes woken on its master's CPU and
 /// the pair time-shared one core, 2.5-3× slower). `nil` when nothing was pinned; `release`
@@ -69,6 +67,8 @@ struct PinnedTeam {
     func release() { jb_team_pin_end(saved) }
 }
 
+/// A 4-D float32 activation in the nChw16c layout: `shape` is the logical [N, C, H, W];
+/// `storage` holds N·⌈C/16⌉·16·H·W floats (64-byte aligned), the padding channels zero.
 struct BlockedTensor: Sendable {
     let shape: [Int]
     let storage: AlignedFloats

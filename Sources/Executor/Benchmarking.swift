@@ -235,3 +235,27 @@ extension KernelBenchmark {
         return times.sorted()[times.count / 2]
     }
 }
+
+extension KernelBenchmark {
+    /// The convolutions of a session's traced plan with at least `minimumMACs` MACs that
+    /// oneDNN runs, each timed alone: its input from one pass, then `repeats` runs back to
+    /// back (the first not counted), so its filter and input are as warm as the caches allow.
+    /// Median seconds per step, in plan order, next to which a layer's time in the network
+    /// shows what streaming its weights from memory costs.
+    public static func isolatedConvolutionSeconds(_ session: InferenceSession, input: Tensor, minimumMACs: Int, repeats: Int) throws
+        -> [(name: String, macs: Int, seconds: Double)] {
+        var results: [(name: String, macs: Int, seconds: Double)] = []
+        // Timed inside the pass (which pins its team), before the step's own run.
+        _ = try session.execute([input], tracing: true) { step, sources in
+            guard step.shape.kind.category == .convolution, step.shape.macs >= minimumMACs, let primitive = step.oneDNN else { return }
+            var times: [Double] = []
+            for r in 0...max(repeats, 1) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try primitive.runAligned(sources, node: step.name)
+                if r > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+            }
+            results.append((step.name, step.shape.macs, times.sorted()[times.count / 2]))
+        }
+        return results
+    }
+}

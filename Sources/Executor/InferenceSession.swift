@@ -396,7 +396,9 @@ public struct InferenceSession: Sendable {
         return result.operators.map { ($0.shape.name, $0.shape.kind, $0.shape.macs, $0.measured?.wallTimeSeconds ?? 0) }
     }
 
-    func execute(_ given: [Tensor], tracing: Bool) throws -> (outputs: [String: Tensor], operators: [TraceOperator], pinned: Bool) {
+    /// `inspect` (benchmarks) sees each oneDNN step of the plan with its sources, before it runs.
+    func execute(_ given: [Tensor], tracing: Bool, inspect: ((Step, [OneDNNSource]) throws -> Void)? = nil)
+        throws -> (outputs: [String: Tensor], operators: [TraceOperator], pinned: Bool) {
         guard given.count == inputs.count else {
             throw ExecutorError(node: nil, reason: "the graph takes \(inputs.count) input(s), got \(given.count)")
         }
@@ -428,6 +430,7 @@ public struct InferenceSession: Sendable {
                     sources.append(try fetch(s, layout, from: &values, node: step.name))
                     if tracing { inputs.append(values[s]) }
                 }
+                try inspect?(step, sources)
                 output = step.outputLayout == .blocked
                     ? SlotValue(blocked: BlockedTensor(shape: step.outputShape, storage: try primitive.runAligned(sources, node: step.name)))
                     : SlotValue(plain: try Tensor(shape: step.outputShape, values: try primitive.run(sources, node: step.name)))

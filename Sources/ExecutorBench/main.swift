@@ -12,7 +12,8 @@
 //   executor-bench layers MODEL RUNS        GFLOP/s per layer class (median time per operator;
 //                                           JOULEBENCH_LAYERS_ALL=1 also prints "op NAME KIND ms" per operator);
 //                                           medians over uncontended passes only (bracketing FMA
-//                                           peaks within 10 % of the best seen)
+//                                           peaks within 10 % of the best seen); "large NAME MACS
+//                                           MS GFLOPS ALONE_GFLOPS" for convolutions ≥ 100 MMACs
 //   executor-bench outputs MODEL [TENSOR]         the first output on the synthetic input, one value per line
 //   executor-bench memory MODEL             peak RSS of one forward pass vs weights + two largest activations
 import Executor
@@ -200,9 +201,13 @@ do {
         if ProcessInfo.processInfo.environment["JOULEBENCH_LAYERS_ALL"] == "1" {
             for (i, op) in ops.enumerated() { print("op \(op.name) \(op.kind.name) \(String(format: "%.3f", medians[i] * 1e3))") }
         }
-        // Large convolutions: ≥ 100 MMACs each.
+        // Large convolutions: ≥ 100 MMACs each; "alone" is the same step run by itself,
+        // back to back (KernelBenchmark.isolatedConvolutionSeconds), with weights in cache.
+        let alone = Dictionary(try KernelBenchmark.isolatedConvolutionSeconds(session, input: input, minimumMACs: 100_000_000, repeats: 9)
+            .map { ($0.name, $0.seconds) }, uniquingKeysWith: { a, _ in a })
         for (i, op) in ops.enumerated() where op.macs >= 100_000_000 && op.kind.category == .convolution {
-            print("large \(op.name) \(op.macs) \(String(format: "%.3f", medians[i] * 1e3)) \(String(format: "%.1f", 2 * Double(op.macs) / medians[i] / 1e9))")
+            let isolated = alone[op.name].map { String(format: "%.1f", 2 * Double(op.macs) / $0 / 1e9) } ?? "-"
+            print("large \(op.name) \(op.macs) \(String(format: "%.3f", medians[i] * 1e3)) \(String(format: "%.1f", 2 * Double(op.macs) / medians[i] / 1e9)) \(isolated)")
         }
     case "outputs":
         // The first output of a forward pass on the synthetic input, one value per line

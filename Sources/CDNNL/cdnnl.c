@@ -24,6 +24,7 @@
 #define JB_SPIN_COUNT "1000"
 #define JB_DNNL_FUNCTIONS(X) \
     X(dnnl_binary_desc_init) \
+    X(dnnl_post_ops_append_dw) \
     X(dnnl_concat_primitive_desc_create) \
     X(dnnl_dilated_convolution_forward_desc_init) \
     X(dnnl_eltwise_forward_desc_init) \
@@ -80,6 +81,7 @@ struct jb_op {
     dnnl_memory_desc_t scratch_md;
     size_t scratch_bytes;
     dnnl_memory_t weights, bias;  // convolution constants (own their buffers)
+    dnnl_memory_t dw_weights, dw_bias;  // a fused depthwise post-op's constants (own theirs)
     size_t constant_bytes;
     char impl[96];
 };
@@ -298,10 +300,28 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
     CHECK(D(dnnl_post_ops_create)(&post), "post-ops");
     if (d->accumulate) CHECK(D(dnnl_post_ops_append_sum)(post, 1.0f), "sum post-op");
     CHECK(append_activation(post, d->activation, d->clip_min, d->clip_max), "activation post-op");
+    if (d->dw_stride) {
+        if ((d->dw_stride != 1 && d->dw_stride != 2) || !d->dw_filter || !d->dw_bias) {
+            fail(err, errlen, "convolution: a depthwise post-op needs stride 1 or 2, a filter and a bias"); goto failure;
+        }
+        CHECK(D(dnnl_post_ops_append_dw)(post, dnnl_f32, dnnl_f32, dnnl_f32, 3, d->dw_stride, 1, 0, 0, NULL), "depthwise post-op");
+        CHECK(append_activation(post, d->dw_activation, d->dw_clip_min, d->dw_clip_max), "depthwise activation post-op");
+    }
     CHECK(D(dnnl_primitive_attr_set_post_ops)(attr, post), "post-ops attribute");
     CHECK(D(dnnl_primitive_desc_create)(&pd, &cd, attr, engine, NULL), "convolution primitive descriptor");
     const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
     if (bind_constants(op, &w_plain, filter, w_chosen, lendable_weights(d->weights_owner, w_chosen), &b_md, bias, err, errlen)) goto failure;
+    if (d->dw_stride) {
+        dnnl_memory_desc_t dw_plain, dw_b_md;
+        dnnl_dims_t dwd = {d->oc, 1, 1, 3, 3}, dwb = {d->oc};
+        CHECK(D(dnnl_memory_desc_init_by_tag)(&dw_plain, 5, dwd, dnnl_f32, dnnl_goihw), "depthwise weights descriptor");
+        CHECK(D(dnnl_memory_desc_init_by_tag)(&dw_b_md, 1, dwb, dnnl_f32, dnnl_x), "depthwise bias descriptor");
+        const dnnl_memory_desc_t *dw_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
+        if (!dw_chosen) { fail(err, errlen, "convolution: no depthwise weights descriptor"); goto failure; }
+        if (!(op->dw_weights = reordered_constant(&dw_plain, d->dw_filter, dw_chosen, err, errlen))) goto failure;
+        if (!(op->dw_bias = reordered_constant(&dw_b_md, d->dw_bias, &dw_b_md, err, errlen))) goto failure;
+        op->constant_bytes += D(dnnl_memory_desc_get_size)(dw_chosen) + D(dnnl_memory_desc_get_size)(&dw_b_md);
+    }
     op->src_md[0] = src_md;
     return conclude(op, pd, 1, attr, post, err, errlen);
 failure:
@@ -480,7 +500,7 @@ int jb_op_execute(jb_op *op, int count, const float *const *srcs, float *dst, in
     dnnl_exec_arg_t args[64];
     int na = 0;
     void *scratch = NULL;
-    if (op->nsrc + 4 > 64) { fail(err, errlen, "execute: too many sources"); return -1; }
+    if (op->nsrc + 6 > 64) { fail(err, errlen, "execute: too many sources"); return -1; }
     for (int i = 0; i < op->nsrc; i++) {
         CHECK(D(dnnl_memory_create)(&mems[nm], &op->src_md[i], engine, (void *)srcs[i]), "source memory");
         int arg = op->kind == K_CONCAT ? DNNL_ARG_MULTIPLE_SRC + i
@@ -492,6 +512,8 @@ int jb_op_execute(jb_op *op, int count, const float *const *srcs, float *dst, in
     args[na++] = (dnnl_exec_arg_t){op->kind == K_REORDER ? DNNL_ARG_TO : DNNL_ARG_DST, mems[nm++]};
     if (op->weights) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, op->weights};
     if (op->bias) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, op->bias};
+    if (op->dw_weights) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS, op->dw_weights};
+    if (op->dw_bias) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS, op->dw_bias};
     if (op->scratch_bytes > 0) {
         scratch = aligned_alloc(64, (op->scratch_bytes + 63) & ~(size_t)63);
         if (!scratch) { fail(err, errlen, "execute: scratchpad of %zu bytes", op->scratch_bytes); goto failure; }
@@ -578,6 +600,8 @@ void jb_op_destroy(jb_op *op) {
     if (op->prim) D(dnnl_primitive_destroy)(op->prim);
     if (op->weights) D(dnnl_memory_destroy)(op->weights);
     if (op->bias) D(dnnl_memory_destroy)(op->bias);
+    if (op->dw_weights) D(dnnl_memory_destroy)(op->dw_weights);
+    if (op->dw_bias) D(dnnl_memory_destroy)(op->dw_bias);
     free(op->src_md);
     free(op);
 }

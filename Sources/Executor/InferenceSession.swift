@@ -29,6 +29,9 @@ public struct InferenceSession: Sendable {
     let untracedSteps: [Step]
     /// Residual adds `untracedSteps` fuses into convolutions.
     public let fusedResidualAdds: Int
+    /// How many depthwise convolutions `run` fuses into the 1×1 convolution before them on
+    /// the oneDNN backend (`fusingDepthwiseConvolutions`).
+    public let fusedDepthwiseConvolutions: Int
     let slotCount: Int
     let inputSlots: [Int]
     let outputSlots: [Int]
@@ -309,10 +312,14 @@ public struct InferenceSession: Sendable {
             (untraced, fusedResidualAdds) = Self.residualAddFusionEnabled && precision == .float32
                 ? Self.fusingResidualAdds(steps, unlaidOut: unlaidOut, slotShapes: slotShapes, outputSlots: kept)
                 : (steps, 0)
+            (untraced, fusedDepthwiseConvolutions) = Self.depthwiseFusionEnabled && precision == .float32
+                ? Self.fusingDepthwiseConvolutions(untraced, unlaidOut: unlaidOut, slotShapes: slotShapes, outputSlots: kept)
+                : (untraced, 0)
         } else {
             self.reorders = [:]
             untraced = steps
             fusedResidualAdds = 0
+            fusedDepthwiseConvolutions = 0
         }
 
         self.steps = Self.releasingDeadSlots(steps, kept: kept)
@@ -381,6 +388,10 @@ public struct InferenceSession: Sendable {
             provenance["onednn.winogradConvolutions"] = String(steps.filter { $0.oneDNN?.implementation.contains("wino") == true }.count)
             // Strided convolutions oneDNN runs as 1×1 convolutions over gathered patches (same MACs).
             provenance["onednn.gatheredPatchConvolutions"] = String(steps.filter { $0.oneDNN?.gatheredPatches != nil }.count)
+            if fusedDepthwiseConvolutions > 0 {
+                // Likewise: `run` computes these depthwise convolutions inside the 1×1 before them.
+                provenance["onednn.depthwiseFusedWhenUntraced"] = String(fusedDepthwiseConvolutions)
+            }
             if fusedResidualAdds > 0 {
                 // The trace measures every operator of the traced plan; `run` fuses these.
                 provenance["onednn.residualAddsFusedWhenUntraced"] = String(fusedResidualAdds)

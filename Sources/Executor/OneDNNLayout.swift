@@ -161,7 +161,8 @@ extension InferenceSession {
     /// oneDNN picks the same layout for it. The fused step takes the add's place (and output
     /// slot); the convolution's step is dropped. The trace keeps the unfused plan: fused, the
     /// convolution's own output (the add's input) would never exist to be measured.
-    /// `unlaidOut` is `steps` before the layout pass (it still holds the plain filters).
+    /// `unlaidOut` is `steps` before the layout pass (it still holds the plain filters; found
+    /// by step name).
     static func fusingResidualAdds(_ steps: [Step], unlaidOut: [Step], slotShapes: [Int: [Int]], outputSlots: Set<Int>)
         -> (steps: [Step], fused: Int) {
         var readers: [Int: Int] = [:]
@@ -170,6 +171,7 @@ extension InferenceSession {
             for case .activation(let s) in step.operands { readers[s, default: 0] += 1 }
             producer[step.output] = i
         }
+        let plainSteps = Dictionary(unlaidOut.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var plan = steps
         var dropped = Set<Int>()
         for (i, add) in steps.enumerated() {
@@ -179,7 +181,7 @@ extension InferenceSession {
             // Of the operands a fusable convolution computes, the later one (the other is then
             // already computed when the fused step runs in the add's place).
             let candidates = [(a, b), (b, a)].compactMap { (computed, addend) -> (conv: Int, addend: Int)? in
-                guard let p = producer[computed], p < i, !dropped.contains(p), unlaidOut.indices.contains(p) else { return nil }
+                guard let p = producer[computed], p < i, !dropped.contains(p) else { return nil }
                 let conv = steps[p]
                 guard case .conv = conv.op, conv.oneDNN != nil, conv.outputLayout == .blocked, conv.activation == .none,
                       readers[computed] == 1, !outputSlots.contains(computed), slotShapes[computed] == slotShapes[addend],
@@ -192,9 +194,9 @@ extension InferenceSession {
             // with the add's activation, accumulating, reading the unfused filter in place.
             func fusedPrimitive(_ candidate: (conv: Int, addend: Int)) -> (OneDNNPrimitive, OneDNNPrimitive)? {
                 let conv = steps[candidate.conv]
-                var original = unlaidOut[candidate.conv]
+                guard var original = plainSteps[conv.name] else { return nil }
                 original.activation = add.activation
-                guard original.name == conv.name, case .activation(let x) = conv.operands[0], let xShape = slotShapes[x],
+                guard case .activation(let x) = conv.operands[0], let xShape = slotShapes[x],
                       let yShape = slotShapes[conv.output], let convPrimitive = conv.oneDNN, convPrimitive.gatheredPatches == nil,
                       let primitive = try? oneDNNPrimitive(for: original, input: xShape, output: yShape, slotShapes: slotShapes,
                                                            source: conv.inputLayouts[0], destination: .blocked,
@@ -215,6 +217,78 @@ extension InferenceSession {
             fused.accumulatesAddend = true
             plan[i] = fused
             dropped.insert(pick.conv)
+        }
+        return (plan.enumerated().filter { !dropped.contains($0.offset) }.map(\.element), dropped.count)
+    }
+
+    /// Whether `run` fuses depthwise convolutions into the pointwise ones before them
+    /// (`fusingDepthwiseConvolutions`); `JOULEBENCH_ONEDNN_FUSE_DW=0` turns it off (A/B runs).
+    static let depthwiseFusionEnabled = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FUSE_DW"] != "0"
+
+    /// The untraced plan with each depthwise 3×3 convolution (padding 1, stride 1 or 2) that
+    /// follows a plain 1×1 convolution fused into it through oneDNN's depthwise post-op, where
+    /// oneDNN has a JIT kernel for the pair, so the 1×1 convolution's output (MobileNetV2's
+    /// 96×112×112 expansion: 4.8 MB) never goes to memory. Only where nothing else can tell:
+    /// both run on oneDNN in nChw16c, the 1×1 output is read by the depthwise convolution
+    /// alone and is not a graph output. oneDNN 2.6 offers the JIT fusion for high-resolution
+    /// pairs only (112×112 here); elsewhere it falls back to `ref_fused_convolution`, which
+    /// was 1.02–1.43× slower than the two primitives (docs/EXECUTOR.md, "Depthwise fusion"),
+    /// so those stay apart. The fused step takes the depthwise step's place and output slot.
+    /// The trace keeps the unfused plan (fused, the 1×1 output would never exist to be
+    /// measured). `unlaidOut`: the steps before the layout pass, found by name.
+    static func fusingDepthwiseConvolutions(_ steps: [Step], unlaidOut: [Step], slotShapes: [Int: [Int]], outputSlots: Set<Int>)
+        -> (steps: [Step], fused: Int) {
+        let plainSteps = Dictionary(unlaidOut.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var readers: [Int: Int] = [:]
+        var producer: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() {
+            for case .activation(let s) in step.operands { readers[s, default: 0] += 1 }
+            producer[step.output] = i
+        }
+        /// The plain filter and bias of a oneDNN convolution step, with its geometry.
+        func plainConvolution(_ step: Step) -> (geometry: ConvGeometry, filter: [Float], bias: [Float]?)? {
+            guard case .conv(let a) = step.op, let original = plainSteps[step.name], original.operands.count >= 2,
+                  case .activation(let x) = step.operands.first, let xShape = slotShapes[x],
+                  case .constant(let filter) = original.operands[1],
+                  let g = try? ConvGeometry(input: xShape, filter: filter.shape, attributes: a, node: step.name) else { return nil }
+            var bias: [Float]? = nil
+            if original.operands.count > 2 {
+                guard case .constant(let b) = original.operands[2] else { return nil }
+                bias = b.values
+            }
+            return (g, filter.values, bias)
+        }
+        var plan = steps
+        var dropped = Set<Int>()
+        for (i, dw) in steps.enumerated() {
+            guard case .conv = dw.op, let dwPrimitive = dw.oneDNN, !dw.accumulatesAddend, dw.outputLayout == .blocked,
+                  dw.inputLayouts == [.blocked], case .activation(let mid) = dw.operands.first,
+                  let p = producer[mid], p < i, !dropped.contains(p), readers[mid] == 1, !outputSlots.contains(mid) else { continue }
+            let pw = steps[p]
+            guard case .conv = pw.op, let pwPrimitive = pw.oneDNN, !pw.accumulatesAddend, pw.outputLayout == .blocked,
+                  pwPrimitive.gatheredPatches == nil, dwPrimitive.gatheredPatches == nil,
+                  let (gp, pwFilter, pwBias) = plainConvolution(pw), gp.isPlainPointwise, gp.groups == 1,
+                  gp.dilationH == 1, gp.dilationW == 1,
+                  let (gd, dwFilter, dwBias) = plainConvolution(dw), gd.isDepthwise, gd.outChannelsPerGroup == 1,
+                  gd.inChannels == gp.outChannels, gd.kernelHeight == 3, gd.kernelWidth == 3,
+                  gd.strideH == gd.strideW, [1, 2].contains(gd.strideH), gd.dilationH == 1, gd.dilationW == 1,
+                  gd.padTop == 1, gd.padLeft == 1, gd.padBottom == 1, gd.padRight == 1,
+                  [gd.batch, gd.outChannels, gd.outHeight, gd.outWidth] == dw.outputShape,
+                  let primitive = try? OneDNNPrimitive.convolution(
+                      gp, filter: pwFilter, bias: pwBias, source: pw.inputLayouts[0], destination: .blocked, activation: pw.activation,
+                      depthwise: .init(stride: gd.strideH, filter: dwFilter, bias: dwBias ?? [Float](repeating: 0, count: gd.outChannels),
+                                       activation: dw.activation),
+                      node: "\(pw.name)+\(dw.name)"),
+                  !primitive.implementation.hasPrefix("ref"),
+                  primitive.outputFloats == dwPrimitive.outputFloats else { continue }
+            primitive.threads = max(pwPrimitive.threads, dwPrimitive.threads)
+            var fused = dw
+            fused.name = "\(pw.name)+\(dw.name)"
+            fused.operands = [pw.operands[0]]
+            fused.inputLayouts = pw.inputLayouts
+            fused.oneDNN = primitive
+            plan[i] = fused
+            dropped.insert(p)
         }
         return (plan.enumerated().filter { !dropped.contains($0.offset) }.map(\.element), dropped.count)
     }

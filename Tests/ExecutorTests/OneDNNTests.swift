@@ -527,3 +527,55 @@ private func allowedCPUsOfThisThread() throws -> Set<Int> {
         && ProcessInfo.processInfo.environment["JOULEBENCH_PIN_THREADS"] != "0"
     #expect(pinning.hasPrefix(canPin ? "pinned" : "not pinned"), "\(pinning)")
 }
+
+/// MobileNetV2's block 2 (16 → 96 expansion at 112×112, ReLU6; depthwise 3×3 stride 2,
+/// ReLU6; 96 → 24 projection), with a second expansion whose output also feeds an add (so it
+/// has two readers and must stay apart) and a stride-1 depthwise at 56×56 (where oneDNN 2.6
+/// has only `ref_fused_convolution`: left apart too).
+func invertedResidualGraph() -> Graph {
+    var table: [String: WeightTensor] = [:]
+    for (name, shape) in [("we", [96, 16, 1, 1]), ("be", [96]), ("wd", [96, 1, 3, 3]), ("bd", [96]), ("wp", [24, 96, 1, 1]),
+                          ("we2", [48, 24, 1, 1]), ("wd2", [48, 1, 3, 3]), ("bd2", [48])] {
+        table[name] = realWeights(name, shape)
+    }
+    let relu6 = Op.clip(min: 0, max: 6)
+    let nodes = [
+        Node(name: "expand", op: .conv(ConvAttributes(kernel: 1)), inputs: ["image", "we", "be"], outputs: ["e"]),
+        Node(name: "expand_relu", op: relu6, inputs: ["e"], outputs: ["er"]),
+        Node(name: "dw", op: .conv(ConvAttributes(kernel: 3, stride: 2, pad: 1, groups: 96)), inputs: ["er", "wd", "bd"], outputs: ["d"]),
+        Node(name: "dw_relu", op: relu6, inputs: ["d"], outputs: ["dr"]),
+        Node(name: "project", op: .conv(ConvAttributes(kernel: 1)), inputs: ["dr", "wp"], outputs: ["p"]),
+        Node(name: "expand2", op: .conv(ConvAttributes(kernel: 1)), inputs: ["p", "we2"], outputs: ["e2"]),
+        Node(name: "dw2", op: .conv(ConvAttributes(kernel: 3, pad: 1, groups: 48)), inputs: ["e2", "wd2", "bd2"], outputs: ["d2"]),
+        Node(name: "sum", op: .add, inputs: ["d2", "e2"], outputs: ["out"]),
+    ]
+    return Graph(name: "inverted-residual", inputs: [TensorSpec(name: "image", shape: [1, 16, 112, 112])], outputs: ["out"],
+                 nodes: nodes, weights: table)
+}
+
+/// The untraced plan computes a depthwise 3×3 inside the 1×1 convolution before it (oneDNN's
+/// depthwise post-op) where oneDNN has a JIT kernel for the pair and nothing else reads the
+/// 1×1 output, and computes what the traced plan and the SIMD backend compute; the trace keeps
+/// every operator and says how many `run` fuses.
+@Test func untracedPlanFusesDepthwiseIntoThePointwiseBefore() throws {
+    guard OneDNNPrimitive.isAvailable else { return }
+    let graph = invertedResidualGraph()
+    let x = Naive.tensor([1, 16, 112, 112], seed: 91)
+    let session = try InferenceSession(graph: graph, backend: .oneDNN)
+    // oneDNN 2.6 with AVX-512 has the JIT fusion for the 112×112 pair (not for dw2's 56×56 one,
+    // and expand2's output has a second reader anyway).
+    #expect(session.fusedDepthwiseConvolutions == 1)
+    #expect(session.untracedSteps.map(\.name).contains("expand+dw"))
+    #expect(!session.untracedSteps.map(\.name).contains { $0.hasPrefix("expand2+") })
+    let fused = try #require(session.untracedSteps.first { $0.name == "expand+dw" }?.oneDNN)
+    #expect(!fused.implementation.hasPrefix("ref"))
+    let traced = try session.runWithTrace(x)
+    let untraced = try session.run(x)
+    let range = traced.outputs["out"]!.values.map(abs).max()!
+    #expect(Naive.maxError(untraced["out"]!.values, traced.outputs["out"]!.values) <= 1e-5 * max(1, range))
+    let reference = try InferenceSession(graph: graph, backend: .simd).run(x)["out"]!
+    #expect(Naive.maxError(untraced["out"]!.values, reference.values) < 1e-4 * max(1, reference.values.map(abs).max()!))
+    #expect(traced.trace.operators.map(\.shape.name).contains("dw"))
+    #expect(traced.trace.provenance["onednn.depthwiseFusedWhenUntraced"] == "1")
+    #expect(try session.run(x)["out"]!.values == untraced["out"]!.values)
+}

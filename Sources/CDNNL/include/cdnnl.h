@@ -40,6 +40,16 @@ typedef struct {
     // chooses the same filter layout for both (no second copy); the owner must outlive
     // this op. NULL, or a different layout: the filter is reordered into a copy of its own.
     const struct jb_op *weights_owner;
+    // Optional: a depthwise 3×3 convolution (padding 1, stride dw_stride 1 or 2) fused after
+    // this one (oneDNN's depthwise post-op), so its input never goes to memory: `dw_filter`
+    // is [oc, 1, 3, 3], `dw_bias` oc values (both required, reordered once, not referenced
+    // afterwards), then dw_activation (JB_ACT_*, bounds dw_clip_min/max). The output is the
+    // depthwise convolution's [n, oc, ceil(out_h / dw_stride), ceil(out_w / dw_stride)].
+    // dw_stride 0: none.
+    int dw_stride;
+    const float *dw_filter, *dw_bias;
+    int dw_activation;
+    float dw_clip_min, dw_clip_max;
 } jb_conv_desc;
 
 /// The convolution; `filter` is [oc, c/groups, kh, kw] (reordered once into the layout

@@ -176,9 +176,29 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// `sharingWeightsOf`: a convolution with the same filter whose reordered copy this one
     /// reads in place when oneDNN picks the same filter layout (otherwise `filter` is
     /// reordered into a copy of its own).
+    /// A depthwise 3×3 convolution (padding 1) that oneDNN runs inside the convolution before
+    /// it, as a post-op: `filter` [C, 1, 3, 3], `bias` C values, then `activation`.
+    struct DepthwisePostOp {
+        var stride: Int
+        var filter: [Float]
+        var bias: [Float]
+        var activation: FusedActivation
+    }
+
+    static func activationCode(_ a: FusedActivation) -> (code: Int32, lo: Float, hi: Float) {
+        switch a {
+        case .none: (Int32(JB_ACT_NONE), 0, 0)
+        case .relu: (Int32(JB_ACT_RELU), 0, 0)
+        case .clip(let lo, let hi): (Int32(JB_ACT_CLIP), lo, hi)
+        }
+    }
+
+    /// `depthwise`: a depthwise 3×3 convolution fused after this one (its output is then the
+    /// primitive's: [N, C, ⌈H/stride⌉, ⌈W/stride⌉]).
     static func convolution(_ g: ConvGeometry, filter: [Float], bias: [Float]?, source: ActivationLayout, destination: ActivationLayout,
                             activation: FusedActivation, accumulate: Bool = false, algorithm: ConvAlgorithm = .direct,
-                            sharingWeightsOf owner: OneDNNPrimitive? = nil, node: String) throws -> OneDNNPrimitive {
+                            sharingWeightsOf owner: OneDNNPrimitive? = nil, depthwise: DepthwisePostOp? = nil,
+                            node: String) throws -> OneDNNPrimitive {
         var d = jb_conv_desc()
         d.n = Int32(g.batch); d.c = Int32(g.inChannels); d.h = Int32(g.height); d.w = Int32(g.width)
         d.oc = Int32(g.outChannels); d.kh = Int32(g.kernelHeight); d.kw = Int32(g.kernelWidth); d.groups = Int32(g.groups)
@@ -187,20 +207,30 @@ final class OneDNNPrimitive: @unchecked Sendable {
         d.pad_top = Int32(g.padTop); d.pad_left = Int32(g.padLeft); d.pad_bottom = Int32(g.padBottom); d.pad_right = Int32(g.padRight)
         d.dilation_h = Int32(g.dilationH); d.dilation_w = Int32(g.dilationW)
         d.src_layout = source.code; d.dst_layout = destination.code
-        switch activation {
-        case .none: d.activation = Int32(JB_ACT_NONE)
-        case .relu: d.activation = Int32(JB_ACT_RELU)
-        case .clip(let lo, let hi): d.activation = Int32(JB_ACT_CLIP); d.clip_min = lo; d.clip_max = hi
-        }
+        (d.activation, d.clip_min, d.clip_max) = activationCode(activation)
         d.accumulate = accumulate ? 1 : 0
         d.algorithm = algorithm.code
-        let out = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+        var out = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+        if let depthwise {
+            guard depthwise.filter.count == g.outChannels * 9, depthwise.bias.count == g.outChannels, [1, 2].contains(depthwise.stride) else {
+                throw ExecutorError(node: node, reason: "depthwise post-op: filter, bias or stride do not match \(g.outChannels) channels")
+            }
+            d.dw_stride = Int32(depthwise.stride)
+            (d.dw_activation, d.dw_clip_min, d.dw_clip_max) = activationCode(depthwise.activation)
+            out[2] = (g.outHeight + depthwise.stride - 1) / depthwise.stride
+            out[3] = (g.outWidth + depthwise.stride - 1) / depthwise.stride
+        }
         let primitive = try withExtendedLifetime(owner) {
             d.weights_owner = owner?.handle
             return try OneDNNPrimitive({ err, len in
                 filter.withUnsafeBufferPointer { fp in
-                    if let bias { return bias.withUnsafeBufferPointer { bp in jb_conv_create(&d, fp.baseAddress, bp.baseAddress, err, len) } }
-                    return jb_conv_create(&d, fp.baseAddress, nil, err, len)
+                    (depthwise?.filter ?? []).withUnsafeBufferPointer { dwf in
+                        (depthwise?.bias ?? []).withUnsafeBufferPointer { dwb in
+                            d.dw_filter = dwf.baseAddress; d.dw_bias = dwb.baseAddress
+                            if let bias { return bias.withUnsafeBufferPointer { bp in jb_conv_create(&d, fp.baseAddress, bp.baseAddress, err, len) } }
+                            return jb_conv_create(&d, fp.baseAddress, nil, err, len)
+                        }
+                    }
                 }
             }, sourceCount: 1, outputFloats: floats(out, destination), node: node)
         }

@@ -133,11 +133,11 @@ public struct ImageInference: Sendable {
     /// one of those).
     public static func normalisationOrigin(of options: NormalisationOptions, modelSource: String) -> String {
         let fromONNX = modelSource.hasPrefix("onnx:")
-        let fallback = fromONNX ? "ImageNet's, the default for ONNX files (an ONNX file does not record its normalisation)" : "the model's"
+        let fallback = fromONNX ? "ImageNet's, the default for ONNX files, which do not record theirs" : "the model's"
         let given = [options.mean.map { _ in "mean" }, options.std.map { _ in "std" }, options.channelOrder.map { _ in "channel order" }]
             .compactMap { $0 }
         guard !given.isEmpty else { return fallback }
-        return "given: \(given.joined(separator: ", "))" + (given.count < 3 ? "; the rest \(fromONNX ? "ImageNet's (the ONNX default)" : "the model's")" : "")
+        return "given: \(given.joined(separator: ", "))" + (given.count < 3 ? "; the rest \(fromONNX ? "ImageNet's, the ONNX default" : "the model's")" : "")
     }
 
     /// Decodes `imagePath`, prepares it per the model's preprocessing, runs `model` (a zoo

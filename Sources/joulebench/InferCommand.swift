@@ -143,7 +143,9 @@ struct InferCommand: ParsableCommand {
             print("input: \(result.inputShape.map(String.init).joined(separator: "×")) (\(resized))")
         }
         if let used = result.preprocessing {
-            print("normalisation: \(used.summary) (\(result.normalisationOrigin))")
+            // An ONNX file's default is a guess: say how to give the model's own.
+            let hint = normalisation.isEmpty && identity.source.hasPrefix("onnx:") ? "; --mean, --std, --channel-order give yours" : ""
+            print("normalisation: \(used.summary) (\(result.normalisationOrigin)\(hint))")
         }
         let fused = result.trace.operators.filter { $0.shape.fusedActivation != nil }.count
         print(String(format: "operators: %d%@, MACs: %.3f G, executor wall time: %.2f ms",

@@ -97,9 +97,9 @@ func imageInputNormalisesAsTheOptionsSay(_ c: NormalisationCase) throws {
     // Where it came from.
     #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(), modelSource: "zoo") == "the model's")
     #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(), modelSource: "onnx:m.onnx")
-            == "ImageNet's, the default for ONNX files (an ONNX file does not record its normalisation)")
+            == "ImageNet's, the default for ONNX files, which do not record theirs")
     #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(std: [1, 1, 1], channelOrder: .bgr), modelSource: "onnx:m.onnx")
-            == "given: std, channel order; the rest ImageNet's (the ONNX default)")
+            == "given: std, channel order; the rest ImageNet's, the ONNX default")
     #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(mean: [0, 0, 0], std: [1, 1, 1], channelOrder: .rgb), modelSource: "zoo")
             == "given: mean, std, channel order")
 }

@@ -27,42 +27,42 @@ struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "A detector file: 3780 weights then the bias, whitespace-separated (default: OpenCV's people detector).")
     var detector: String?
 
-    @Option(name: .long, help: "Hit threshold on the SVM score.")
+    @Option(name: .long, parsing: .unconditional, help: "Hit threshold on the SVM score.")
     var hitThreshold: Double = 0
 
-    @Option(name: .long, help: "Pyramid scale step (> 1; default 1.05). OpenCV's name for it, --scale, is accepted too.")
+    @Option(name: .long, parsing: .unconditional, help: "Pyramid scale step (> 1; default 1.05). OpenCV's name for it, --scale, is accepted too.")
     var step: Double?
 
     /// `--scale`: OpenCV's and HOG users' name for `--step` (hidden alias).
-    @Option(name: .customLong("scale"), help: .hidden)
+    @Option(name: .customLong("scale"), parsing: .unconditional, help: .hidden)
     var scaleAlias: Double?
 
-    @Option(name: .long, help: "Window stride, pixels (multiple of 8).")
+    @Option(name: .long, parsing: .unconditional, help: "Window stride, pixels (multiple of 8).")
     var stride: Int = 8
 
-    @Option(name: .long, help: "Padding around each level, pixels (rounded up to a multiple of 8).")
+    @Option(name: .long, parsing: .unconditional, help: "Padding around each level, pixels (rounded up to a multiple of 8).")
     var padding: Int = 0
 
-    @Option(name: .long, help: "Maximum pyramid levels.")
+    @Option(name: .long, parsing: .unconditional, help: "Maximum pyramid levels.")
     var levels: Int = 64
 
     @Option(name: .long, help: "Grouping: opencv (groupRectangles), nms, or none.")
     var grouping: String = "opencv"
 
-    @Option(name: .long, help: "groupRectangles threshold (opencv grouping).")
+    @Option(name: .long, parsing: .unconditional, help: "groupRectangles threshold (opencv grouping).")
     var groupThreshold: Int = 2
 
-    @Option(name: .long, help: "IoU above which NMS suppresses a box.")
+    @Option(name: .long, parsing: .unconditional, help: "IoU above which NMS suppresses a box.")
     var nmsIou: Double = 0.3
 
-    @Option(name: .long, help: "Worker threads.")
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads.")
     var threads: Int = 2
 
-    @Option(name: .long, help: "Run the detection this many times and report the median time (benchmarks).")
+    @Option(name: .long, parsing: .unconditional, help: "Run the detection this many times and report the median time (benchmarks).")
     var repeats: Int = 1
 
     /// `--repeat`: the earlier name of `--repeats` (hidden alias).
-    @Option(name: .customLong("repeat"), help: .hidden)
+    @Option(name: .customLong("repeat"), parsing: .unconditional, help: .hidden)
     var repeatAlias: Int?
 
     /// The pyramid step, from `--step` or its alias `--scale`.
@@ -86,12 +86,15 @@ struct DetectCommand: ParsableCommand {
         }
         guard hitThreshold.isFinite else { throw ValidationError("--hit-threshold must be finite") }
         guard (0...1).contains(nmsIou) else { throw ValidationError("--nms-iou must be in 0…1") }
+        guard groupThreshold >= 0 else { throw ValidationError("--group-threshold must be at least 0") }
         if let draw, URL(fileURLWithPath: draw).pathExtension.lowercased() != "png" {
             throw ValidationError("--draw writes a PNG file; give it a .png name, not '\(draw)'")
         }
         if let draw { try checkOutputLocation(draw, option: "--draw") }
         if let trace { try checkOutputLocation(trace, option: "--trace") }
-        try checkOutputsAreDistinct(outputs: [("--draw", draw), ("--trace", trace)], inputs: [("image", image)])
+        // Every file the run reads: an output under its name would replace it (a user's detector lost to a trace).
+        try checkOutputsAreDistinct(outputs: [("--draw", draw), ("--trace", trace)],
+                                    inputs: [("image", image)] + (detector.map { [("--detector file", $0)] } ?? []))
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue,
            draw != nil || trace != nil || runs != 1 {
@@ -122,6 +125,10 @@ struct DetectCommand: ParsableCommand {
                 return
             }
             let input = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image)).image8()
+            // A trace with no window scored has nothing for `price` to price: refused before the run.
+            if trace != nil {
+                try HOGDetector.checkAWindowFits(width: input.width, height: input.height, parameters: p, image: image)
+            }
             var result = try hog.detect(input, parameters: p, inputPath: image)
             var times = [result.wallTimeSeconds]
             for _ in 1..<runs {

@@ -18,22 +18,22 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (schema joulebench.images/1) instead of a table.")
     var json = false
 
-    @Option(name: .long, help: "Fine-scale pyramid step (> 1).")
+    @Option(name: .long, parsing: .unconditional, help: "Fine-scale pyramid step (> 1).")
     var step: Double = 1.05
 
-    @Option(name: .long, help: "Smallest fine-scale level width, pixels.")
+    @Option(name: .long, parsing: .unconditional, help: "Smallest fine-scale level width, pixels.")
     var minWidth: Int = 64
 
-    @Option(name: .long, help: "Smallest fine-scale level height, pixels.")
+    @Option(name: .long, parsing: .unconditional, help: "Smallest fine-scale level height, pixels.")
     var minHeight: Int = 128
 
-    @Option(name: .long, help: "Octave pyramid levels, base included.")
+    @Option(name: .long, parsing: .unconditional, help: "Octave pyramid levels, base included.")
     var octaveLevels: Int = 5
 
-    @Option(name: .long, help: "Refuse images above this many megapixels (checked from the header).")
+    @Option(name: .long, parsing: .unconditional, help: "Refuse images above this many megapixels (checked from the header).")
     var maxMegapixels: Double = 100
 
-    @Option(name: .long, help: "Time every decode and pyramid this many times and report medians.")
+    @Option(name: .long, parsing: .unconditional, help: "Time every decode and pyramid this many times and report medians.")
     var repeats: Int = 1
 
     func validate() throws {

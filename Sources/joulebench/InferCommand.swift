@@ -1,6 +1,7 @@
 import ArgumentParser
 import Executor
 import Foundation
+import Workloads
 
 /// `joulebench infer`: one image through one network on the CPU, with its trace.
 struct InferCommand: ParsableCommand {
@@ -13,7 +14,10 @@ struct InferCommand: ParsableCommand {
             summary of each output). --trace writes the per-operator trace (docs/TRACE.md). Zoo \
             models run on synthetic weights, and their results and traces say so. An ONNX file's \
             symbolic input sizes are 224 unless --input-shape gives them; the image is resized to \
-            its H×W.
+            its H×W. An ONNX file does not record how its input is normalised: it gets ImageNet's \
+            mean and std in RGB order unless --mean, --std and --channel-order say otherwise \
+            (PaddleOCR's models: --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --channel-order bgr). The \
+            normalisation used is printed and recorded in the trace.
             """)
 
     @Argument(help: "A zoo model name (see `joulebench models`) or an ONNX file.")
@@ -53,7 +57,47 @@ struct InferCommand: ParsableCommand {
         return lowered == "fp32" ? .float32 : StoragePrecision(rawValue: lowered)
     }
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Mean subtracted from pixel/255, for the image's red, green and blue, whatever --channel-order (default: the model's; ONNX files: ImageNet's 0.485,0.456,0.406).",
+        valueName: "R,G,B"))
+    var mean: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Std the result is divided by, each > 0, for red, green and blue (default: the model's; ONNX files: ImageNet's 0.229,0.224,0.225).",
+        valueName: "R,G,B"))
+    var std: String?
+
+    @Option(name: .customLong("channel-order"), help: ArgumentHelp(
+        "The channel order the network takes (default: the model's; ONNX files: rgb).",
+        valueName: "rgb|bgr"))
+    var channelOrder: String?
+
+    /// `--mean`, `--std` and `--channel-order`, parsed (checked in `validate()`).
+    var normalisation: NormalisationOptions {
+        NormalisationOptions(mean: mean.flatMap { Self.parseTriple($0) }, std: std.flatMap { Self.parseTriple($0) },
+                             channelOrder: channelOrder.flatMap { ChannelOrder(rawValue: $0.uppercased()) })
+    }
+
+    /// `R,G,B`: three finite numbers (spaces allowed around them) that are finite as
+    /// float32 too, or nil.
+    static func parseTriple(_ text: String) -> [Float]? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 3 else { return nil }
+        let values = parts.compactMap { $0 }.map(Float.init)
+        return values.count == 3 && values.allSatisfy(\.isFinite) ? values : nil
+    }
+
     func validate() throws {
+        if let mean, Self.parseTriple(mean) == nil {
+            throw ValidationError("--mean takes three finite numbers R,G,B in the 0–1 scale of pixel/255 (e.g. 0.5,0.5,0.5), got '\(mean)'")
+        }
+        if let std, !(Self.parseTriple(std).map { $0.allSatisfy { $0 >= Preprocessing.smallestStd } } ?? false) {
+            throw ValidationError("--std takes three numbers R,G,B, each > 0 (at least \(Preprocessing.smallestStd)), in the 0–1 scale of pixel/255 (e.g. 0.5,0.5,0.5), got '\(std)'")
+        }
+        if let channelOrder, ChannelOrder(rawValue: channelOrder.uppercased()) == nil {
+            throw ValidationError("--channel-order must be rgb or bgr, got '\(channelOrder)'")
+        }
         guard Self.storagePrecision(precision) != nil else {
             throw ValidationError("--precision must be float32 (or fp32), int16 or int8, got '\(precision)'")
         }
@@ -81,7 +125,8 @@ struct InferCommand: ParsableCommand {
 
     private func infer(backend chosen: GEMMBackend) throws {
         let storage = Self.storagePrecision(precision) ?? .float32   // checked in validate()
-        let result = try ImageInference.run(model: model, imagePath: image, backend: chosen, inputShape: parsedInputShape, precision: storage)
+        let result = try ImageInference.run(model: model, imagePath: image, backend: chosen, inputShape: parsedInputShape,
+                                            precision: storage, normalisation: normalisation)
         let identity = result.trace.model
         print("model: \(identity.name) (\(identity.source)), weights: \(identity.weights)")
         if let sha256 = identity.sha256 { print("sha256: \(sha256)") }
@@ -96,6 +141,11 @@ struct InferCommand: ParsableCommand {
                 ? "the \(frame.width)×\(frame.height) image at its own size"
                 : "the \(frame.width)×\(frame.height) image resized to \(result.inputShape[3])×\(result.inputShape[2])"
             print("input: \(result.inputShape.map(String.init).joined(separator: "×")) (\(resized))")
+        }
+        if let used = result.preprocessing {
+            // An ONNX file's default is a guess: say how to give the model's own.
+            let hint = normalisation.isEmpty && identity.source.hasPrefix("onnx:") ? "; --mean, --std, --channel-order give yours" : ""
+            print("normalisation: \(used.summary) (\(result.normalisationOrigin)\(hint))")
         }
         let fused = result.trace.operators.filter { $0.shape.fusedActivation != nil }.count
         print(String(format: "operators: %d%@, MACs: %.3f G, executor wall time: %.2f ms",

@@ -25,7 +25,7 @@ struct ModelsCommand: ParsableCommand {
     @Flag(help: "Print JSON (a shape-only trace, docs/TRACE.md) instead of a table.")
     var json = false
 
-    @Option(name: .customLong("batch"), help: "Batch size (1…4096; default 1, or the first size of --input-shape).")
+    @Option(name: .customLong("batch"), parsing: .unconditional, help: "Batch size (1…4096; default 1, or the first size of --input-shape).")
     var requestedBatch: Int?
 
     /// `--batch`, else the batch of `--input-shape`, else 1.

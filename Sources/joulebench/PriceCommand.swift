@@ -19,7 +19,7 @@ struct PriceCommand: ParsableCommand {
     @Option(help: "Dataflow: rs, ws, os, is or nlr.")
     var dataflow: String = "rs"
 
-    @Option(help: "Batch size (re-batches every operator).")
+    @Option(parsing: .unconditional, help: "Batch size (re-batches every operator).")
     var batch: Int?
 
     @Option(name: .customLong("input-shape"), help: ArgumentHelp(
@@ -46,7 +46,7 @@ struct PriceCommand: ParsableCommand {
     @Flag(help: "Print JSON (keys documented in docs/ENERGY.md) instead of the table.")
     var json = false
 
-    @Option(help: "Benchmark: price the whole model N times and print the median and minimum wall time instead of the table.")
+    @Option(parsing: .unconditional, help: "Benchmark: price the whole model N times and print the median and minimum wall time instead of the table.")
     var benchmark: Int?
 
     func validate() throws {
@@ -74,12 +74,24 @@ struct PriceCommand: ParsableCommand {
         if benchmark != nil && json { throw ValidationError("--benchmark prints timings, not a price: --json does not apply to it") }
         // A NAME=FRACTION list is checked here; a file, and the names against the model, when pricing.
         if let zeros, !FileManager.default.fileExists(atPath: zeros) {
+            // A file name that names no file is not a malformed NAME=FRACTION list.
+            if Self.looksLikeAFile(zeros) {
+                throw ValidationError("--zeros \(zeros): no such file (a JSON file {op: {inputs, outputs, weights}}, or NAME=FRACTION,…)")
+            }
             do {
                 _ = try ZeroFractions.parseList(zeros)
             } catch {
                 throw ValidationError("\(error)")
             }
         }
+    }
+
+    /// A `--zeros` text meant as a file: a path (with '/') or a .json/.yaml/.yml name, and no
+    /// '=' (ONNX operator names such as `/conv1/Conv` contain '/', so `/conv1/Conv=0.5` is a list).
+    static func looksLikeAFile(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        return !text.contains("=")
+            && (text.contains("/") || [".json", ".yaml", ".yml"].contains { lowered.hasSuffix($0) })
     }
 
     func run() throws {

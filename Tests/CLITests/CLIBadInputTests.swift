@@ -110,6 +110,39 @@ struct BadInputTests {
                     snapshot: "error-detect-draw-and-trace-same-file"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--benchmark", "3", "--json"], exitStatus: 64,
                     snapshot: "error-price-benchmark-json"),
+        // Negative numbers reach validation, which names the range (found by a new-user trial:
+        // argument-parser took "-1" for an option and said "Missing value").
+        CommandCase(arguments: ["models", "alexnet", "--batch", "-1"], exitStatus: 64, snapshot: "error-models-batch-negative"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--batch", "-1"], exitStatus: 64, snapshot: "error-price-batch-negative"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--padding", "-8"], exitStatus: 64,
+                    snapshot: "error-detect-padding-negative"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--nms-iou", "-1"], exitStatus: 64,
+                    snapshot: "error-detect-nms-iou-negative"),
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--group-threshold", "-1"], exitStatus: 64,
+                    snapshot: "error-detect-group-threshold-negative"),
+        CommandCase(arguments: ["images", fixtureFolder, "--repeats", "-2"], exitStatus: 64, snapshot: "error-images-repeats-negative"),
+        // A --zeros file that is not there is not a malformed list; a list whose operator
+        // name has '/' (ONNX names do) is still a list.
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "/nonexistent.json"], exitStatus: 64,
+                    snapshot: "error-price-zeros-missing-file"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "zeros.yaml"], exitStatus: 64,
+                    snapshot: "error-price-zeros-missing-yaml"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "/conv1/Conv=0.5"], exitStatus: 1,
+                    snapshot: "error-price-zeros-slash-name-is-a-list"),
+        // An image given as the detector file.
+        CommandCase(arguments: ["detect", fixtureFolder + "/window_64x128.png", "--detector", fixtureFolder + "/person_120x197.jpg"],
+                    exitStatus: 1, snapshot: "error-detect-detector-is-a-jpeg"),
+        // infer's normalisation options.
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--std", "0,1,1"], exitStatus: 64,
+                    snapshot: "error-infer-std-zero"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--std", "-0.5,0.5,0.5"], exitStatus: 64,
+                    snapshot: "error-infer-std-negative"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--mean", "0.5,0.5"], exitStatus: 64,
+                    snapshot: "error-infer-mean-two-values"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--mean", "nan,0,0"], exitStatus: 64,
+                    snapshot: "error-infer-mean-nan"),
+        CommandCase(arguments: ["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--channel-order", "grb"], exitStatus: 64,
+                    snapshot: "error-infer-channel-order"),
         // the root command
         CommandCase(arguments: ["no-such-command"], exitStatus: 64, snapshot: "error-unknown-subcommand"),
     ]

@@ -127,6 +127,53 @@ extension DetectCommandTests {
         #expect(byStep.standardOutput.contains("\"wallTimesSeconds\""))
     }
 
+    /// A negative hit threshold is a legitimate value (more, weaker hits), not an option.
+    @Test func negativeHitThreshold() throws {
+        try assertCommand(["detect", fixtureFolder + "/person_120x197.jpg", "--hit-threshold", "-0.5"], exitStatus: 0,
+                          snapshot: "detect-hit-threshold-negative", normalisations: [.numberBetween(prefix: ") in ", suffix: " ms")])
+    }
+
+    /// An output named like the detector file is refused before any work (exit 64), and the
+    /// detector is left as it was (found by a new-user trial: `--trace` replaced it, exit 0).
+    @Test func anOutputOnTheDetectorFileIsRefused() throws {
+        let scratch = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let detector = scratch.appendingPathComponent("mydet.txt")
+        try FileManager.default.copyItem(at: CLI.repositoryRoot.appendingPathComponent("Sources/Pipelines/Resources/opencv_default_people_detector_64x128.txt"),
+                                         to: detector)
+        let before = try Data(contentsOf: detector)
+        try assertCommand(["detect", fixtureFolder + "/window_64x128.png", "--detector", detector.path, "--trace", detector.path],
+                          exitStatus: 64, snapshot: "error-detect-trace-is-the-detector",
+                          normalisations: [.literal(scratch.path, placeholder: "<scratch>")])
+        // Another spelling of the same file, and --draw: refused too.
+        let png = scratch.appendingPathComponent("det.png")
+        try before.write(to: png)
+        let respelled = try CLI.run(["detect", fixtureFolder + "/window_64x128.png", "--detector", scratch.path + "/./mydet.txt",
+                                     "--trace", detector.path])
+        let drawn = try CLI.run(["detect", fixtureFolder + "/window_64x128.png", "--detector", png.path, "--draw", png.path])
+        #expect(respelled.exitStatus == 64 && drawn.exitStatus == 64)
+        #expect(drawn.standardError.contains("--draw \(png.path) is the --detector file"))
+        #expect(try Data(contentsOf: detector) == before && Data(contentsOf: png) == before)
+    }
+
+    /// An image smaller than the 64×128 window: without --trace, no detections (exit 0);
+    /// with --trace, refused before anything is written (exit 1), since the trace would hold
+    /// no operator to price.
+    @Test func anImageSmallerThanTheWindowHasNothingToTrace() throws {
+        let scratch = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let image = scratch.appendingPathComponent("one.pgm")
+        try Data("P5\n1 1\n255\n".utf8 + [200]).write(to: image)
+        let trace = scratch.appendingPathComponent("one.trace.json"), png = scratch.appendingPathComponent("one.png")
+        try assertCommand(["detect", image.path, "--trace", trace.path, "--draw", png.path], exitStatus: 1,
+                          snapshot: "error-detect-trace-image-smaller-than-window",
+                          normalisations: [.literal(scratch.path, placeholder: "<scratch>")])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["one.pgm"])
+        let plain = try CLI.run(["detect", image.path])
+        #expect(plain.exitStatus == 0, "\(plain.standardError)")
+        #expect(plain.standardOutput.contains("no detections\n0 detection(s) from 0 raw hits"))
+    }
+
     /// `--draw` and `--trace` together: both files written.
     @Test func drawAndTraceAreBothWritten() throws {
         let scratch = try scratchFolder()
@@ -284,6 +331,31 @@ struct InferCommandTests {
         #expect(nest["H"] as? Int == 48 && nest["W"] as? Int == 192 && nest["C"] as? Int == 3)
         #expect(first["inputWords"] as? Int == 3 * 48 * 192)
         #expect(json["inputPixels"] as? Int == 120 * 197)   // the frame's pixels, whatever the network input
+    }
+
+    /// `--mean --std --channel-order`: PaddleOCR's own normalisation ((x/255 − 0.5)/0.5, BGR)
+    /// instead of the ImageNet default an ONNX file gets; the line says which was used, the
+    /// trace records it, and the scores differ from the default run's.
+    @Test func normalisationOptionsReachTheNetworkAndTheTrace() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let trace = scratch.appendingPathComponent("cls.trace.json")
+        try assertCommand(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x3x48x192", "--backend", "simd",
+                           "--mean", "0.5,0.5,0.5", "--std", "0.5,0.5,0.5", "--channel-order", "bgr", "--trace", trace.path],
+                          exitStatus: 0, snapshot: "infer-ppocr-cls-paddle-normalisation",
+                          normalisations: [.literal(scratch.path, placeholder: "<scratch>"), Self.executorTime])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: trace)) as? [String: Any])
+        let provenance = try #require(json["provenance"] as? [String: String])
+        #expect(provenance["input.normalisation"] == "(pixel/255 − mean) / std, mean R,G,B 0.5, 0.5, 0.5, std R,G,B 0.5, 0.5, 0.5, channels in BGR order")
+        #expect(provenance["input.normalisationOrigin"] == "given: mean, std, channel order")
+        let byDefault = try CLI.run(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x3x48x192", "--backend", "simd"])
+        #expect(byDefault.exitStatus == 0)
+        #expect(byDefault.standardOutput.contains("normalisation: (pixel/255 − mean) / std, mean R,G,B 0.485, 0.456, 0.406, std R,G,B 0.229, 0.224, 0.225, channels in RGB order (ImageNet's, the default for ONNX files"))
+        let given = try CLI.run(["infer", smallONNXModel, fixtureFolder + "/person_120x197.jpg", "--input-shape", "1x3x48x192",
+                                 "--backend", "simd", "--mean", "0.5,0.5,0.5", "--std", "0.5,0.5,0.5", "--channel-order", "bgr"])
+        let scores = { (run: CLIRun) in run.standardOutput.split(separator: "\n").filter { $0.hasPrefix("  ") } }
+        #expect(!scores(byDefault).isEmpty && scores(byDefault) != scores(given))
     }
 
     /// A precision study from the command line: `infer --precision int8` writes a trace at

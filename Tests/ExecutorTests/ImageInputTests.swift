@@ -31,6 +31,119 @@ func rgbImage(width: Int, height: Int, _ components: [UInt8]) -> DecodedImage {
     #expect(Naive.maxError(t.values, [30 - 104, 20 - 117, 10 - 123]) < 1e-3)
 }
 
+/// One row of the normalisation table: a model's preprocessing, the options given
+/// (`infer --mean --std --channel-order`), and the NCHW values by hand.
+struct NormalisationCase: Sendable, CustomTestStringConvertible {
+    var base: Preprocessing
+    var options: NormalisationOptions
+    var want: [Float]
+    var testDescription: String
+}
+
+/// The 2×1 image (255, 0, 51), (0, 255, 102): as pixel/255, R = (1, 0), G = (0, 1), B = (0.2, 0.4).
+let normalisationCases: [NormalisationCase] = [
+    NormalisationCase(base: .imageNet, options: NormalisationOptions(), want: [
+        (1 - 0.485) / 0.229, (0 - 0.485) / 0.229, (0 - 0.456) / 0.224, (1 - 0.456) / 0.224, (0.2 - 0.406) / 0.225, (0.4 - 0.406) / 0.225,
+    ], testDescription: "no options: the model's (ImageNet, RGB)"),
+    // PaddleOCR's (x/255 − 0.5)/0.5: R, G, B planes.
+    NormalisationCase(base: .imageNet, options: NormalisationOptions(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]),
+                      want: [1, -1, -1, 1, -0.6, -0.2], testDescription: "--mean 0.5,0.5,0.5 --std 0.5,0.5,0.5"),
+    // ... fed as B, G, R planes.
+    NormalisationCase(base: .imageNet, options: NormalisationOptions(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: .bgr),
+                      want: [-0.6, -0.2, -1, 1, 1, -1], testDescription: "--mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 --channel-order bgr"),
+    // Different values per channel: each stays with its image channel when the order changes.
+    NormalisationCase(base: .imageNet, options: NormalisationOptions(mean: [0.25, 0.5, 0.75], std: [0.5, 0.25, 1], channelOrder: .bgr),
+                      want: [(0.2 - 0.75) / 1, (0.4 - 0.75) / 1, (0 - 0.5) / 0.25, (1 - 0.5) / 0.25, (1 - 0.25) / 0.5, (0 - 0.25) / 0.5],
+                      testDescription: "--mean 0.25,0.5,0.75 --std 0.5,0.25,1 --channel-order bgr"),
+    // Only --std: the model's mean stays.
+    NormalisationCase(base: .imageNet, options: NormalisationOptions(std: [1, 1, 1]),
+                      want: [1 - 0.485, 0 - 0.485, 0 - 0.456, 1 - 0.456, 0.2 - 0.406, 0.4 - 0.406], testDescription: "--std 1,1,1"),
+    // Only --mean: the model's std stays.
+    NormalisationCase(base: .imageNet, options: NormalisationOptions(mean: [0, 0, 0]),
+                      want: [1 / 0.229, 0, 0, 1 / 0.224, 0.2 / 0.225, 0.4 / 0.225], testDescription: "--mean 0,0,0"),
+    // Caffe (BGR, 0–255 minus B 104, G 117, R 123) fed as RGB: the means stay with their colours.
+    NormalisationCase(base: .caffeBGR, options: NormalisationOptions(channelOrder: .rgb),
+                      want: [255 - 123, 0 - 123, 0 - 117, 255 - 117, 51 - 104, 102 - 104], testDescription: "caffe, --channel-order rgb"),
+    // Negative means are legitimate (a value above 1 is brightened).
+    NormalisationCase(base: .unit, options: NormalisationOptions(mean: [-1, 0, 1], std: [2, 1, 0.5]),
+                      want: [(1 + 1) / 2, (0 + 1) / 2, 0, 1, (0.2 - 1) / 0.5, (0.4 - 1) / 0.5], testDescription: "--mean -1,0,1 --std 2,1,0.5"),
+]
+
+@Test(arguments: normalisationCases)
+func imageInputNormalisesAsTheOptionsSay(_ c: NormalisationCase) throws {
+    let image = rgbImage(width: 2, height: 1, [255, 0, 51, 0, 255, 102])
+    let t = try ImageInput.tensor(from: image, path: "a.png", spec: TensorSpec(name: "x", shape: [1, 3, 1, 2]),
+                                  preprocessing: c.base.applying(c.options))
+    #expect(t.shape == [1, 3, 1, 2])
+    // The values by hand; float32 computes pixel · 1/(255·std) − mean/std, each term rounded
+    // to a few ulps of the largest value of the case (132 for Caffe's 0–255 scale).
+    let largest = c.want.map(abs).max() ?? 1
+    for (got, want) in zip(t.values, c.want) {
+        #expect(abs(got - want) <= 2e-6 * max(1, largest), "got \(t.values), want \(c.want)")
+    }
+}
+
+@Test func normalisationKeepsMeansWithTheirColoursAndSaysWhatItIs() {
+    let caffeMeanRGB: [Float] = [123 / 255, 117 / 255, 104 / 255]
+    #expect(Preprocessing.caffeBGR.meanRGB == caffeMeanRGB)
+    #expect(Preprocessing.imageNet.meanRGB == Preprocessing.imageNet.mean)
+    let paddle = Preprocessing.imageNet.applying(NormalisationOptions(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: .bgr))
+    #expect(paddle == Preprocessing(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: "BGR"))
+    #expect(paddle.summary == "(pixel/255 − mean) / std, mean R,G,B 0.5, 0.5, 0.5, std R,G,B 0.5, 0.5, 0.5, channels in BGR order")
+    #expect(Preprocessing.imageNet.summary
+            == "(pixel/255 − mean) / std, mean R,G,B 0.485, 0.456, 0.406, std R,G,B 0.229, 0.224, 0.225, channels in RGB order")
+    // Changing nothing changes nothing.
+    #expect(Preprocessing.caffeBGR.applying(NormalisationOptions()) == Preprocessing.caffeBGR)
+    // Where it came from.
+    #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(), modelSource: "zoo") == "the model's")
+    #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(), modelSource: "onnx:m.onnx")
+            == "ImageNet's, the default for ONNX files, which do not record theirs")
+    #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(std: [1, 1, 1], channelOrder: .bgr), modelSource: "onnx:m.onnx")
+            == "given: std, channel order; the rest ImageNet's, the ONNX default")
+    #expect(ImageInference.normalisationOrigin(of: NormalisationOptions(mean: [0, 0, 0], std: [1, 1, 1], channelOrder: .rgb), modelSource: "zoo")
+            == "given: mean, std, channel order")
+}
+
+/// A library caller's normalisation that cannot work is a typed error naming the image,
+/// not a tensor of infinities.
+@Test(arguments: [
+    (Preprocessing(mean: [0, 0, 0], std: [0, 1, 1]), "the input normalisation's std 0.0 is not a finite number of at least 1e-36"),
+    (Preprocessing(mean: [0, 0, 0], std: [1, -0.5, 1]), "the input normalisation's std -0.5 is not a finite number of at least 1e-36"),
+    (Preprocessing(mean: [0, .nan, 0], std: [1, 1, 1]), "the input normalisation's mean nan is not a finite number"),
+    (Preprocessing(mean: [0, 0, 0], std: [1, 1, 1e-40]), "the input normalisation's std 1e-40 is not a finite number of at least 1e-36"),
+    (Preprocessing(mean: [0, 0, 0], std: [1, .infinity, 1]), "the input normalisation's std inf is not a finite number of at least 1e-36"),
+    (Preprocessing(mean: [3e38, 0, 0], std: [0.1, 1, 1]), "the input normalisation's mean 3e+38 and std 0.1 put pixel values beyond float32's range"),
+])
+func imageInputRefusesANormalisationThatCannotWork(_ preprocessing: Preprocessing, _ reason: String) {
+    let image = rgbImage(width: 1, height: 1, [10, 20, 30])
+    #expect(throws: ImageInput.Error(path: "a.png", reason: reason)) {
+        try ImageInput.tensor(from: image, path: "a.png", spec: TensorSpec(name: "x", shape: [1, 3, 1, 1]), preprocessing: preprocessing)
+    }
+}
+
+/// `ImageInference.run` feeds the network what the options say and records it in the
+/// trace's provenance (the trace's zero fractions depend on it).
+@Test func inferenceRecordsTheNormalisationItUsed() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("executor-infer-norm-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let photo = try writeTestPhoto(in: directory)
+    let model = repositoryRoot.appendingPathComponent("Tests/WorkloadsTests/Fixtures/ch_ppocr_mobile_v2.0_cls_infer.onnx").path
+    let paddle = NormalisationOptions(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: .bgr)
+    let given = try ImageInference.run(model: model, imagePath: photo.path, backend: .simd, inputShape: [1, 3, 48, 192], normalisation: paddle)
+    let byDefault = try ImageInference.run(model: model, imagePath: photo.path, backend: .simd, inputShape: [1, 3, 48, 192])
+    #expect(given.preprocessing == Preprocessing(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], channelOrder: "BGR"))
+    #expect(given.trace.provenance["input.normalisation"]
+            == "(pixel/255 − mean) / std, mean R,G,B 0.5, 0.5, 0.5, std R,G,B 0.5, 0.5, 0.5, channels in BGR order")
+    #expect(given.trace.provenance["input.normalisationOrigin"] == "given: mean, std, channel order")
+    #expect(byDefault.preprocessing == .imageNet)
+    #expect(byDefault.trace.provenance["input.normalisation"] == Preprocessing.imageNet.summary)
+    #expect(byDefault.trace.provenance["input.normalisationOrigin"]?.hasPrefix("ImageNet's, the default for ONNX files") == true)
+    // Another input, so other outputs (and the first operator saw other values).
+    let name = given.outputNames[0]
+    #expect(given.outputs[name]?.values != byDefault.outputs[name]?.values)
+}
+
 @Test func imageInputResizesWithOpenCVBilinear() throws {
     let image = rgbImage(width: 4, height: 4, (0..<48).map { UInt8($0 * 5) })
     let t = try ImageInput.tensor(from: image, path: "a.png", spec: TensorSpec(name: "x", shape: [1, 3, 2, 2]), preprocessing: .unit)

@@ -217,6 +217,49 @@ func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image<
         #expect(throws: HOGError.self) { try HOGLinearSVM(contentsOf: URL(fileURLWithPath: "/nonexistent/detector.txt")) }
     }
 
+    /// An image (or any binary file) given as a detector is refused as what it is not:
+    /// a UTF-8 text file (found by a new-user trial: a JPEG got Foundation's "The file
+    /// isn't in the correct format.").
+    @Test(arguments: [[UInt8](), [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46], [0x30, 0x2E, 0x35, 0x00, 0x31]])
+    func aDetectorFileThatIsNotUTF8TextIsRefusedAsSuch(_ bytes: [UInt8]) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hog-detector-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("det.jpg")
+        try Data(bytes).write(to: file)
+        let error = try #require(throws: HOGError.self) { try HOGLinearSVM(contentsOf: file) }
+        #expect(error.code == .invalidDetector && error.subject == file.path)
+        // An empty file is text (with no coefficients); the others are not text at all.
+        #expect(error.reason.hasPrefix("is not a UTF-8 text file, so not a detector") == !bytes.isEmpty, "\(error.reason)")
+        // A real image file, the fixture PNG, is refused the same way.
+        let png = try #require(throws: HOGError.self) { try HOGLinearSVM(contentsOf: HOGFixtures.url("window_person_64x128.png")) }
+        #expect(png.reason == "is not a UTF-8 text file, so not a detector (a detector file holds 3780 weights then the bias, as decimal numbers)")
+    }
+
+    /// `baseLevelWindows` counts, from the sizes alone, the windows a run scores at its
+    /// base level, and `checkAWindowFits` refuses exactly the sizes where that is 0
+    /// (the image, padded, smaller than 64×128: a trace of it would price nothing).
+    @Test(arguments: [(1, 1, 0, 0), (63, 128, 0, 0), (64, 127, 0, 0), (64, 128, 0, 1), (48, 112, 8, 1), (47, 112, 8, 0),
+                      (40, 104, 12, 4), (100, 150, 0, 15)])
+    func baseLevelWindowsAgreeWithARunAndDecideWhatCanBeTraced(_ w: Int, _ h: Int, _ padding: Int, _ windows: Int) throws {
+        var p = HOGDetectionParameters(); p.paddingPixels = padding
+        #expect(try HOGDetector.baseLevelWindows(width: w, height: h, parameters: p) == windows)
+        let result = try HOGDetector.defaultPeople().detect(randomImage(width: w, height: h, channels: 1, seed: 9), parameters: p)
+        #expect(result.levels.first?.windows == windows)
+        if windows == 0 {
+            let error = try #require(throws: HOGError.self) {
+                try HOGDetector.checkAWindowFits(width: w, height: h, parameters: p, image: "one.png")
+            }
+            #expect(error.code == .imageSmallerThanWindow && error.subject == "one.png")
+            #expect(error.description.hasPrefix("one.png: the \(w)×\(h) image"))
+            #expect(error.description.hasSuffix("is smaller than the 64×128 detection window: no window to score, so there is nothing to trace"))
+            #expect(result.detections.isEmpty && result.rawHits.isEmpty)
+        } else {
+            try HOGDetector.checkAWindowFits(width: w, height: h, parameters: p, image: "one.png")
+            #expect(result.trace.operators.contains { $0.shape.kind == .hogSVM })
+        }
+    }
+
     @Test func badBuffersAndParametersAreRejected() throws {
         #expect(throws: HOGError.self) { try Image<UInt8>.hogInput(width: 2, height: 2, channels: 3, pixels: [1, 2]) }
         #expect(throws: HOGError.self) { try Image<UInt8>.hogInput(width: 0, height: 2, channels: 1, pixels: []) }

@@ -197,6 +197,34 @@ public struct HOGDetector: Sendable {
             expansion: Double(pyramidPixels) / Double(width * height), svmWeightZeros: 0, measured: false)
     }
 
+    /// Windows scored at the base level (scale 1) of a `width`×`height` image: 0 when the
+    /// image, padded on every side by the padding rounded up to a multiple of 8, is
+    /// narrower than 64 or lower than 128 pixels. Every other level is smaller, so 0 here
+    /// means no window anywhere: the trace of such a run holds no SVM (nor, below 8 pixels,
+    /// any operator) and prices nothing meaningful.
+    public static func baseLevelWindows(width: Int, height: Int,
+                                        parameters: HOGDetectionParameters = HOGDetectionParameters()) throws(HOGError) -> Int {
+        let p = try parameters.validated()
+        let blocksX = max((width + 2 * p.paddingPixels) / 8 - 1, 0), blocksY = max((height + 2 * p.paddingPixels) / 8 - 1, 0)
+        guard blocksX >= HOGGeometry.blocksPerWindowX, blocksY >= HOGGeometry.blocksPerWindowY else { return 0 }
+        let strideBlocks = p.windowStridePixels / 8
+        return ((blocksX - HOGGeometry.blocksPerWindowX) / strideBlocks + 1) * ((blocksY - HOGGeometry.blocksPerWindowY) / strideBlocks + 1)
+    }
+
+    /// Refuses, before any work, a run whose trace would score no window (see
+    /// ``baseLevelWindows(width:height:parameters:)``): an `.imageSmallerThanWindow`
+    /// error naming `image` and the sizes. `detect` itself still runs on such an image and
+    /// finds nothing; this is for callers that would write its trace.
+    public static func checkAWindowFits(width: Int, height: Int, parameters: HOGDetectionParameters = HOGDetectionParameters(),
+                                        image: String? = nil) throws(HOGError) {
+        guard try baseLevelWindows(width: width, height: height, parameters: parameters) == 0 else { return }
+        let padding = try parameters.validated().paddingPixels
+        let padded = padding > 0 ? " (\(width + 2 * padding)×\(height + 2 * padding) with its \(padding)-pixel padding)" : ""
+        throw HOGError(.imageSmallerThanWindow,
+                       "the \(width)×\(height) image\(padded) is smaller than the \(HOGGeometry.windowWidthPixels)×\(HOGGeometry.windowHeightPixels) detection window: no window to score, so there is nothing to trace",
+                       subject: image)
+    }
+
     struct LevelOutcome: Sendable {
         var report: HOGLevelReport
         var hits: [HOGDetection]

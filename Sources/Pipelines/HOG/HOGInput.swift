@@ -37,6 +37,9 @@ public struct HOGError: Error, CustomStringConvertible, Equatable, Sendable {
         case invalidDetector
         /// A detection parameter is out of range.
         case invalidParameter
+        /// The image, padded, is smaller than the 64×128 window: no window can be scored, so
+        /// a run has nothing to trace (refused when a trace is asked for).
+        case imageSmallerThanWindow
     }
     public var code: Code
     /// The file or parameter concerned, when there is one.

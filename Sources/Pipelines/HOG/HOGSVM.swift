@@ -44,12 +44,18 @@ public struct HOGLinearSVM: Sendable, Hashable {
     }
 
     /// Reads a detector file (see ``init(text:source:)``).
+    /// Errors name the file as given (`url.relativePath`: a relative path stays relative).
     public init(contentsOf url: URL) throws(HOGError) {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw HOGError(.invalidDetector, "cannot be read: \(error.localizedDescription)", subject: url.path)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw HOGError(.invalidDetector, "cannot be read: \(error.localizedDescription)", subject: url.relativePath)
         }
-        try self.init(text: text, source: url.path)
+        // An image or other binary file given by mistake: say what it is not, not Foundation's
+        // "isn't in the correct format".
+        guard let text = String(data: data, encoding: .utf8), !text.contains("\0") else {
+            throw HOGError(.invalidDetector, "is not a UTF-8 text file, so not a detector (a detector file holds \(HOGGeometry.descriptorLength) weights then the bias, as decimal numbers)", subject: url.relativePath)
+        }
+        try self.init(text: text, source: url.relativePath)
     }
 
     /// OpenCV's default people detector (`HOGDescriptor::getDefaultPeopleDetector()`,

@@ -67,9 +67,14 @@ extension ArchitectureSpec {
         guard !isDirectory.boolValue else {
             throw SpecError(file: presetOrPath, key: "(file)", reason: "is a directory, not a YAML architecture spec")
         }
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
             throw SpecError(file: presetOrPath, key: "(file)", reason: "cannot be read: \(error.localizedDescription)")
+        }
+        // Foundation's own message for this ("The file isn't in the correct format.") does
+        // not say which format was expected.
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SpecError(file: presetOrPath, key: "(file)", reason: "is not a UTF-8 text file (is it a YAML architecture spec?)")
         }
         return try parse(yaml: text, file: presetOrPath)
     }
@@ -117,6 +122,9 @@ private struct SpecReader {
     static let maximumCapacityWords = Double(1 << 50)
     /// PE-array rows or columns above this are typos (the largest arrays built are 256×256).
     static let maximumArrayExtent = 65_536
+    /// Widths of words, code words and metadata fields, in bits: 1…64 (the pricing model
+    /// shifts and divides by them as 64-bit integers; no memory word is wider).
+    static let maximumBits = 64
     let file: String
 
     func fail(_ key: String, _ node: Node?, _ reason: String) -> SpecError {
@@ -164,10 +172,15 @@ private struct SpecReader {
         return value
     }
 
-    func positiveInt(_ node: Node, _ key: String) throws -> Int {
+    /// A whole number in 1…`maximum`: a fraction is "not a whole number", anything above
+    /// `maximum` (Int's range included) is "too large (at most `maximum`)".
+    func positiveInt(_ node: Node, _ key: String, maximum: Int) throws -> Int {
         let value = try positive(node, key)
-        guard value == value.rounded(), value <= Double(Int32.max) else {
+        guard value == value.rounded() else {
             throw fail(key, node, "must be a whole number (found \(value))")
+        }
+        guard value <= Double(maximum) else {
+            throw fail(key, node, "\(node.string ?? String(value)) is too large (at most \(maximum))")
         }
         return Int(value)
     }
@@ -211,11 +224,10 @@ private struct SpecReader {
 
         let arrayNode = try required(top, "pe_array", in: "", parent: root)
         let array = try mapping(arrayNode, "pe_array", allowed: ["rows", "columns"])
-        let rows = try positiveInt(try required(array, "rows", in: "pe_array", parent: arrayNode), "pe_array.rows")
-        let columns = try positiveInt(try required(array, "columns", in: "pe_array", parent: arrayNode), "pe_array.columns")
-        for (name, value) in [("rows", rows), ("columns", columns)] where value > Self.maximumArrayExtent {
-            throw fail("pe_array.\(name)", array[name], "absurd array extent \(value) (at most \(Self.maximumArrayExtent))")
-        }
+        let rows = try positiveInt(try required(array, "rows", in: "pe_array", parent: arrayNode), "pe_array.rows",
+                                   maximum: Self.maximumArrayExtent)
+        let columns = try positiveInt(try required(array, "columns", in: "pe_array", parent: arrayNode), "pe_array.columns",
+                                      maximum: Self.maximumArrayExtent)
 
         let clock = try positive(try required(top, "clock_hz", in: "", parent: root), "clock_hz")
         var supply = 1.0, reference = 1.0
@@ -278,13 +290,29 @@ private struct SpecReader {
                 let sm = try mapping(s, "sparsity.zero_skipping", allowed: ["inputs", "weights", "index_bits"])
                 sparsity.skipZeroInputs = try sm["inputs"].map { try bool($0, "sparsity.zero_skipping.inputs") } ?? false
                 sparsity.skipZeroWeights = try sm["weights"].map { try bool($0, "sparsity.zero_skipping.weights") } ?? false
-                sparsity.skipIndexBits = try sm["index_bits"].map { try positiveInt($0, "sparsity.zero_skipping.index_bits") } ?? 4
+                sparsity.skipIndexBits = try sm["index_bits"].map {
+                    try positiveInt($0, "sparsity.zero_skipping.index_bits", maximum: Self.maximumBits)
+                } ?? 4
             }
             if let r = m["run_length_compression"] {
-                let rm = try mapping(r, "sparsity.run_length_compression", allowed: ["enabled", "run_bits", "code_word_bits"])
-                sparsity.runLengthCompression = try rm["enabled"].map { try bool($0, "sparsity.run_length_compression.enabled") } ?? true
-                sparsity.runBits = try rm["run_bits"].map { try positiveInt($0, "sparsity.run_length_compression.run_bits") } ?? 5
-                sparsity.codeWordBits = try rm["code_word_bits"].map { try positiveInt($0, "sparsity.run_length_compression.code_word_bits") } ?? 64
+                let key = "sparsity.run_length_compression"
+                let rm = try mapping(r, key, allowed: ["enabled", "run_bits", "code_word_bits"])
+                sparsity.runLengthCompression = try rm["enabled"].map { try bool($0, "\(key).enabled") } ?? true
+                sparsity.runBits = try rm["run_bits"].map { try positiveInt($0, "\(key).run_bits", maximum: Self.maximumBits) } ?? 5
+                sparsity.codeWordBits = try rm["code_word_bits"].map {
+                    try positiveInt($0, "\(key).code_word_bits", maximum: Self.maximumBits)
+                } ?? 64
+                // The model packs floor((code_word_bits − 1) / (run_bits + value bits)) pairs
+                // per code word (one flag bit); with no whole pair it would silently send
+                // the stream raw (EnergyPricer.runLengthFactor).
+                let valueBits = defaultPrecision.bits
+                if sparsity.runLengthCompression && sparsity.runBits + valueBits + 1 > sparsity.codeWordBits {
+                    let culprit = rm["run_bits"] != nil ? "run_bits" : "code_word_bits"
+                    throw fail("\(key).\(culprit)", rm[culprit] ?? r,
+                               "run_bits (\(sparsity.runBits)) + \(valueBits) value bits (precision \(defaultPrecision.rawValue)) + 1 flag bit "
+                               + "must fit one \(sparsity.codeWordBits)-bit code word (code_word_bits): at most "
+                               + "\(max(sparsity.codeWordBits - valueBits - 1, 0)) run bits")
+                }
             }
         }
 
@@ -308,7 +336,8 @@ private struct SpecReader {
             throw fail("\(key).level", levelNode,
                        "unknown level '\(levelText)' (use \(MemoryLevel.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        let wordBits = try positiveInt(try required(m, "word_bits", in: key, parent: node), "\(key).word_bits")
+        let wordBits = try positiveInt(try required(m, "word_bits", in: key, parent: node), "\(key).word_bits",
+                                       maximum: Self.maximumBits)
         let read = try nonNegative(try required(m, "read_energy", in: key, parent: node), "\(key).read_energy")
         let write = try m["write_energy"].map { try nonNegative($0, "\(key).write_energy") } ?? read
         let bandwidth = try m["bandwidth_words_per_cycle"].map { try positive($0, "\(key).bandwidth_words_per_cycle") }
@@ -325,7 +354,7 @@ private struct SpecReader {
                                    "capacity too small for any mapping: needs at least one whole word (found \(v))")
                     }
                     guard v <= Self.maximumCapacityWords else {
-                        throw fail("\(key).capacity_words.\(name)", n, "absurd capacity \(v) words (at most 2^50)")
+                        throw fail("\(key).capacity_words.\(name)", n, "\(n.string ?? String(v)) words is too large (at most 2^50)")
                     }
                     return Int(v)
                 }
@@ -338,7 +367,7 @@ private struct SpecReader {
                                "capacity too small for any mapping: needs at least one whole word of each data type (3 words), found \(v)")
                 }
                 guard v <= Self.maximumCapacityWords else {
-                    throw fail("\(key).capacity_words", capNode, "absurd capacity \(v) words (at most 2^50)")
+                    throw fail("\(key).capacity_words", capNode, "\(capNode.string ?? String(v)) words is too large (at most 2^50)")
                 }
                 capacity = .shared(words: Int(v))
             }

@@ -72,6 +72,43 @@ public struct SegmentationSample: Sendable, Hashable {
     public let mask: DatasetFile
 }
 
+/// A folder entry the scan does not list as an image file, and why.
+public struct SkippedEntry: Sendable, Hashable, CustomStringConvertible {
+    /// Why an entry was skipped; new cases may be added.
+    public enum Reason: Sendable, Hashable, CustomStringConvertible {
+        /// A regular file with unknown magic bytes and no image extension.
+        case notAnImage
+        /// A named pipe, socket or device (the kind is given, e.g. "named pipe"): never
+        /// opened, since opening a FIFO without a writer blocks forever.
+        case notARegularFile(kind: String)
+        /// A symbolic link whose target does not exist.
+        case danglingLink
+        /// The entry could not be examined (`stat` failed; the OS's reason).
+        case unreadable(String)
+
+        public var description: String {
+            switch self {
+            case .notAnImage: "not an image"
+            case .notARegularFile(let kind): "not a regular file (\(kind))"
+            case .danglingLink: "dangling symbolic link"
+            case .unreadable(let reason): "cannot be examined: \(reason)"
+            }
+        }
+    }
+
+    /// Path relative to the scanned folder, `/`-separated.
+    public let relativePath: String
+    public let reason: Reason
+
+    public init(relativePath: String, reason: Reason) {
+        self.relativePath = relativePath
+        self.reason = reason
+    }
+
+    /// `"path: reason"`.
+    public var description: String { "\(relativePath): \(reason)" }
+}
+
 /// The result of scanning a folder.
 public struct DatasetScan: Sendable {
     /// The scanned folder.
@@ -80,9 +117,10 @@ public struct DatasetScan: Sendable {
     /// paths compared byte by byte (UTF-8), so the order does not depend on the file system
     /// or the locale.
     public let files: [DatasetFile]
-    /// Relative paths of files skipped as non-images (unknown magic and no image
-    /// extension), in scan order. Hidden files (`.name`) are ignored altogether.
-    public let skipped: [String]
+    /// Entries skipped, in scan order, each with its reason: regular files that are not
+    /// images (unknown magic and no image extension), named pipes, sockets and devices
+    /// (never opened), dangling links. Hidden entries (`.name`) are ignored altogether.
+    public let skipped: [SkippedEntry]
     /// Sub-folders that could not be listed (permissions, I/O error, path too long …), in
     /// scan order: each `path` relative to the root, `/`-separated, with the OS's reason.
     /// Their contents are missing from `files`; the rest of the scan went on.
@@ -143,7 +181,9 @@ public enum DatasetFolder {
     /// Scans `root` recursively. Throws only when `root` itself is missing, not a folder or
     /// cannot be listed. A sub-folder that cannot be listed is recorded in
     /// ``DatasetScan/unreadableFolders`` (relative path and reason) and the scan goes on.
-    /// Symbolic links to folders already visited are not followed twice. `lister` lists a
+    /// Symbolic links to folders already visited are not followed twice. Only regular
+    /// files (and links to them) are opened: a named pipe, socket or device is listed in
+    /// ``DatasetScan/skipped`` as not a regular file, so the scan never blocks on one. `lister` lists a
     /// folder (injectable so that tests can make a listing fail whatever the user's rights).
     public static func scan(_ root: URL, lister: @escaping DirectoryLister = fileSystemLister) throws(DatasetError) -> DatasetScan {
         var walk = Walk(lister: lister)
@@ -160,7 +200,7 @@ public enum DatasetFolder {
     private struct Walk {
         let lister: DirectoryLister
         var files: [DatasetFile] = []
-        var skipped: [String] = []
+        var skipped: [SkippedEntry] = []
         var unreadableFolders: [DatasetError] = []
         var visited: Set<String> = []
 
@@ -180,19 +220,20 @@ public enum DatasetFolder {
             for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
                 let url = folder.appendingPathComponent(name)
                 let relativePath = relative.isEmpty ? name : relative + "/" + name
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-                    skipped.append(relativePath)  // dangling link
-                    continue
-                }
-                if isDirectory.boolValue {
+                switch entryType(url) {
+                case .folder:
                     try visit(url, relative: relativePath)
                     continue
+                case .skipped(let reason):
+                    skipped.append(SkippedEntry(relativePath: relativePath, reason: reason))
+                    continue
+                case .regularFile:
+                    break
                 }
                 let format = ImageFormat.detect(magic: readMagic(url))
                 let hasImageExtension = imageExtensions.contains(url.pathExtension.lowercased())
                 if format == nil && !hasImageExtension {
-                    skipped.append(relativePath)
+                    skipped.append(SkippedEntry(relativePath: relativePath, reason: .notAnImage))
                     continue
                 }
                 files.append(DatasetFile(url: url, relativePath: relativePath, format: format,
@@ -209,10 +250,50 @@ public enum DatasetFolder {
         return left.lexicographicallyPrecedes(right) { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    /// The first 8 bytes of a file (fewer when shorter or unreadable).
+    /// What a folder entry is, links followed.
+    enum EntryType: Equatable {
+        case folder
+        case regularFile
+        case skipped(SkippedEntry.Reason)
+    }
+
+    /// The type of the entry at `url` by `stat(2)` (links followed; nothing is opened).
+    static func entryType(_ url: URL) -> EntryType {
+        var status = stat()
+        guard stat(url.path, &status) == 0 else {
+            let code = errno
+            var linkStatus = stat()
+            if code == ENOENT && lstat(url.path, &linkStatus) == 0 { return .skipped(.danglingLink) }
+            return .skipped(.unreadable(String(cString: strerror(code))))
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFDIR: return .folder
+        case S_IFREG: return .regularFile
+        case S_IFIFO: return .skipped(.notARegularFile(kind: "named pipe"))
+        case S_IFSOCK: return .skipped(.notARegularFile(kind: "socket"))
+        case S_IFCHR: return .skipped(.notARegularFile(kind: "character device"))
+        case S_IFBLK: return .skipped(.notARegularFile(kind: "block device"))
+        default: return .skipped(.notARegularFile(kind: "unknown file type"))
+        }
+    }
+
+    /// The first 8 bytes of a regular file (fewer when shorter or unreadable). Opened
+    /// non-blocking and checked to be a regular file, so that an entry replaced by a FIFO
+    /// after ``entryType(_:)`` looked at it cannot block the scan.
     static func readMagic(_ url: URL) -> [UInt8] {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return [] }
-        defer { try? handle.close() }
-        return (try? handle.read(upToCount: 8)).map { Array($0) } ?? []
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return [] }
+        var bytes = [UInt8](repeating: 0, count: 8)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            count += n
+        }
+        return Array(bytes.prefix(count))
     }
 }

@@ -20,6 +20,9 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable, Hashable {
         case unsupported(String)
         /// The header announces more pixels than the limit allows; refused before allocating.
         case tooLarge(width: Int, height: Int, limitMegapixels: Double)
+        /// A pipe or device went on past `DecodeLimits.maxStreamBytes` without ending
+        /// (`/dev/zero`, a camera device given as a file).
+        case streamTooLong(limitBytes: Int)
     }
 
     /// The file (or, for in-memory data, the name given by the caller).
@@ -36,7 +39,7 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable, Hashable {
     }
 
     /// A short machine-friendly code: `unreadable`, `empty`, `unknown-format`, `truncated`,
-    /// `corrupt`, `unsupported`, `too-large`.
+    /// `corrupt`, `unsupported`, `too-large` (too many pixels, or a stream too long).
     public var code: String {
         switch reason {
         case .unreadable: "unreadable"
@@ -45,7 +48,7 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable, Hashable {
         case .truncated: "truncated"
         case .corrupt: "corrupt"
         case .unsupported: "unsupported"
-        case .tooLarge: "too-large"
+        case .tooLarge, .streamTooLong: "too-large"
         }
     }
 
@@ -68,6 +71,10 @@ public struct DecodeError: Error, CustomStringConvertible, Sendable, Hashable {
         case .tooLarge(let width, let height, let limit):
             let megapixels = Double(width) * Double(height) / 1e6
             return "\(path): \(what)image of \(width)×\(height) pixels (\(megapixels) MP) exceeds the limit of \(limit) MP"
+        case .streamTooLong(let limit):
+            let size = limit >= 1 << 30 && limit % (1 << 30) == 0 ? "\(limit >> 30) GiB"
+                : limit >= 1 << 20 && limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+            return "\(path): not a regular file, and no end after \(size) (the limit for a pipe or device); is it an image?"
         }
     }
 }

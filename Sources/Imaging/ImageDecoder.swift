@@ -41,9 +41,15 @@ public enum ImageFormat: String, Sendable, Hashable, Codable, CaseIterable {
 public struct DecodeLimits: Sendable, Hashable {
     /// Largest accepted image, in megapixels (10^6 pixels). Default 100 MP.
     public var maxMegapixels: Double
+    /// Most bytes read from a file that is not a regular file (a pipe such as
+    /// `/dev/stdin` or `<(cat a.jpg)`, a character device), whose size is unknown until its
+    /// end. Default 1 GiB (2^30 bytes): more than any encoded image within the default
+    /// 100 MP except a colour PFM above 89 MP. Regular files are read at their size.
+    public var maxStreamBytes: Int
 
-    public init(maxMegapixels: Double = 100) {
+    public init(maxMegapixels: Double = 100, maxStreamBytes: Int = 1 << 30) {
         self.maxMegapixels = maxMegapixels
+        self.maxStreamBytes = maxStreamBytes
     }
 
     /// 100 megapixels.
@@ -233,8 +239,10 @@ public enum ImageDecoder {
             }
         }
 
-        /// Reads the whole file into `readBuffer` (grown to the file's size when needed),
-        /// returns its size in bytes.
+        /// Reads the whole file into `readBuffer`, returns its size in bytes. A regular file
+        /// is read at the size `fstat` gives (the buffer grown to it once); anything else
+        /// (pipe, character device, socket: `st_size` says 0) is read until end of file, up
+        /// to `limits.maxStreamBytes`.
         private func readFile(_ path: String) throws(DecodeError) -> Int {
             func unreadable(_ code: Int32) -> DecodeError {
                 DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(code))))
@@ -244,16 +252,17 @@ public enum ImageDecoder {
             defer { close(fd) }
             var status = stat()
             guard fstat(fd, &status) == 0 else { throw unreadable(errno) }
-            if (status.st_mode & S_IFMT) == S_IFDIR {
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR:
                 throw DecodeError(path: path, format: nil, reason: .unreadable("is a directory"))
+            case S_IFREG:
+                break
+            default:
+                return try readStream(fd, path: path)
             }
             let size = Int(status.st_size)
             if size == 0 { throw DecodeError(path: path, format: nil, reason: .empty) }
-            if readBuffer.count < size {
-                readBuffer.deallocate()
-                readBuffer = .allocate(byteCount: size, alignment: 64)
-                readBuffer.bindMemory(to: UInt8.self)
-            }
+            reserve(size, keeping: 0)
             var offset = 0
             while offset < size {
                 let n = read(fd, readBuffer.baseAddress! + offset, size - offset)
@@ -266,6 +275,53 @@ public enum ImageDecoder {
             }
             if offset == 0 { throw DecodeError(path: path, format: nil, reason: .empty) }
             return offset
+        }
+
+        /// Reads `fd` until end of file into `readBuffer` (doubling it from 1 MiB as
+        /// needed), returns the bytes read. More than `limits.maxStreamBytes` bytes is a
+        /// ``DecodeError/Reason/streamTooLong(limitBytes:)`` error, found by one more read
+        /// after the limit, so `/dev/zero` ends with it after reading the limit once.
+        private func readStream(_ fd: Int32, path: String) throws(DecodeError) -> Int {
+            let limit = max(limits.maxStreamBytes, 0)
+            var offset = 0
+            while true {
+                if offset == min(readBuffer.count, limit) {
+                    if offset == limit {
+                        // Full to the limit: one byte more means the stream is too long.
+                        var probe: UInt8 = 0
+                        let n = readRetryingInterrupts(fd, &probe, 1)
+                        if n < 0 { throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(errno)))) }
+                        if n > 0 { throw DecodeError(path: path, format: nil, reason: .streamTooLong(limitBytes: limit)) }
+                        break
+                    }
+                    reserve(min(max(2 * readBuffer.count, 1 << 20), limit), keeping: offset)
+                }
+                let n = readRetryingInterrupts(fd, readBuffer.baseAddress! + offset, min(readBuffer.count, limit) - offset)
+                if n < 0 { throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(errno)))) }
+                if n == 0 { break }
+                offset += n
+            }
+            if offset == 0 { throw DecodeError(path: path, format: nil, reason: .empty) }
+            return offset
+        }
+
+        /// `read(2)`, retried while interrupted by a signal.
+        private func readRetryingInterrupts(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+            while true {
+                let n = read(fd, buffer, count)
+                if n < 0 && errno == EINTR { continue }
+                return n
+            }
+        }
+
+        /// Grows `readBuffer` to at least `byteCount` bytes, keeping its first `keeping` bytes.
+        private func reserve(_ byteCount: Int, keeping: Int) {
+            guard readBuffer.count < byteCount else { return }
+            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: byteCount, alignment: 64)
+            grown.bindMemory(to: UInt8.self)
+            if keeping > 0 { grown.baseAddress!.copyMemory(from: readBuffer.baseAddress!, byteCount: keeping) }
+            readBuffer.deallocate()
+            readBuffer = grown
         }
     }
 }

@@ -110,8 +110,8 @@ public struct ImageSurvey: Sendable {
     public let entries: [SurveyEntry]
     /// Files that failed to decode and sub-folders that could not be listed, in scan order.
     public let failures: [SurveyFailure]
-    /// Files skipped as non-images.
-    public let skipped: [String]
+    /// Entries skipped (non-images, pipes, sockets, devices, dangling links), with why.
+    public let skipped: [SkippedEntry]
     /// How many times each decode and pyramid was timed (medians reported).
     public let repeats: Int
 
@@ -250,7 +250,7 @@ public struct ImageSurvey: Sendable {
             text += "\nfailed:\n" + failures.map { "  \($0.message)" }.joined(separator: "\n") + "\n"
         }
         if !skipped.isEmpty {
-            text += "\nskipped (not images):\n" + skipped.map { "  \($0)" }.joined(separator: "\n") + "\n"
+            text += "\nskipped:\n" + skipped.map { "  \($0)" }.joined(separator: "\n") + "\n"
         }
         return text
     }
@@ -280,6 +280,9 @@ public struct ImageSurvey: Sendable {
             let schema: String, folder: String, repeats: Int
             let pyramids: Settings
             let images: [Entry], failures: [Failure], skipped: [String]
+            /// Relative path → reason, for every entry of `skipped` (added beside the
+            /// path list so that readers of `images/1` keep working).
+            let skippedReasons: [String: String]
         }
         func pyramid(_ p: PyramidSummary) -> Pyramid { Pyramid(levels: p.levels, pixelsPerLevel: p.pixelsPerLevel, expansion: p.expansion,
                                                             milliseconds: p.buildSeconds * 1000, cpuMilliseconds: p.buildCPUSeconds * 1000) }
@@ -295,7 +298,8 @@ public struct ImageSurvey: Sendable {
                       scalePyramid: pyramid(e.scalePyramid), octavePyramid: pyramid(e.octavePyramid))
             },
             failures: failures.map { Failure(path: $0.relativePath, code: $0.code, error: $0.message) },
-            skipped: skipped)
+            skipped: skipped.map(\.relativePath),
+            skippedReasons: Dictionary(skipped.map { ($0.relativePath, $0.reason.description) }, uniquingKeysWith: { first, _ in first }))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(document), as: UTF8.self)

@@ -58,15 +58,25 @@ public struct Trace: Codable, Hashable, Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw TraceError(file: url.path, reason: "cannot be read: \(error.localizedDescription)")
         }
+        return try decode(data, file: url.path)
+    }
+
+    /// Decodes and checks a trace held in memory; `file` names it in errors. Refuses JSON
+    /// that is not a trace (naming the field path: `operators[3].shape.macs: expected a
+    /// whole number, got 1.5`), schema versions this build does not understand, and
+    /// traces with an inconsistency (`firstInconsistency()`).
+    public static func decode(_ data: Data, file: String) throws(TraceError) -> Trace {
         let trace: Trace
         do { trace = try JSONDecoder().decode(Trace.self, from: data) } catch let error as DecodingError {
-            throw TraceError(file: url.path, reason: TraceError.describe(error))
+            throw TraceError(file: file, reason: TraceError.describe(error, data: data))
+        } catch {
+            throw TraceError(file: file, reason: "\(error)")
         }
         guard trace.schemaVersion == currentSchemaVersion else {
-            throw TraceError(file: url.path, reason: "schemaVersion \(trace.schemaVersion) is not supported (this build reads \(currentSchemaVersion))")
+            throw TraceError(file: file, reason: "schemaVersion \(trace.schemaVersion) is not supported (this build reads \(currentSchemaVersion))")
         }
         if let problem = trace.firstInconsistency() {
-            throw TraceError(file: url.path, reason: problem)
+            throw TraceError(file: file, reason: problem)
         }
         return trace
     }
@@ -80,16 +90,32 @@ public struct Trace: Codable, Hashable, Sendable {
     /// hand or written by another tool must not crash a pricing model or price nonsense.
     /// Checks the input pixels, every loop-nest dimension (extents, strides, dilations
     /// and groups ≥ 1, pads ≥ 0, groups dividing M and C), every count (≥ 0, ≤
-    /// `maximumCount`, the convolution product included) and every measured fraction
-    /// (in [0, 1]).
+    /// `maximumCount`, the convolution product included), every measured fraction
+    /// (in [0, 1]), unique operator names, `producers` naming operators of the trace,
+    /// kinds (see `OperatorKind.builtIn`: a built-in name carries its own category; only
+    /// streaming kinds may be added by a pipeline) and, for built-in kinds, `macs` as the
+    /// loop nest gives it (docs/TRACE.md, "How each kind fills it").
     public func firstInconsistency() -> String? {
         guard inputPixels >= 1, inputPixels <= Self.maximumCount else {
             return "inputPixels is \(inputPixels); it must be between 1 and 2^53"
         }
         guard !operators.isEmpty else { return "operators is empty: there is nothing to price" }
+        var indexByName: [String: Int] = [:]
+        indexByName.reserveCapacity(operators.count)
+        for (index, op) in operators.enumerated() {
+            if let first = indexByName.updateValue(index, forKey: op.shape.name) {
+                return "operators[\(index)]: the name '\(op.shape.name)' is also that of operators[\(first)]; operator names must be unique"
+            }
+        }
         for (index, op) in operators.enumerated() {
             // Built only when a check fails: this runs on every pricing call.
             var where_: String { "operators[\(index)] ('\(op.shape.name)')" }
+            if let problem = Self.kindInconsistency(op.shape.kind) { return "\(where_): \(problem)" }
+            for producer in op.shape.producers ?? [] where indexByName[producer] == nil || producer == op.shape.name {
+                return producer == op.shape.name
+                    ? "\(where_): producers names the operator itself"
+                    : "\(where_): producers names '\(producer)', which is no operator of this trace"
+            }
             let n = op.shape.loopNest
             let extents: [(String, Int)] = [("N", n.N), ("M", n.M), ("C", n.C), ("H", n.H), ("W", n.W), ("P", n.P), ("Q", n.Q),
                                             ("R", n.R), ("S", n.S), ("strideH", n.strideH), ("strideW", n.strideW),
@@ -125,6 +151,12 @@ public struct Trace: Codable, Hashable, Sendable {
             for (name, value) in counts where value < 0 || value > Self.maximumCount {
                 return "\(where_): \(name) is \(value); it must be between 0 and 2^53"
             }
+            if let (formula, expected) = Self.loopNestMACs(op.shape), op.shape.macs != expected {
+                let kind = op.shape.kind.name
+                guard let formula else { return "\(where_): macs is \(op.shape.macs), but a '\(kind)' does no MACs (0)" }
+                let what = expected > Self.maximumCount ? "above 2^53" : "\(expected)"
+                return "\(where_): macs is \(op.shape.macs), but a '\(kind)' with this loop nest has \(formula) = \(what)"
+            }
             if let m = op.measured {
                 var fractions = [("inputZeroFraction", m.inputZeroFraction), ("outputZeroFraction", m.outputZeroFraction)]
                 if let w = m.weightZeroFraction { fractions.append(("weightZeroFraction", w)) }
@@ -135,6 +167,67 @@ public struct Trace: Codable, Hashable, Sendable {
         }
         return nil
     }
+
+    /// Why `kind` cannot be priced as given, or nil. Convolution, fully connected,
+    /// pooling, element-wise and data-movement kinds are the closed vocabulary of
+    /// `OperatorKind.builtIn` (the executor and ONNX import write no others, and the energy
+    /// model prices them by their loop nest); a pipeline may add kinds of the `streaming`
+    /// category only (HOG's `hog_gradient` …).
+    static func kindInconsistency(_ kind: OperatorKind) -> String? {
+        if let builtIn = OperatorKind.builtInByName[kind.name] {
+            return builtIn.category == kind.category ? nil
+                : "kind '\(kind.name)' has category '\(kind.category.rawValue)', but '\(kind.name)' is of category '\(builtIn.category.rawValue)'"
+        }
+        guard kind.category == .streaming else {
+            let known = OperatorKind.builtIn.filter { $0.category == kind.category }.map(\.name)
+            return "unknown kind '\(kind.name)' for category '\(kind.category.rawValue)' (known: \(known.joined(separator: ", "))); "
+                + "only streaming kinds may be added"
+        }
+        return kind.name.isEmpty ? "kind has an empty name" : nil
+    }
+
+    /// The MACs a built-in kind's loop nest determines, with the formula (nil for kinds
+    /// that do none), or nil when the kind is not built in (a pipeline's streaming kind
+    /// counts its own). Overflow gives `Int.max` (the caller's range check has bounded the
+    /// convolution product already).
+    static func loopNestMACs(_ shape: OperatorShape) -> (formula: String?, macs: Int)? {
+        guard OperatorKind.builtInByName[shape.kind.name] != nil else { return nil }
+        let n = shape.loopNest
+        func product(_ factors: [Int]) -> Int {
+            var result = 1
+            for factor in factors {
+                let (next, overflow) = result.multipliedReportingOverflow(by: factor)
+                if overflow { return .max }
+                result = next
+            }
+            return result
+        }
+        switch shape.kind.category {
+        case .convolution where shape.kind == .transposedConv:
+            return ("N·C·H·W·(M/groups)·R·S", product([n.N, n.C, n.H, n.W, n.filtersPerGroup, n.R, n.S]))
+        case .convolution, .fullyConnected:
+            return ("N·M·P·Q·(C/groups)·R·S", product([n.N, n.M, n.P, n.Q, n.channelsPerGroup, n.R, n.S]))
+        case .pooling, .elementwise, .dataMovement:
+            return (nil, 0)
+        case .streaming:
+            return nil
+        }
+    }
+}
+
+extension OperatorKind {
+    /// The kinds Workloads defines (convolution, fully connected, pooling, element-wise,
+    /// data movement): everything the zoo, ONNX import and the executor write. Pipelines
+    /// add `streaming` kinds of their own.
+    public static let builtIn: [OperatorKind] = [
+        .conv, .depthwiseConv, .pointwiseConv, .transposedConv, .fullyConnected,
+        .maxPool, .averagePool, .globalAveragePool, .globalMaxPool,
+        .relu, .relu6, .clip, .leakyRelu, .sigmoid, .hardSigmoid, .hardSwish, .batchNorm, .localResponseNorm,
+        .add, .sub, .mul, .div, .softmax,
+        .concat, .upsampleNearest, .upsampleBilinear, .reshape, .flatten, .transpose, .pad, .identity, .dropout,
+    ]
+
+    static let builtInByName: [String: OperatorKind] = Dictionary(builtIn.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 }
 
 /// A trace file that cannot be used, with the file and the reason.
@@ -144,18 +237,75 @@ public struct TraceError: Error, CustomStringConvertible, Equatable {
     public init(file: String, reason: String) { self.file = file; self.reason = reason }
     public var description: String { "\(file): not a valid JouleBench trace: \(reason)" }
 
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+    /// `"<field path>: <problem>"` for a decoding failure, e.g. `operators[3].shape: missing
+    /// key 'macs'`. `data`, the JSON decoded, locates what the decoder reports without a
+    /// path: Foundation on Linux calls a number that does not fit an integer field (1.5,
+    /// 1e30) "not valid JSON" at the top level.
+    static func describe(_ error: DecodingError, data: Data? = nil) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let p = codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
             return p.isEmpty ? "top level" : String(p.drop(while: { $0 == "." }))
         }
         switch error {
-        case .keyNotFound(let key, let context): return "missing key '\(key.stringValue)' at \(path(context))"
-        case .typeMismatch(_, let context): return "wrong type at \(path(context)): \(context.debugDescription)"
-        case .valueNotFound(_, let context): return "missing value at \(path(context))"
-        case .dataCorrupted(let context): return "corrupt data at \(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath)): missing key '\(key.stringValue)'"
+        case .typeMismatch(_, let context): return "\(path(context.codingPath)): \(context.debugDescription)"
+        case .valueNotFound(_, let context): return "\(path(context.codingPath)): missing value (null)"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty, let data {
+                do {
+                    let object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+                    if let problem = firstNonWholeNumber(in: object, path: "", key: nil) { return problem }
+                } catch {
+                    let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+                    return "not JSON: \(detail)"
+                }
+            }
+            return "\(path(context.codingPath)): \(context.debugDescription)"
         @unknown default: return "\(error)"
         }
+    }
+
+    /// Keys whose numbers are fractional in a trace (`MeasuredFacts`, `TraceTotals`,
+    /// `StreamingFootprint`); every other number of the schema is an integer.
+    static let fractionalKeys: Set<String> = [
+        "inputZeroFraction", "outputZeroFraction", "weightZeroFraction", "wallTimeSeconds",
+        "lineBufferReadsPerOutput", "windowReadsPerOutput",
+    ]
+
+    /// The first number (objects in key order, arrays in order) that the schema wants
+    /// whole but that is fractional or beyond `Int`, as `"path: expected a whole number,
+    /// got 1.5"`; nil when there is none.
+    static func firstNonWholeNumber(in value: Any, path: String, key: String?) -> String? {
+        if let object = value as? [String: Any] {
+            for name in object.keys.sorted() where !(path.isEmpty && name == "provenance") {
+                let inner = path.isEmpty ? name : "\(path).\(name)"
+                if let problem = firstNonWholeNumber(in: object[name]!, path: inner, key: name) { return problem }
+            }
+            return nil
+        }
+        if let array = value as? [Any] {
+            for (index, element) in array.enumerated() {
+                if let problem = firstNonWholeNumber(in: element, path: "\(path)[\(index)]", key: key) { return problem }
+            }
+            return nil
+        }
+        guard let number = value as? NSNumber, !fractionalKeys.contains(key ?? "") else { return nil }
+        let type = String(cString: number.objCType)
+        if ["c", "B", "s", "i", "l", "q"].contains(type) { return nil }  // true/false, or a signed integer: fits
+        if ["C", "S", "I", "L", "Q"].contains(type) {
+            return number.uint64Value <= UInt64(Int.max) ? nil
+                : "\(path.isEmpty ? "top level" : path): expected a whole number, got \(number.stringValue), beyond the 64-bit integer range"
+        }
+        let double = number.doubleValue
+        let place = path.isEmpty ? "top level" : path
+        guard double.isFinite, double == double.rounded(.towardZero) else {
+            return "\(place): expected a whole number, got \(number.stringValue)"
+        }
+        // 2^63 is the first whole double beyond Int.
+        guard double >= -0x1p63, double < 0x1p63 else {
+            return "\(place): expected a whole number, got \(number.stringValue), beyond the 64-bit integer range"
+        }
+        return nil
     }
 }
 

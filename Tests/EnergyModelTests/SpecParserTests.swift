@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import EnergyModel
 import Workloads
@@ -70,10 +71,14 @@ import Workloads
         ("not a mapping", "- just\n- a list\n", "", "expected a mapping"),
         ("absurd buffer capacity (once a crash converting 1e19 to Int)",
          valid.replacingOccurrences(of: "capacity_words: 1024", with: "capacity_words: 1e19"),
-         "levels[1].capacity_words", "absurd capacity"),
+         "levels[1].capacity_words", "1e19 words is too large (at most 2^50)"),
         ("absurd RF partition", valid.replacingOccurrences(of: "capacity_words: 16", with: "capacity_words: {weights: 1e19, inputs: 4, outputs: 4}"),
-         "levels[2].capacity_words.weights", "absurd capacity"),
-        ("absurd array", valid.replacingOccurrences(of: "rows: 2", with: "rows: 1200000"), "pe_array.rows", "absurd array extent"),
+         "levels[2].capacity_words.weights", "1e19 words is too large (at most 2^50)"),
+        ("absurd array", valid.replacingOccurrences(of: "rows: 2", with: "rows: 1200000"), "pe_array.rows", "1200000 is too large (at most 65536)"),
+        ("zero word width", valid.replacingOccurrences(of: "level: dram, word_bits: 16", with: "level: dram, word_bits: 0"),
+         "levels[0].word_bits", "must be positive"),
+        ("fractional word width", valid.replacingOccurrences(of: "level: dram, word_bits: 16", with: "level: dram, word_bits: 15.5"),
+         "levels[0].word_bits", "must be a whole number"),
     ]
 
     @Test("finite but absurd values that overflow a price are refused when pricing, naming the operator",
@@ -99,6 +104,74 @@ import Workloads
         } catch {
             Issue.record("\(what): unexpected error \(error)")
         }
+    }
+
+    /// New-user trial: `word_bits: 100000` was accepted (and changed energies 5×),
+    /// `run_bits: 1000` beside `code_word_bits: 64` silently disabled compression, and
+    /// `rows: 3000000000` said "must be a whole number". Each is refused with the file, the
+    /// line and the key. Lines of `valid`: 3 pe_array, 7 dram, 8 global_buffer, 9 rf; the
+    /// appended sparsity block starts at line 10.
+    static let outOfRange: [(String, String, String)] = [
+        (valid.replacingOccurrences(of: "level: dram, word_bits: 16", with: "level: dram, word_bits: 100000"),
+         "levels[0].word_bits", "7: architecture spec key 'levels[0].word_bits': 100000 is too large (at most 64)"),
+        (valid.replacingOccurrences(of: "level: rf, word_bits: 16", with: "level: rf, word_bits: 65"),
+         "levels[2].word_bits", "9: architecture spec key 'levels[2].word_bits': 65 is too large (at most 64)"),
+        (valid.replacingOccurrences(of: "rows: 2", with: "rows: 3000000000"),
+         "pe_array.rows", "3: architecture spec key 'pe_array.rows': 3000000000 is too large (at most 65536)"),
+        (valid.replacingOccurrences(of: "columns: 2", with: "columns: 99999999999999999999"),
+         "pe_array.columns", "3: architecture spec key 'pe_array.columns': 99999999999999999999 is too large (at most 65536)"),
+        (valid + "\nsparsity:\n  run_length_compression: {run_bits: 1000, code_word_bits: 64}\n",
+         "sparsity.run_length_compression.run_bits",
+         "11: architecture spec key 'sparsity.run_length_compression.run_bits': 1000 is too large (at most 64)"),
+        (valid + "\nsparsity:\n  run_length_compression: {code_word_bits: 128}\n",
+         "sparsity.run_length_compression.code_word_bits",
+         "11: architecture spec key 'sparsity.run_length_compression.code_word_bits': 128 is too large (at most 64)"),
+        (valid + "\nsparsity:\n  zero_skipping: {inputs: true, index_bits: 4294967296}\n",
+         "sparsity.zero_skipping.index_bits",
+         "11: architecture spec key 'sparsity.zero_skipping.index_bits': 4294967296 is too large (at most 64)"),
+        // int16 values: 48 + 16 + 1 = 65 bits, one more than the code word.
+        (valid + "\nsparsity:\n  run_length_compression: {run_bits: 48, code_word_bits: 64}\n",
+         "sparsity.run_length_compression.run_bits",
+         "11: architecture spec key 'sparsity.run_length_compression.run_bits': run_bits (48) + 16 value bits (precision int16) "
+         + "+ 1 flag bit must fit one 64-bit code word (code_word_bits): at most 47 run bits"),
+        // The default 5 run bits do not fit a 16-bit code word beside int16 values.
+        (valid + "\nsparsity:\n  run_length_compression:\n    code_word_bits: 16\n",
+         "sparsity.run_length_compression.code_word_bits",
+         "12: architecture spec key 'sparsity.run_length_compression.code_word_bits': run_bits (5) + 16 value bits (precision int16) "
+         + "+ 1 flag bit must fit one 16-bit code word (code_word_bits): at most 0 run bits"),
+    ]
+
+    @Test("out-of-range integers and bit widths are refused with file:line and key", arguments: outOfRange)
+    func outOfRangeIntegersRefused(_ testCase: (String, String, String)) throws {
+        let (yaml, key, description) = testCase
+        let error = try #require(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: yaml, file: "bad.yaml") }
+        #expect(error.key == key)
+        #expect(error.description == "bad.yaml:" + description)
+    }
+
+    @Test("the largest accepted values still parse; compression off needs no room for a pair")
+    func boundaryValuesParse() throws {
+        let widest = Self.valid.replacingOccurrences(of: "rows: 2", with: "rows: 65536")
+            .replacingOccurrences(of: "level: dram, word_bits: 16", with: "level: dram, word_bits: 64")
+            + "\nsparsity:\n  run_length_compression: {run_bits: 47, code_word_bits: 64}\n"
+        let spec = try ArchitectureSpec.parse(yaml: widest, file: "t.yaml")
+        #expect(spec.peRows == 65536 && spec.level(.dram)?.wordBits == 64 && spec.sparsity.runBits == 47)
+        let off = Self.valid + "\nsparsity:\n  run_length_compression: {enabled: false, code_word_bits: 16}\n"
+        #expect(try ArchitectureSpec.parse(yaml: off, file: "t.yaml").sparsity.runLengthCompression == false)
+        // int8 values leave room for 5 run bits in a 16-bit code word.
+        let int8 = Self.valid + "\nprecision: int8\nsparsity:\n  run_length_compression: {code_word_bits: 16}\n"
+        #expect(try ArchitectureSpec.parse(yaml: int8, file: "t.yaml").sparsity.codeWordBits == 16)
+    }
+
+    /// New-user trial: a JPEG given as the spec got Foundation's "The file isn't in the
+    /// correct format."
+    @Test func binaryFileIsNotASpec() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("spec-\(UUID().uuidString).yaml")
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01, 0xC3, 0x28]).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let error = try #require(throws: SpecError.self) { try ArchitectureSpec.load(file.path) }
+        #expect(error.key == "(file)")
+        #expect(error.description == "\(file.path): is not a UTF-8 text file (is it a YAML architecture spec?)")
     }
 
     @Test func invalidYAMLIsRefused() {

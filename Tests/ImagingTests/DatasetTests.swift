@@ -38,7 +38,7 @@ func makeSuiteFolder() throws -> TemporaryDirectory {
         "Z/capital.jpg", "a/deeper/x.png", "a/deeper/x_mask.png", "b/broken.jpg", "b/photo.jpg", "empty.png",
         "no-extension", "stereo/bike_disp.pfm", "stereo/bike_left.png", "stereo/bike_right.png",
     ])
-    #expect(scan.skipped == ["notes.txt"])
+    #expect(scan.skipped == [SkippedEntry(relativePath: "notes.txt", reason: .notAnImage)])
     #expect(scan.files.first { $0.relativePath == "no-extension" }?.format == .jpeg)
     #expect(scan.files.first { $0.relativePath == "empty.png" }?.format == nil)
     #expect(scan.files.map(\.role) == [.image, .image, .mask, .image, .image, .image, .image, .disparity, .stereoLeft, .stereoRight])
@@ -144,4 +144,73 @@ func folderWithoutReadPermissionIsListedAsAFailure() throws {
     let survey = try ImageSurvey.run(folder: directory.url)
     #expect(survey.failures.map(\.code) == ["unreadable-folder", "empty"])
     #expect(survey.failures.first?.relativePath == "b")
+}
+
+/// Runs `body` on another thread and waits at most `seconds` for it; on time-out records an
+/// issue, calls `unblock` (which must make `body` return) and returns nil. A regression
+/// that blocks thus fails the test instead of hanging the suite.
+func withinTimeout<T: Sendable>(seconds: Double, unblock: @Sendable () -> Void,
+                                _ body: @escaping @Sendable () throws -> T) throws -> T? {
+    let box = ResultBox<T>(), done = DispatchSemaphore(value: 0)
+    Thread {
+        let result = Result { try body() }
+        box.lock.withLock { box.result = result }
+        done.signal()
+    }.start()
+    if done.wait(timeout: .now() + seconds) == .timedOut {
+        Issue.record("still running after \(seconds) s")
+        unblock()
+        _ = done.wait(timeout: .now() + seconds)
+        return nil
+    }
+    return try box.lock.withLock { box.result! }.get()
+}
+
+/// A result handed from one thread to another under a lock.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    let lock = NSLock()
+    var result: Result<T, any Error>?
+}
+
+/// Opens the FIFO at `path` for writing without blocking and closes it at once: a reader
+/// blocked opening it is released and sees end of file.
+@Sendable func releaseReaders(of path: String) {
+    let fd = open(path, O_WRONLY | O_NONBLOCK)
+    if fd >= 0 { close(fd) }
+}
+
+/// The new-user trial's hang: `mkfifo f/cam.png; joulebench images f` blocked forever
+/// opening the FIFO to read its magic bytes. Pipes, devices and links to them are skipped
+/// with their reason; nothing but regular files is opened.
+@Test func namedPipesAndDevicesInAFolderAreSkippedNotOpened() throws {
+    let directory = try TemporaryDirectory()
+    let root = directory.url
+    let fm = FileManager.default
+    try fm.copyItem(at: Fixtures.url("jpeg/420.jpg"), to: root.appendingPathComponent("a.jpg"))
+    let fifo = root.appendingPathComponent("cam.png")
+    try #require(mkfifo(fifo.path, 0o600) == 0, "mkfifo: \(String(cString: strerror(errno)))")
+    try fm.createSymbolicLink(atPath: root.appendingPathComponent("link-to-cam.jpg").path, withDestinationPath: fifo.path)
+    try fm.createSymbolicLink(atPath: root.appendingPathComponent("null.png").path, withDestinationPath: "/dev/null")
+    try fm.createSymbolicLink(atPath: root.appendingPathComponent("gone.jpg").path, withDestinationPath: root.appendingPathComponent("nowhere").path)
+    let fifoPath = fifo.path
+    let scan = try withinTimeout(seconds: 20, unblock: { releaseReaders(of: fifoPath) }) { try DatasetFolder.scan(root) }
+    #expect(scan?.files.map(\.relativePath) == ["a.jpg"])
+    #expect(scan?.skipped == [
+        SkippedEntry(relativePath: "cam.png", reason: .notARegularFile(kind: "named pipe")),
+        SkippedEntry(relativePath: "gone.jpg", reason: .danglingLink),
+        SkippedEntry(relativePath: "link-to-cam.jpg", reason: .notARegularFile(kind: "named pipe")),
+        SkippedEntry(relativePath: "null.png", reason: .notARegularFile(kind: "character device")),
+    ])
+    let survey = try withinTimeout(seconds: 20, unblock: { releaseReaders(of: fifoPath) }) {
+        try ImageSurvey.run(folder: root, pyramids: SurveyPyramids(step: 1.2, minimumWidth: 4, minimumHeight: 4, octaveLevels: 2))
+    }
+    guard let survey else { return }
+    #expect(survey.entries.map(\.relativePath) == ["a.jpg"])
+    #expect(survey.failures.isEmpty)
+    let table = survey.table()
+    #expect(table.contains("1 image(s) decoded, 0 failed, 4 skipped"))
+    #expect(table.contains("\nskipped:\n  cam.png: not a regular file (named pipe)\n  gone.jpg: dangling symbolic link\n"))
+    let object = try JSONSerialization.jsonObject(with: Data(try survey.json().utf8)) as! [String: Any]
+    #expect(object["skipped"] as? [String] == ["cam.png", "gone.jpg", "link-to-cam.jpg", "null.png"])
+    #expect((object["skippedReasons"] as? [String: String])?["cam.png"] == "not a regular file (named pipe)")
 }

@@ -177,3 +177,89 @@ final class TemporaryDirectory {
     }
     deinit { try? FileManager.default.removeItem(at: url) }
 }
+
+/// An 8-bit binary PPM of `width` × `height` with varied pixels (bigger than a pipe's
+/// 64 KiB buffer when large enough, so that a reader needs many reads).
+func ppmBytes(width: Int, height: Int) -> [UInt8] {
+    var bytes = Array("P6\n\(width) \(height)\n255\n".utf8)
+    for i in 0..<(width * height * 3) { bytes.append(UInt8(truncatingIfNeeded: i &* 37 &+ i >> 8)) }
+    return bytes
+}
+
+/// Makes a FIFO in `directory` and writes `bytes` into it from another thread once a
+/// reader opens it, then closes it (the reader sees end of file). SIGPIPE is blocked in
+/// the writer thread, so a reader that stops early makes the writes fail, not the process.
+func fifoFed(with bytes: [UInt8], in directory: TemporaryDirectory) throws -> URL {
+    let fifo = directory.url.appendingPathComponent("stream-\(UUID().uuidString)")
+    try #require(mkfifo(fifo.path, 0o600) == 0, "mkfifo: \(String(cString: strerror(errno)))")
+    let path = fifo.path
+    Thread {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let fd = open(path, O_WRONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            offset += n
+        }
+    }.start()
+    return fifo
+}
+
+/// The new-user trial's `cat dog.jpg | joulebench detect /dev/stdin` said "empty file
+/// (0 bytes)": a pipe's `st_size` is 0. A file that is not a regular file is read to its end.
+@Test func aPipeIsReadToItsEnd() throws {
+    let directory = try TemporaryDirectory()
+    let ppm = ppmBytes(width: 200, height: 150)  // 90 kB: more than one pipe buffer
+    let expected = try ImageDecoder.decode(ppm, name: "memory")
+    let decoded = try ImageDecoder.decode(contentsOf: try fifoFed(with: ppm, in: directory))
+    #expect(decoded == expected)
+    let jpeg = try fixtureBytes("jpeg/420.jpg")
+    #expect(try ImageDecoder.decode(contentsOf: try fifoFed(with: jpeg, in: directory)) == (try ImageDecoder.decode(jpeg, name: "memory")))
+    // A session reuses its buffer: a pipe after a regular file, and after a pipe.
+    let session = ImageDecoder.Session()
+    _ = try session.decode(contentsOf: Fixtures.url("jpeg/420.jpg"))
+    #expect(try session.decode(contentsOf: try fifoFed(with: ppm, in: directory)) == expected)
+    #expect(try session.decode(contentsOf: try fifoFed(with: jpeg, in: directory)).width == 35)
+    // A pipe closed without a byte is empty, as a zero-byte file is.
+    let empty = try fifoFed(with: [], in: directory)
+    #expect(throws: DecodeError(path: empty.path, format: nil, reason: .empty)) { try ImageDecoder.decode(contentsOf: empty) }
+}
+
+/// A pipe of exactly `maxStreamBytes` bytes is read; one byte more is refused, naming the file.
+@Test func aPipeLongerThanTheLimitIsRefused() throws {
+    let directory = try TemporaryDirectory()
+    let ppm = ppmBytes(width: 100, height: 100)
+    let exact = DecodeLimits(maxStreamBytes: ppm.count)
+    #expect(try ImageDecoder.decode(contentsOf: try fifoFed(with: ppm, in: directory), limits: exact).width == 100)
+    let tooLong = try fifoFed(with: ppm, in: directory)
+    let short = DecodeLimits(maxStreamBytes: ppm.count - 1)
+    #expect(throws: DecodeError(path: tooLong.path, format: nil, reason: .streamTooLong(limitBytes: ppm.count - 1))) {
+        try ImageDecoder.decode(contentsOf: tooLong, limits: short)
+    }
+    // The limit holds when the session's buffer has grown past it on a regular file.
+    let session = ImageDecoder.Session(limits: DecodeLimits(maxStreamBytes: 1000))
+    _ = try session.decode(contentsOf: Fixtures.url("jpeg/420.jpg"))  // 1129 bytes
+    let after = try fifoFed(with: ppm, in: directory)
+    #expect(throws: DecodeError(path: after.path, format: nil, reason: .streamTooLong(limitBytes: 1000))) {
+        try session.decode(contentsOf: after)
+    }
+}
+
+/// `/dev/zero` never ends: the read stops at the limit with a typed error naming it.
+@Test func devZeroEndsWithTheStreamLimitError() throws {
+    let limits = DecodeLimits(maxStreamBytes: 1 << 20)
+    let error = try #require(throws: DecodeError.self) {
+        try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: "/dev/zero"), limits: limits)
+    }
+    #expect(error.reason == .streamTooLong(limitBytes: 1 << 20))
+    #expect(error.code == "too-large")
+    #expect(error.description == "/dev/zero: not a regular file, and no end after 1 MiB (the limit for a pipe or device); is it an image?")
+    #expect(DecodeLimits.default.maxStreamBytes == 1 << 30)
+}

@@ -60,16 +60,19 @@ echo
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# NAME:OURS:THEIRS — what JouleBench runs (a zoo name or an ONNX file) and what onnxruntime runs.
+pairs=("alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx"
+       "vgg16:vgg16:$cache/vgg16.onnx"
+       "googlenet:$cache/light_inception_v1.onnx:$cache/light_inception_v1.onnx"
+       "resnet50:$cache/light_resnet50.onnx:$cache/light_resnet50.onnx"
+       "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx")
+
 echo "## Batch-1 latency, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
 default=$(env -u JOULEBENCH_GEMM $bench backend | awk '$1 == "default" { print $2 }')
 echo "JouleBench: $(env -u JOULEBENCH_GEMM $bench backend | tr '\n' ';')"
 echo "| model | JouleBench runs | onnxruntime runs | JouleBench ms (default) | JouleBench ms (oneDNN) | onnxruntime ms | ratio JB/ORT (default) | ratio JB/ORT (oneDNN) |"
 echo "|---|---|---|---:|---:|---:|---:|---:|"
-for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx" \
-            "vgg16:vgg16:$cache/vgg16.onnx" \
-            "googlenet:$cache/light_inception_v1.onnx:$cache/light_inception_v1.onnx" \
-            "resnet50:$cache/light_resnet50.onnx:$cache/light_resnet50.onnx" \
-            "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx"; do
+for pair in "${pairs[@]}"; do
   IFS=: read -r name ours theirs <<< "$pair"
   jb=$(mktemp); dn=$(mktemp); ort=$(mktemp)
   # Four alternating blocks per side, so all see the same load (the order rotates).
@@ -96,11 +99,7 @@ echo "| model | JouleBench | JouleBench unpinned | JouleBench unpinned, 75th per
 echo "|---|---:|---:|---:|---:|---:|---:|"
 p75() { sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 3 / 4 + 0.5); if (i < 1) i = 1; print v[i] }'; }
 drive() { "$py" Scripts/bench_executor_peer.py drive 10 "$quarter" "$@"; }
-for pair in "alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx" \
-            "vgg16:vgg16:$cache/vgg16.onnx" \
-            "googlenet:$cache/light_inception_v1.onnx:$cache/light_inception_v1.onnx" \
-            "resnet50:$cache/light_resnet50.onnx:$cache/light_resnet50.onnx" \
-            "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx"; do
+for pair in "${pairs[@]}"; do
   IFS=: read -r name ours theirs <<< "$pair"
   jb=$(mktemp); un=$(mktemp); ort=$(mktemp)
   for block in 1 2 3 4; do

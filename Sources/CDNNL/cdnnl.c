@@ -312,6 +312,14 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
     const dnnl_memory_desc_t *w_chosen = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_weights_md, 0);
     if (bind_constants(op, &w_plain, filter, w_chosen, lendable_weights(d->weights_owner, w_chosen), &b_md, bias, err, errlen)) goto failure;
     if (d->dw_stride) {
+        // The caller sizes and reads the output as the depthwise convolution's, in dst_layout:
+        // refuse a fused primitive that would write anything else.
+        dnnl_memory_desc_t expected;
+        const dnnl_memory_desc_t *fused_dst = D(dnnl_primitive_desc_query_md)(pd, dnnl_query_dst_md, 0);
+        if (md4(&expected, d->n, d->oc, (d->out_h + d->dw_stride - 1) / d->dw_stride, (d->out_w + d->dw_stride - 1) / d->dw_stride, d->dst_layout)
+            || !fused_dst || !D(dnnl_memory_desc_equal)(fused_dst, &expected)) {
+            fail(err, errlen, "convolution: the fused depthwise output is not the expected tensor"); goto failure;
+        }
         dnnl_memory_desc_t dw_plain, dw_b_md;
         dnnl_dims_t dwd = {d->oc, 1, 1, 3, 3}, dwb = {d->oc};
         CHECK(D(dnnl_memory_desc_init_by_tag)(&dw_plain, 5, dwd, dnnl_f32, dnnl_goihw), "depthwise weights descriptor");
@@ -541,45 +549,64 @@ static void parallel_body(void *data) {
 // was sometimes placed on the CPU its master runs on (wake-affine, when the other vCPU had
 // halted in an idle gap): two threads then time-share one core through every barrier, and a
 // MobileNetV2 pass took 9-10 ms instead of 3.3 (docs/EXECUTOR.md, "Pinned team").
-// The assignment is per master thread (libgomp keeps a worker pool per master thread):
-// master on cpus[0], worker t on cpus[t]; workers stay pinned, the master only while pinned.
-static __thread int pinned_team;              // team size the workers were pinned for (0: none)
-static __thread int pinned_cpus[CPU_SETSIZE > 1024 ? 1024 : CPU_SETSIZE];
+// Only for the length of a pass, and only one pass at a time in the process: the master on
+// the CPU it is on, worker t on the t-th other CPU of the master's allowed set (recomputed
+// every pass), everyone back to the master's previous set at the end. Concurrent passes are
+// left to the scheduler, which spreads them better than per-caller choices would.
+static int active_pins;                 // pinned passes running (0 or 1)
+static pthread_once_t pin_switch_once = PTHREAD_ONCE_INIT;
+static int pin_disabled;                // set once: the user binds, or JOULEBENCH_PIN_THREADS=0
+
+static void read_pin_switches(void) {
+    // libgomp binds by itself under any of these (OMP_PLACES alone turns binding on).
+    const char *sw = getenv("JOULEBENCH_PIN_THREADS");
+    pin_disabled = getenv("OMP_PROC_BIND") || getenv("OMP_PLACES") || getenv("GOMP_CPU_AFFINITY") || (sw && strcmp(sw, "0") == 0);
+}
+
+struct jb_pinning { cpu_set_t previous; int threads; int cpus[1024]; };
 
 static void pin_body(void *data) {
+    const struct jb_pinning *p = data;
     int t = p_omp_get_thread_num();
-    if (t == 0) return;   // the master is pinned by jb_team_pin_begin
-    cpu_set_t one; CPU_ZERO(&one); CPU_SET(((int *)data)[t], &one);
+    if (t == 0 || t >= p->threads) return;   // the master pins itself
+    cpu_set_t one; CPU_ZERO(&one); CPU_SET(p->cpus[t], &one);
     sched_setaffinity(0, sizeof one, &one);
 }
 
-struct jb_pinning { cpu_set_t previous; };
+static void unpin_body(void *data) {
+    const struct jb_pinning *p = data;
+    if (p_omp_get_thread_num() != 0) sched_setaffinity(0, sizeof p->previous, &p->previous);
+}
 
 jb_pinning *jb_team_pin_begin(int threads) {
     if (!__atomic_load_n(&gomp_ready, __ATOMIC_ACQUIRE) || threads < 2 || threads > 1024) return NULL;
-    if (getenv("OMP_PROC_BIND") || getenv("GOMP_CPU_AFFINITY")) return NULL;   // the user binds
-    const char *switch_ = getenv("JOULEBENCH_PIN_THREADS");
-    if (switch_ && strcmp(switch_, "0") == 0) return NULL;
-    jb_pinning *saved = malloc(sizeof *saved);
-    if (!saved) return NULL;
-    if (sched_getaffinity(0, sizeof saved->previous, &saved->previous) != 0 || CPU_COUNT(&saved->previous) < threads) { free(saved); return NULL; }
-    if (pinned_team != threads) {
-        int here = sched_getcpu(), n = 0;
-        if (here >= 0 && CPU_ISSET(here, &saved->previous)) pinned_cpus[n++] = here;
-        for (int cpu = 0; cpu < CPU_SETSIZE && n < threads; cpu++)
-            if (CPU_ISSET(cpu, &saved->previous) && cpu != here) pinned_cpus[n++] = cpu;
-        p_GOMP_parallel(pin_body, pinned_cpus, (unsigned)threads, 0);
-        pinned_team = threads;
-    }
-    cpu_set_t one; CPU_ZERO(&one); CPU_SET(pinned_cpus[0], &one);
-    if (sched_setaffinity(0, sizeof one, &one) != 0) { free(saved); return NULL; }
-    return saved;
+    pthread_once(&pin_switch_once, read_pin_switches);
+    if (pin_disabled) return NULL;
+    if (__atomic_fetch_add(&active_pins, 1, __ATOMIC_ACQ_REL) != 0) { __atomic_fetch_sub(&active_pins, 1, __ATOMIC_ACQ_REL); return NULL; }
+    jb_pinning *p = malloc(sizeof *p);
+    if (!p || sched_getaffinity(0, sizeof p->previous, &p->previous) != 0 || CPU_COUNT(&p->previous) < threads) goto refuse;
+    p->threads = threads;
+    int here = sched_getcpu(), n = 0;
+    if (here >= 0 && CPU_ISSET(here, &p->previous)) p->cpus[n++] = here;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < threads; cpu++)
+        if (CPU_ISSET(cpu, &p->previous) && cpu != here) p->cpus[n++] = cpu;
+    cpu_set_t one; CPU_ZERO(&one); CPU_SET(p->cpus[0], &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) goto refuse;
+    p_GOMP_parallel(pin_body, p, (unsigned)threads, 0);
+    return p;
+refuse:
+    free(p);
+    __atomic_fetch_sub(&active_pins, 1, __ATOMIC_ACQ_REL);
+    return NULL;
 }
 
-void jb_team_pin_end(jb_pinning *saved) {
-    if (!saved) return;
-    sched_setaffinity(0, sizeof saved->previous, &saved->previous);
-    free(saved);
+int jb_team_pin_end(jb_pinning *p) {
+    if (!p) return 0;
+    p_GOMP_parallel(unpin_body, p, (unsigned)p->threads, 0);
+    int rc = sched_setaffinity(0, sizeof p->previous, &p->previous);
+    free(p);
+    __atomic_fetch_sub(&active_pins, 1, __ATOMIC_ACQ_REL);
+    return rc == 0 ? 0 : -1;
 }
 
 int jb_parallel_for(int count, int threads, void (*fn)(void *, int), void *context) {

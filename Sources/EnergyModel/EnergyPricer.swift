@@ -190,11 +190,14 @@ public struct EnergyPricer: Sendable {
     /// Fraction of the stream left after run-length compression (Eyeriss's RLC: pairs of
     /// a `runBits` zero count and a value, packed `floor((codeWordBits − 1)/(runBits + bits))`
     /// to a code word with one flag bit; JSSC 2017 §V-B). Never above 1: hardware that
-    /// would expand the stream sends it raw.
+    /// would expand the stream sends it raw, and so does a code word too narrow for one pair
+    /// at the priced precision (a spec checks its own precision; `--precision` may be wider).
     func runLengthFactor(zeroFraction z: Double) -> Double {
         guard spec.sparsity.runLengthCompression else { return 1 }
         let s = spec.sparsity, bits = precision.bits
-        let pairsPerWord = Double(max((s.codeWordBits - 1) / (s.runBits + bits), 1))
+        let pairs = (s.codeWordBits - 1) / (s.runBits + bits)
+        guard pairs >= 1 else { return 1 }
+        let pairsPerWord = Double(pairs)
         let maxRun = Double((1 << s.runBits) - 1)
         let pairsPerValue = (1 - z) + z / (maxRun + 1)
         let compressedBits = pairsPerValue / pairsPerWord * Double(s.codeWordBits)

@@ -378,7 +378,7 @@ public struct InferenceSession: Sendable {
                           "executor.precision": precision.traceNote, "executor.threadPool": parallelForPool,
                           "executor.threadPinning": result.pinned
                             ? "pinned: the pass's \(GEMM.threadCount) threads on distinct CPUs"
-                            : "not pinned (one thread, oneDNN not loaded, fewer CPUs than threads, OMP_PROC_BIND/GOMP_CPU_AFFINITY set, or JOULEBENCH_PIN_THREADS=0)"]
+                            : "not pinned (one thread, oneDNN not loaded, the OpenBLAS or hybrid backend, fewer CPUs than threads, another pinned pass running, \(PinnedTeam.userBindingVariables.joined(separator: "/")) set, or JOULEBENCH_PIN_THREADS=0)"]
         if backend == .openBLAS || backend == .hybrid { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
         if backend == .oneDNN {
             provenance["onednn.version"] = OneDNNPrimitive.version
@@ -407,15 +407,17 @@ public struct InferenceSession: Sendable {
         return result.operators.map { ($0.shape.name, $0.shape.kind, $0.shape.macs, $0.measured?.wallTimeSeconds ?? 0) }
     }
 
-    /// `inspect` (benchmarks) sees each oneDNN step of the plan with its sources, before it runs.
+    /// `inspect` (benchmarks, tests) sees each oneDNN step of the plan with its sources, before
+    /// it runs and inside the step's timed window (a traced step's time then includes it).
     func execute(_ given: [Tensor], tracing: Bool, inspect: ((Step, [OneDNNSource]) throws -> Void)? = nil)
         throws -> (outputs: [String: Tensor], operators: [TraceOperator], pinned: Bool) {
         guard given.count == inputs.count else {
             throw ExecutorError(node: nil, reason: "the graph takes \(inputs.count) input(s), got \(given.count)")
         }
         // The pass's OpenMP team on distinct CPUs (jb_team_pin_begin says why); the caller's
-        // own CPU set comes back afterwards.
-        let pinning = PinnedTeam(threads: GEMM.threadCount)
+        // own CPU set comes back afterwards. Not with OpenBLAS, whose own threads, if first
+        // started inside the pass, would inherit the caller's single CPU for good.
+        let pinning = backend == .oneDNN || backend == .simd ? PinnedTeam(threads: GEMM.threadCount) : nil
         defer { pinning?.release() }
         var values = [SlotValue](repeating: SlotValue(), count: slotCount)
         for (i, spec) in inputs.enumerated() {

@@ -165,13 +165,7 @@ extension InferenceSession {
     /// by step name).
     static func fusingResidualAdds(_ steps: [Step], unlaidOut: [Step], slotShapes: [Int: [Int]], outputSlots: Set<Int>)
         -> (steps: [Step], fused: Int) {
-        var readers: [Int: Int] = [:]
-        var producer: [Int: Int] = [:]
-        for (i, step) in steps.enumerated() {
-            for case .activation(let s) in step.operands { readers[s, default: 0] += 1 }
-            producer[step.output] = i
-        }
-        let plainSteps = Dictionary(unlaidOut.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let (plainSteps, readers, producer) = fusionMaps(steps, unlaidOut: unlaidOut)
         var plan = steps
         var dropped = Set<Int>()
         for (i, add) in steps.enumerated() {
@@ -221,6 +215,18 @@ extension InferenceSession {
         return (plan.enumerated().filter { !dropped.contains($0.offset) }.map(\.element), dropped.count)
     }
 
+    /// What both fusion passes look up: each step before the layout pass by name (it still
+    /// holds the plain filters), how many steps read each slot, and which step writes it.
+    static func fusionMaps(_ steps: [Step], unlaidOut: [Step]) -> (plainSteps: [String: Step], readers: [Int: Int], producer: [Int: Int]) {
+        var readers: [Int: Int] = [:]
+        var producer: [Int: Int] = [:]
+        for (i, step) in steps.enumerated() {
+            for case .activation(let s) in step.operands { readers[s, default: 0] += 1 }
+            producer[step.output] = i
+        }
+        return (Dictionary(unlaidOut.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }), readers, producer)
+    }
+
     /// Whether `run` fuses depthwise convolutions into the pointwise ones before them
     /// (`fusingDepthwiseConvolutions`); `JOULEBENCH_ONEDNN_FUSE_DW=0` turns it off (A/B runs).
     static let depthwiseFusionEnabled = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FUSE_DW"] != "0"
@@ -238,13 +244,7 @@ extension InferenceSession {
     /// measured). `unlaidOut`: the steps before the layout pass, found by name.
     static func fusingDepthwiseConvolutions(_ steps: [Step], unlaidOut: [Step], slotShapes: [Int: [Int]], outputSlots: Set<Int>)
         -> (steps: [Step], fused: Int) {
-        let plainSteps = Dictionary(unlaidOut.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var readers: [Int: Int] = [:]
-        var producer: [Int: Int] = [:]
-        for (i, step) in steps.enumerated() {
-            for case .activation(let s) in step.operands { readers[s, default: 0] += 1 }
-            producer[step.output] = i
-        }
+        let (plainSteps, readers, producer) = fusionMaps(steps, unlaidOut: unlaidOut)
         /// The plain filter and bias of a oneDNN convolution step, with its geometry.
         func plainConvolution(_ step: Step) -> (geometry: ConvGeometry, filter: [Float], bias: [Float]?)? {
             guard case .conv(let a) = step.op, let original = plainSteps[step.name], original.operands.count >= 2,
@@ -276,11 +276,12 @@ extension InferenceSession {
                   [gd.batch, gd.outChannels, gd.outHeight, gd.outWidth] == dw.outputShape,
                   let primitive = try? OneDNNPrimitive.convolution(
                       gp, filter: pwFilter, bias: pwBias, source: pw.inputLayouts[0], destination: .blocked, activation: pw.activation,
+                      sharingWeightsOf: pwPrimitive,
                       depthwise: .init(stride: gd.strideH, filter: dwFilter, bias: dwBias ?? [Float](repeating: 0, count: gd.outChannels),
                                        activation: dw.activation),
                       node: "\(pw.name)+\(dw.name)"),
                   !primitive.implementation.hasPrefix("ref"),
-                  primitive.outputFloats == dwPrimitive.outputFloats else { continue }
+                  primitive.outputFloats == dwPrimitive.outputFloats else { continue }   // (the shim checks oneDNN's output tensor)
             primitive.threads = max(pwPrimitive.threads, dwPrimitive.threads)
             var fused = dw
             fused.name = "\(pw.name)+\(dw.name)"

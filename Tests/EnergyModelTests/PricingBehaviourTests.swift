@@ -89,6 +89,20 @@ import Workloads
         #expect(abs(pricer.runLengthFactor(zeroFraction: zeros) - min(1, expected)) < 1e-12)
     }
 
+    /// A code word too narrow for one (run, value) pair at the priced precision sends the
+    /// stream raw: a 16-bit word holds a 5-bit run and an 8-bit value (plus the flag bit),
+    /// not a 32-bit value. It used to be priced as one pair per word, halving DRAM
+    /// activations at no sparsity when priced at a wider --precision than the spec's.
+    @Test func aCodeWordTooNarrowForOnePairSendsTheStreamRaw() throws {
+        var spec = try Self.eyeriss()
+        spec.sparsity.codeWordBits = 16
+        spec.sparsity.runBits = 5
+        let at8 = EnergyPricer(spec: spec, dataflow: .rs, precision: .int8)
+        #expect(at8.runLengthFactor(zeroFraction: 0.9) < 1)     // 5 + 8 ≤ 15: one pair per word
+        let at32 = EnergyPricer(spec: spec, dataflow: .rs, precision: .fp32)
+        for z in [0.0, 0.5, 0.9] { #expect(at32.runLengthFactor(zeroFraction: z) == 1) }
+    }
+
     @Test func runLengthCompressionCutsDRAMActivations() throws {
         let pricer = EnergyPricer(spec: try Self.eyeriss(), dataflow: .rs)
         let dense = try pricer.price(Self.conv3)

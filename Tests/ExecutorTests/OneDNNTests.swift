@@ -511,31 +511,50 @@ private func allowedCPUsOfThisThread() throws -> Set<Int> {
 }
 
 /// A pass pins its OpenMP team to distinct CPUs (unpinned, the worker was sometimes woken on
-/// its master's CPU and the two time-shared one core: docs/EXECUTOR.md, "Pinned team"), says
-/// so in the trace, and gives the calling thread its own CPU set back.
+/// its master's CPU and the two time-shared one core: docs/EXECUTOR.md, "Pinned team"): during
+/// the pass the calling thread is on one CPU, the trace says the pass was pinned, and the
+/// caller gets its own CPU set back. Other tests run passes concurrently and only one pass
+/// at a time is pinned, so the test tries until one of its passes is.
 @Test func passPinsTheTeamAndGivesTheCallerItsCPUsBack() throws {
     guard OneDNNPrimitive.isAvailable else { return }
     let session = try InferenceSession(graph: mixedLayoutGraph(), backend: .oneDNN)
+    let x = Naive.tensor([1, 3, 10, 10], seed: 54)
     let before = try allowedCPUsOfThisThread()
-    let traced = try session.runWithTrace(Naive.tensor([1, 3, 10, 10], seed: 54))
-    #expect(try allowedCPUsOfThisThread() == before)
-    _ = try session.run(Naive.tensor([1, 3, 10, 10], seed: 55))
-    #expect(try allowedCPUsOfThisThread() == before)
-    let pinning = traced.trace.provenance["executor.threadPinning"] ?? ""
+    let environment = ProcessInfo.processInfo.environment
     let canPin = GEMM.threadCount >= 2 && before.count >= GEMM.threadCount
-        && ProcessInfo.processInfo.environment["OMP_PROC_BIND"] == nil && ProcessInfo.processInfo.environment["GOMP_CPU_AFFINITY"] == nil
-        && ProcessInfo.processInfo.environment["JOULEBENCH_PIN_THREADS"] != "0"
-    #expect(pinning.hasPrefix(canPin ? "pinned" : "not pinned"), "\(pinning)")
+        && PinnedTeam.userBindingVariables.allSatisfy { environment[$0] == nil } && environment["JOULEBENCH_PIN_THREADS"] != "0"
+    var pinnedPasses = 0
+    for _ in 0..<200 where pinnedPasses == 0 {
+        var duringPass: Set<Int> = []
+        let result = try session.execute([x], tracing: false) { _, _ in
+            if duringPass.isEmpty { duringPass = try allowedCPUsOfThisThread() }
+        }
+        #expect(try allowedCPUsOfThisThread() == before)
+        if result.pinned {
+            pinnedPasses += 1
+            #expect(duringPass.count == 1 && before.isSuperset(of: duringPass), "\(duringPass)")
+        } else {
+            #expect(duringPass == before)
+        }
+    }
+    #expect(pinnedPasses == (canPin ? 1 : 0))
+    // The trace says so, whichever it was.
+    let traced = try session.runWithTrace(x)
+    #expect(try allowedCPUsOfThisThread() == before)
+    let note = traced.trace.provenance["executor.threadPinning"] ?? ""
+    #expect(note.hasPrefix("pinned") || note.hasPrefix("not pinned"), "\(note)")
 }
 
 /// MobileNetV2's block 2 (16 → 96 expansion at 112×112, ReLU6; depthwise 3×3 stride 2,
-/// ReLU6; 96 → 24 projection), with a second expansion whose output also feeds an add (so it
-/// has two readers and must stay apart) and a stride-1 depthwise at 56×56 (where oneDNN 2.6
-/// has only `ref_fused_convolution`: left apart too).
+/// ReLU6; 96 → 24 projection), then a 24 → 48 → 24 block at 56×56 with a residual add (its
+/// expansion read by its depthwise alone: fusable if oneDNN JITs the pair, which oneDNN 2.6
+/// does not at 56×56), then an expansion whose output also feeds an add (two readers: never
+/// fused).
 func invertedResidualGraph() -> Graph {
     var table: [String: WeightTensor] = [:]
     for (name, shape) in [("we", [96, 16, 1, 1]), ("be", [96]), ("wd", [96, 1, 3, 3]), ("bd", [96]), ("wp", [24, 96, 1, 1]),
-                          ("we2", [48, 24, 1, 1]), ("wd2", [48, 1, 3, 3]), ("bd2", [48])] {
+                          ("we2", [48, 24, 1, 1]), ("wd2", [48, 1, 3, 3]), ("bd2", [48]), ("wp2", [24, 48, 1, 1]),
+                          ("we3", [48, 24, 1, 1]), ("wd3", [48, 1, 3, 3])] {
         table[name] = realWeights(name, shape)
     }
     let relu6 = Op.clip(min: 0, max: 6)
@@ -547,28 +566,49 @@ func invertedResidualGraph() -> Graph {
         Node(name: "project", op: .conv(ConvAttributes(kernel: 1)), inputs: ["dr", "wp"], outputs: ["p"]),
         Node(name: "expand2", op: .conv(ConvAttributes(kernel: 1)), inputs: ["p", "we2"], outputs: ["e2"]),
         Node(name: "dw2", op: .conv(ConvAttributes(kernel: 3, pad: 1, groups: 48)), inputs: ["e2", "wd2", "bd2"], outputs: ["d2"]),
-        Node(name: "sum", op: .add, inputs: ["d2", "e2"], outputs: ["out"]),
+        Node(name: "project2", op: .conv(ConvAttributes(kernel: 1)), inputs: ["d2", "wp2"], outputs: ["p2"]),
+        Node(name: "sum", op: .add, inputs: ["p2", "p"], outputs: ["q"]),
+        Node(name: "expand3", op: .conv(ConvAttributes(kernel: 1)), inputs: ["q", "we3"], outputs: ["e3"]),
+        Node(name: "dw3", op: .conv(ConvAttributes(kernel: 3, pad: 1, groups: 48)), inputs: ["e3", "wd3"], outputs: ["d3"]),
+        Node(name: "sum2", op: .add, inputs: ["d3", "e3"], outputs: ["out"]),
     ]
     return Graph(name: "inverted-residual", inputs: [TensorSpec(name: "image", shape: [1, 16, 112, 112])], outputs: ["out"],
                  nodes: nodes, weights: table)
 }
 
+/// Whether oneDNN has a JIT (not reference) kernel for a C → M 1×1 convolution at H×H with
+/// a depthwise 3×3 of `stride` fused after it: what the fusion pass asks, asked directly.
+func oneDNNJITsDepthwiseFusion(c: Int, m: Int, size: Int, stride: Int) throws -> Bool {
+    let g = try ConvGeometry(input: [1, c, size, size], filter: [m, c, 1, 1], attributes: ConvAttributes(kernel: 1), node: "probe")
+    guard let p = try? OneDNNPrimitive.convolution(g, filter: [Float](repeating: 0.01, count: m * c), bias: nil, source: .blocked,
+                                                   destination: .blocked, activation: .none,
+                                                   depthwise: .init(stride: stride, filter: [Float](repeating: 0.1, count: m * 9),
+                                                                    bias: [Float](repeating: 0, count: m), activation: .none),
+                                                   node: "probe") else { return false }
+    return !p.implementation.hasPrefix("ref")
+}
+
 /// The untraced plan computes a depthwise 3×3 inside the 1×1 convolution before it (oneDNN's
-/// depthwise post-op) where oneDNN has a JIT kernel for the pair and nothing else reads the
-/// 1×1 output, and computes what the traced plan and the SIMD backend compute; the trace keeps
-/// every operator and says how many `run` fuses.
+/// depthwise post-op) exactly where oneDNN has a JIT kernel for the pair and nothing else
+/// reads the 1×1 output, and computes what the traced plan and the SIMD backend compute; the
+/// trace keeps every operator and says how many `run` fuses.
 @Test func untracedPlanFusesDepthwiseIntoThePointwiseBefore() throws {
     guard OneDNNPrimitive.isAvailable else { return }
     let graph = invertedResidualGraph()
     let x = Naive.tensor([1, 16, 112, 112], seed: 91)
     let session = try InferenceSession(graph: graph, backend: .oneDNN)
-    // oneDNN 2.6 with AVX-512 has the JIT fusion for the 112×112 pair (not for dw2's 56×56 one,
-    // and expand2's output has a second reader anyway).
-    #expect(session.fusedDepthwiseConvolutions == 1)
-    #expect(session.untracedSteps.map(\.name).contains("expand+dw"))
-    #expect(!session.untracedSteps.map(\.name).contains { $0.hasPrefix("expand2+") })
-    let fused = try #require(session.untracedSteps.first { $0.name == "expand+dw" }?.oneDNN)
-    #expect(!fused.implementation.hasPrefix("ref"))
+    let fusesBlock2 = try oneDNNJITsDepthwiseFusion(c: 16, m: 96, size: 112, stride: 2)
+    let fusesSecond = try oneDNNJITsDepthwiseFusion(c: 24, m: 48, size: 56, stride: 1)
+    let names = session.untracedSteps.map(\.name)
+    #expect(names.contains("expand+dw") == fusesBlock2)
+    #expect(names.contains("expand2+dw2") == fusesSecond)
+    #expect(!names.contains { $0.hasPrefix("expand3+") })   // e3 has two readers
+    #expect(session.fusedDepthwiseConvolutions == (fusesBlock2 ? 1 : 0) + (fusesSecond ? 1 : 0))
+    // On this project's machines (oneDNN 2.6, AVX-512) the 112×112 pair is JIT-fused and the
+    // 56×56 one is not: the test then covers both the fusion and the reference-kernel refusal.
+    for step in session.untracedSteps where step.name.contains("+dw") {
+        #expect(!(step.oneDNN?.implementation.hasPrefix("ref") ?? true), "\(step.name)")
+    }
     let traced = try session.runWithTrace(x)
     let untraced = try session.run(x)
     let range = traced.outputs["out"]!.values.map(abs).max()!
@@ -576,6 +616,6 @@ func invertedResidualGraph() -> Graph {
     let reference = try InferenceSession(graph: graph, backend: .simd).run(x)["out"]!
     #expect(Naive.maxError(untraced["out"]!.values, reference.values) < 1e-4 * max(1, reference.values.map(abs).max()!))
     #expect(traced.trace.operators.map(\.shape.name).contains("dw"))
-    #expect(traced.trace.provenance["onednn.depthwiseFusedWhenUntraced"] == "1")
+    #expect(traced.trace.provenance["onednn.depthwiseFusedWhenUntraced"] == (session.fusedDepthwiseConvolutions > 0 ? String(session.fusedDepthwiseConvolutions) : nil))
     #expect(try session.run(x)["out"]!.values == untraced["out"]!.values)
 }

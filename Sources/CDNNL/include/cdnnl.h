@@ -119,16 +119,18 @@ const char *jb_dnnl_threading_note(void);
 /// -1 without running anything when libdnnl is not loaded (the caller uses its own pool).
 int jb_parallel_for(int count, int threads, void (*fn)(void *context, int index), void *context);
 
-/// Pins the OpenMP team of the calling thread for a forward pass: the caller (the team's
-/// master) to one CPU of its allowed set and each of the `threads - 1` workers to another
-/// (the workers once per caller thread; they stay pinned). Returns what jb_team_pin_end
-/// needs to give the caller its previous CPU set back, or NULL when nothing was pinned:
-/// libdnnl not loaded, fewer allowed CPUs than `threads`, OMP_PROC_BIND or GOMP_CPU_AFFINITY
-/// set (the user binds), or JOULEBENCH_PIN_THREADS=0. Why: cdnnl.c, "Thread pinning".
+/// Pins the OpenMP team of the calling thread for one forward pass: the caller (the team's
+/// master) to the CPU it is on and each of the `threads - 1` workers to another CPU of the
+/// caller's allowed set. Returns what jb_team_pin_end needs to put every one of them back on
+/// the caller's previous CPU set, or NULL when nothing was pinned: libdnnl not loaded, fewer
+/// allowed CPUs than `threads`, another pinned pass running in the process (concurrent passes
+/// are left to the scheduler), OMP_PROC_BIND, OMP_PLACES or GOMP_CPU_AFFINITY set (the user
+/// binds), or JOULEBENCH_PIN_THREADS=0 (both read once). Why: cdnnl.c, "Thread pinning".
 typedef struct jb_pinning jb_pinning;
 jb_pinning *jb_team_pin_begin(int threads);
-/// Restores the caller's CPU set saved by jb_team_pin_begin (NULL: nothing to do).
-void jb_team_pin_end(jb_pinning *saved);
+/// Unpins the team pinned by jb_team_pin_begin (NULL: nothing to do). Returns 0, or -1 when
+/// the caller's CPU set could not be restored.
+int jb_team_pin_end(jb_pinning *saved);
 
 /// "major.minor.patch" of the loaded library, or "unavailable".
 const char *jb_dnnl_version(void);

@@ -55,16 +55,22 @@ final class AlignedFloats: @unchecked Sendable {
 /// The OpenMP team of the calling thread pinned to distinct CPUs for one forward pass
 /// (`jb_team_pin_begin`: without it the worker was sometimes woken on its master's CPU and
 /// the pair time-shared one core, 2.5-3× slower). `nil` when nothing was pinned; `release`
-/// gives the caller its CPU set back.
+/// puts the team back on the caller's CPU set.
 struct PinnedTeam {
     private let saved: OpaquePointer
+
+    /// Variables with which the user binds OpenMP threads: then nothing is pinned here.
+    static let userBindingVariables = ["OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY"]
 
     init?(threads: Int) {
         guard let saved = jb_team_pin_begin(Int32(clamping: threads)) else { return nil }
         self.saved = saved
     }
 
-    func release() { jb_team_pin_end(saved) }
+    /// False when the caller's CPU set could not be restored (its allowed set changed under
+    /// it, e.g. a cpuset change): the caller stays on one CPU.
+    @discardableResult
+    func release() -> Bool { jb_team_pin_end(saved) == 0 }
 }
 
 /// A 4-D float32 activation in the nChw16c layout: `shape` is the logical [N, C, H, W];

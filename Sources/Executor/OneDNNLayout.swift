@@ -232,16 +232,18 @@ extension InferenceSession {
     static let depthwiseFusionEnabled = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FUSE_DW"] != "0"
 
     /// The untraced plan with each depthwise 3×3 convolution (padding 1, stride 1 or 2) that
-    /// follows a plain 1×1 convolution fused into it through oneDNN's depthwise post-op, where
-    /// oneDNN has a JIT kernel for the pair, so the 1×1 convolution's output (MobileNetV2's
-    /// 96×112×112 expansion: 4.8 MB) never goes to memory. Only where nothing else can tell:
-    /// both run on oneDNN in nChw16c, the 1×1 output is read by the depthwise convolution
-    /// alone and is not a graph output. oneDNN 2.6 offers the JIT fusion for high-resolution
-    /// pairs only (112×112 here); elsewhere it falls back to `ref_fused_convolution`, which
-    /// was 1.02–1.43× slower than the two primitives (docs/EXECUTOR.md, "Depthwise fusion"),
-    /// so those stay apart. The fused step takes the depthwise step's place and output slot.
-    /// The trace keeps the unfused plan (fused, the 1×1 output would never exist to be
-    /// measured). `unlaidOut`: the steps before the layout pass, found by name.
+    /// follows a plain 1×1 convolution fused into it through oneDNN's depthwise post-op, so
+    /// the 1×1 output (MobileNetV2's 96×112×112 expansion: 4.8 MB) never makes a round trip
+    /// through memory. Only where nothing else can tell: both run on oneDNN in nChw16c, the
+    /// 1×1 output is read by the depthwise convolution alone and is not a graph output, and
+    /// oneDNN runs the pair on JIT kernels — one fused kernel at 112×112, elsewhere
+    /// `ref_fused_convolution`, which runs the two JIT kernels tile by tile through a small
+    /// buffer (never a scalar `ref:` kernel). Alone and warm the tiled form is 1.02–1.43× the
+    /// two primitives; in the network, where the 1×1 output would come back from memory, it
+    /// was faster (docs/EXECUTOR.md, "Depthwise fusion"). The fused step takes the depthwise
+    /// step's place and output slot. The trace keeps the unfused plan (fused, the 1×1 output
+    /// would never exist to be measured). `unlaidOut`: the steps before the layout pass,
+    /// found by name.
     static func fusingDepthwiseConvolutions(_ steps: [Step], unlaidOut: [Step], slotShapes: [Int: [Int]], outputSlots: Set<Int>)
         -> (steps: [Step], fused: Int) {
         let (plainSteps, readers, producer) = fusionMaps(steps, unlaidOut: unlaidOut)
@@ -280,7 +282,7 @@ extension InferenceSession {
                       depthwise: .init(stride: gd.strideH, filter: dwFilter, bias: dwBias ?? [Float](repeating: 0, count: gd.outChannels),
                                        activation: dw.activation),
                       node: "\(pw.name)+\(dw.name)"),
-                  !primitive.implementation.hasPrefix("ref"),
+                  OneDNNPrimitive.runsOnJITKernels(primitive.implementation),
                   primitive.outputFloats == dwPrimitive.outputFloats else { continue }   // (the shim checks oneDNN's output tensor)
             primitive.threads = max(pwPrimitive.threads, dwPrimitive.threads)
             var fused = dw

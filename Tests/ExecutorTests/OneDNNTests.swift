@@ -547,9 +547,8 @@ private func allowedCPUsOfThisThread() throws -> Set<Int> {
 
 /// MobileNetV2's block 2 (16 → 96 expansion at 112×112, ReLU6; depthwise 3×3 stride 2,
 /// ReLU6; 96 → 24 projection), then a 24 → 48 → 24 block at 56×56 with a residual add (its
-/// expansion read by its depthwise alone: fusable if oneDNN JITs the pair, which oneDNN 2.6
-/// does not at 56×56), then an expansion whose output also feeds an add (two readers: never
-/// fused).
+/// expansion read by its depthwise alone: fusable — oneDNN 2.6 tiles two JIT kernels there),
+/// then an expansion whose output also feeds an add (two readers: never fused).
 func invertedResidualGraph() -> Graph {
     var table: [String: WeightTensor] = [:]
     for (name, shape) in [("we", [96, 16, 1, 1]), ("be", [96]), ("wd", [96, 1, 3, 3]), ("bd", [96]), ("wp", [24, 96, 1, 1]),
@@ -576,8 +575,9 @@ func invertedResidualGraph() -> Graph {
                  nodes: nodes, weights: table)
 }
 
-/// Whether oneDNN has a JIT (not reference) kernel for a C → M 1×1 convolution at H×H with
-/// a depthwise 3×3 of `stride` fused after it: what the fusion pass asks, asked directly.
+/// Whether oneDNN runs a C → M 1×1 convolution at H×H with a depthwise 3×3 of `stride`
+/// fused after it on JIT kernels (a fused kernel, or its tiled `ref_fused_convolution` of two
+/// JIT kernels): what the fusion pass asks, asked directly.
 func oneDNNJITsDepthwiseFusion(c: Int, m: Int, size: Int, stride: Int) throws -> Bool {
     let g = try ConvGeometry(input: [1, c, size, size], filter: [m, c, 1, 1], attributes: ConvAttributes(kernel: 1), node: "probe")
     guard let p = try? OneDNNPrimitive.convolution(g, filter: [Float](repeating: 0.01, count: m * c), bias: nil, source: .blocked,
@@ -585,7 +585,7 @@ func oneDNNJITsDepthwiseFusion(c: Int, m: Int, size: Int, stride: Int) throws ->
                                                    depthwise: .init(stride: stride, filter: [Float](repeating: 0.1, count: m * 9),
                                                                     bias: [Float](repeating: 0, count: m), activation: .none),
                                                    node: "probe") else { return false }
-    return !p.implementation.hasPrefix("ref")
+    return OneDNNPrimitive.runsOnJITKernels(p.implementation)
 }
 
 /// The untraced plan computes a depthwise 3×3 inside the 1×1 convolution before it (oneDNN's
@@ -604,10 +604,10 @@ func oneDNNJITsDepthwiseFusion(c: Int, m: Int, size: Int, stride: Int) throws ->
     #expect(names.contains("expand2+dw2") == fusesSecond)
     #expect(!names.contains { $0.hasPrefix("expand3+") })   // e3 has two readers
     #expect(session.fusedDepthwiseConvolutions == (fusesBlock2 ? 1 : 0) + (fusesSecond ? 1 : 0))
-    // On this project's machines (oneDNN 2.6, AVX-512) the 112×112 pair is JIT-fused and the
-    // 56×56 one is not: the test then covers both the fusion and the reference-kernel refusal.
+    // On this project's machines (oneDNN 2.6, AVX-512) the 112×112 pair gets one fused JIT
+    // kernel and the 56×56 one the tiled composition of two: both fused.
     for step in session.untracedSteps where step.name.contains("+dw") {
-        #expect(!(step.oneDNN?.implementation.hasPrefix("ref") ?? true), "\(step.name)")
+        #expect(OneDNNPrimitive.runsOnJITKernels(step.oneDNN?.implementation ?? "ref:any"), "\(step.name)")
     }
     let traced = try session.runWithTrace(x)
     let untraced = try session.run(x)
@@ -618,4 +618,16 @@ func oneDNNJITsDepthwiseFusion(c: Int, m: Int, size: Int, stride: Int) throws ->
     #expect(traced.trace.operators.map(\.shape.name).contains("dw"))
     #expect(traced.trace.provenance["onednn.depthwiseFusedWhenUntraced"] == (session.fusedDepthwiseConvolutions > 0 ? String(session.fusedDepthwiseConvolutions) : nil))
     #expect(try session.run(x)["out"]!.values == untraced["out"]!.values)
+}
+
+/// What counts as running on JIT kernels: a fused JIT kernel and oneDNN's tiled composition
+/// of two JIT kernels do; a scalar reference kernel, alone or inside a composition, does not.
+@Test(arguments: [
+    ("jit_1x1:avx512_core", true),
+    ("ref_fused_convolution:any:jit_1x1:avx512_core:jit_dw:avx512_core", true),
+    ("ref:any", false),
+    ("ref_fused_convolution:any:jit_1x1:avx512_core:ref:any", false),
+])
+func jitKernelNames(name: String, jit: Bool) {
+    #expect(OneDNNPrimitive.runsOnJITKernels(name) == jit)
 }

@@ -171,6 +171,14 @@ final class OneDNNPrimitive: @unchecked Sendable {
 
     static var version: String { String(cString: jb_dnnl_version()) }
 
+    /// Whether oneDNN's implementation `name` runs on JIT kernels only: not a scalar
+    /// reference kernel ("ref:any"), nor a composition with one inside
+    /// ("ref_fused_convolution:any:jit_1x1:avx512_core:jit_dw:avx512_core" is two JIT kernels
+    /// run tile by tile, and passes).
+    static func runsOnJITKernels(_ name: String) -> Bool {
+        !name.hasPrefix("ref:") && !name.contains(":ref:")
+    }
+
     /// True when libdnnl.so.2 loaded and its CPU engine exists.
     static var isAvailable: Bool { version != "unavailable" }
 

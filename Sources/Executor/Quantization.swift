@@ -91,7 +91,7 @@ enum Quantizer {
             value.plain = nil
         } else if var plain = value.plain {
             value.plain = nil   // one reference: rounding in place, no copy
-            plain.values.withUnsafeMutableBufferPointer { roundToGrid($0, largestLevel: level) }
+            _ = plain.values.withUnsafeMutableBufferPointer { roundToGrid($0, largestLevel: level) }
             value.plain = plain
         }
     }

@@ -110,7 +110,7 @@ func imageInputNormalisesAsTheOptionsSay(_ c: NormalisationCase) throws {
     (Preprocessing(mean: [0, 0, 0], std: [0, 1, 1]), "the input normalisation's std 0.0 is not a finite number of at least 1e-36"),
     (Preprocessing(mean: [0, 0, 0], std: [1, -0.5, 1]), "the input normalisation's std -0.5 is not a finite number of at least 1e-36"),
     (Preprocessing(mean: [0, .nan, 0], std: [1, 1, 1]), "the input normalisation's mean nan is not a finite number"),
-    (Preprocessing(mean: [0, 0, 0], std: [1, 1, 1e-40]), "the input normalisation's std 1e-40 is not a finite number of at least 1e-36"),
+    (Preprocessing(mean: [0, 0, 0], std: [1, 1, 1e-37]), "the input normalisation's std 1e-37 is not a finite number of at least 1e-36"),
     (Preprocessing(mean: [0, 0, 0], std: [1, .infinity, 1]), "the input normalisation's std inf is not a finite number of at least 1e-36"),
     (Preprocessing(mean: [3e38, 0, 0], std: [0.1, 1, 1]), "the input normalisation's mean 3e+38 and std 0.1 put pixel values beyond float32's range"),
 ])

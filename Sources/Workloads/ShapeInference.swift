@@ -28,9 +28,12 @@ public struct GraphError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 extension Graph {
-    /// The largest tensor shape inference accepts, in elements (2³² words = 16 GiB of
-    /// float32): anything larger is an absurd shape from a malformed file, not a network.
-    public static let maximumTensorElements = 1 << 32
+    /// The largest tensor shape inference accepts, in elements: 2⁴⁰, far beyond any network
+    /// a trace or a price describes (VGG-16's largest activation at the CLI's largest batch,
+    /// 4096, is 1.3·10¹⁰), so anything larger is an absurd shape from a malformed file, and
+    /// counts derived from it (MACs, words, bits) stay far inside Int. The executor allocates
+    /// far less (`InferenceSession.maximumTensorWords`, 2³⁰); this bound is for shapes only.
+    public static let maximumTensorElements = 1 << 40
 
     /// Every tensor's shape, by name: the graph inputs, the weights and every node output.
     ///

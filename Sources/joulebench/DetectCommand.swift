@@ -119,9 +119,11 @@ struct DetectCommand: ParsableCommand {
                 let report = try HOGFolderReport.run(folder: URL(fileURLWithPath: image), detector: hog, parameters: p)
                 // A folder with no image at all is only the error below; one whose images all
                 // failed still prints the list of failures first.
-                if report.reports.isEmpty && report.failures.isEmpty { throw NothingProcessedError(folder: image, failures: 0, skipped: 0) }
+                if report.reports.isEmpty && report.failures.isEmpty {
+                    throw NothingProcessedError(folder: image, failures: 0, skipped: report.skipped.count)
+                }
                 print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
-                if report.reports.isEmpty { throw NothingProcessedError(folder: image, failures: report.failures.count, skipped: 0) }
+                if report.reports.isEmpty { throw NothingProcessedError(folder: image, failures: report.failures.count, skipped: report.skipped.count) }
                 return
             }
             let input = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: image)).image8()

@@ -69,6 +69,17 @@ public struct HOGFolderReport: Codable, Sendable {
     /// Files that could not be decoded or detected, and sub-folders that could not be
     /// listed, in scan order (as `joulebench images` reports them).
     public var failures: [Failure]
+    /// Entries of the folder not run, in scan order, each with its reason: what the scan
+    /// skipped (not an image, a pipe or device, a dangling link) and image files that are not
+    /// plain images (stereo views, disparities, label maps, PFM depth or disparity maps).
+    public var skipped: [Skipped] = []
+
+    /// One entry not run: `{path, reason}`.
+    public struct Skipped: Codable, Sendable, Hashable {
+        /// Path relative to the folder, `/`-separated.
+        public var path: String
+        public var reason: String
+    }
 
     /// One failed file: `{path, code, error}`, as Imaging's `SurveyFailure` in `joulebench images`.
     public struct Failure: Codable, Sendable, Hashable {
@@ -88,6 +99,13 @@ public struct HOGFolderReport: Codable, Sendable {
         var report = HOGFolderReport(
             folder: folder.path, reports: [],
             failures: scan.unreadableFolders.map { Failure(path: $0.path, code: "unreadable-folder", error: $0.description) })
+        report.skipped = scan.skipped.map { Skipped(path: $0.relativePath, reason: $0.reason.description) }
+        for file in scan.files where file.role != .image || file.format == .pfm {
+            let reason = file.role != .image ? "not a plain image (\(file.role.rawValue), by the folder's naming convention)"
+                                              : "a PFM map (floating-point depth or disparity), not a picture"
+            report.skipped.append(Skipped(path: file.relativePath, reason: reason))
+        }
+        report.skipped.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
         for file in scan.files where file.role == .image && file.format != .pfm {
             let image: Image<UInt8>
             do {
@@ -119,13 +137,20 @@ public struct HOGFolderReport: Codable, Sendable {
     }
 
     /// Each image's table, then the failures (one message each, as `joulebench images`
-    /// lists them); "no images" for an empty folder.
+    /// lists them), then the entries not run with their reason; "no images" for an empty folder.
     public func table() -> String {
-        if reports.isEmpty && failures.isEmpty { return "\(folder): no images\n" }
+        if reports.isEmpty && failures.isEmpty {
+            return "\(folder): no images\n" + (skipped.isEmpty ? "" : skippedTable)
+        }
         var out = reports.map { $0.table() }.joined(separator: "\n")
         if !failures.isEmpty {
             out += (reports.isEmpty ? "" : "\n") + "failed:\n" + failures.map { "  \($0.error)\n" }.joined()
         }
+        if !skipped.isEmpty { out += "\n" + skippedTable }
         return out
+    }
+
+    private var skippedTable: String {
+        "skipped:\n" + skipped.map { "  \($0.path): \($0.reason)\n" }.joined()
     }
 }

@@ -289,11 +289,20 @@ public enum DatasetFolder {
         var bytes = [UInt8](repeating: 0, count: 8)
         var count = 0
         while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = bytes.withUnsafeMutableBytes { readRetryingInterrupts(fd, $0.baseAddress! + count, $0.count - count) }
             guard n > 0 else { break }
             count += n
         }
         return Array(bytes.prefix(count))
+    }
+}
+
+/// `read(2)`, retried while interrupted by a signal: bytes read, 0 at end of file, or -1
+/// with `errno` set.
+func readRetryingInterrupts(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    while true {
+        let n = read(fd, buffer, count)
+        if n < 0 && errno == EINTR { continue }
+        return n
     }
 }

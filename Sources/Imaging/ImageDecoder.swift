@@ -244,14 +244,11 @@ public enum ImageDecoder {
         /// (pipe, character device, socket: `st_size` says 0) is read until end of file, up
         /// to `limits.maxStreamBytes`.
         private func readFile(_ path: String) throws(DecodeError) -> Int {
-            func unreadable(_ code: Int32) -> DecodeError {
-                DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(code))))
-            }
             let fd = open(path, O_RDONLY)
-            guard fd >= 0 else { throw unreadable(errno) }
+            guard fd >= 0 else { throw Self.unreadable(path, errno) }
             defer { close(fd) }
             var status = stat()
-            guard fstat(fd, &status) == 0 else { throw unreadable(errno) }
+            guard fstat(fd, &status) == 0 else { throw Self.unreadable(path, errno) }
             switch status.st_mode & S_IFMT {
             case S_IFDIR:
                 throw DecodeError(path: path, format: nil, reason: .unreadable("is a directory"))
@@ -265,11 +262,8 @@ public enum ImageDecoder {
             reserve(size, keeping: 0)
             var offset = 0
             while offset < size {
-                let n = read(fd, readBuffer.baseAddress! + offset, size - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw unreadable(errno)
-                }
+                let n = readRetryingInterrupts(fd, readBuffer.baseAddress! + offset, size - offset)
+                if n < 0 { throw Self.unreadable(path, errno) }
                 if n == 0 { break }  // the file shrank while being read: decode what is there
                 offset += n
             }
@@ -290,14 +284,14 @@ public enum ImageDecoder {
                         // Full to the limit: one byte more means the stream is too long.
                         var probe: UInt8 = 0
                         let n = readRetryingInterrupts(fd, &probe, 1)
-                        if n < 0 { throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(errno)))) }
+                        if n < 0 { throw Self.unreadable(path, errno) }
                         if n > 0 { throw DecodeError(path: path, format: nil, reason: .streamTooLong(limitBytes: limit)) }
                         break
                     }
                     reserve(min(max(2 * readBuffer.count, 1 << 20), limit), keeping: offset)
                 }
                 let n = readRetryingInterrupts(fd, readBuffer.baseAddress! + offset, min(readBuffer.count, limit) - offset)
-                if n < 0 { throw DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(errno)))) }
+                if n < 0 { throw Self.unreadable(path, errno) }
                 if n == 0 { break }
                 offset += n
             }
@@ -305,13 +299,9 @@ public enum ImageDecoder {
             return offset
         }
 
-        /// `read(2)`, retried while interrupted by a signal.
-        private func readRetryingInterrupts(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-            while true {
-                let n = read(fd, buffer, count)
-                if n < 0 && errno == EINTR { continue }
-                return n
-            }
+        /// The error for a failed open/stat/read of `path`, with the OS's reason for `code`.
+        private static func unreadable(_ path: String, _ code: Int32) -> DecodeError {
+            DecodeError(path: path, format: nil, reason: .unreadable(String(cString: strerror(code))))
         }
 
         /// Grows `readBuffer` to at least `byteCount` bytes, keeping its first `keeping` bytes.

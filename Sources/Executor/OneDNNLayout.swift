@@ -249,15 +249,9 @@ extension InferenceSession {
         let (plainSteps, readers, producer) = fusionMaps(steps, unlaidOut: unlaidOut)
         /// The plain filter and bias of a oneDNN convolution step, with its geometry.
         func plainConvolution(_ step: Step) -> (geometry: ConvGeometry, filter: [Float], bias: [Float]?)? {
-            guard case .conv(let a) = step.op, let original = plainSteps[step.name], original.operands.count >= 2,
+            guard case .conv(let a) = step.op, let original = plainSteps[step.name],
                   case .activation(let x) = step.operands.first, let xShape = slotShapes[x],
-                  case .constant(let filter) = original.operands[1],
-                  let g = try? ConvGeometry(input: xShape, filter: filter.shape, attributes: a, node: step.name) else { return nil }
-            var bias: [Float]? = nil
-            if original.operands.count > 2 {
-                guard case .constant(let b) = original.operands[2] else { return nil }
-                bias = b.values
-            }
+                  let (g, filter, bias) = try? convolutionConstants(of: original, attributes: a, input: xShape) else { return nil }
             return (g, filter.values, bias)
         }
         var plan = steps
@@ -324,6 +318,23 @@ extension InferenceSession {
         return SlotValue(blocked: BlockedTensor(shape: step.outputShape, storage: destination))
     }
 
+    /// A convolution step's constant filter and bias (nil: none), and its geometry on input
+    /// `x`; an error when they are not constants.
+    static func convolutionConstants(of step: Step, attributes a: ConvAttributes, input x: [Int]) throws
+        -> (geometry: ConvGeometry, filter: Tensor, bias: [Float]?) {
+        guard step.operands.count >= 2, case .constant(let filter) = step.operands[1] else {
+            throw ExecutorError(node: step.name, reason: "oneDNN convolutions need a constant filter")
+        }
+        var bias: [Float]? = nil
+        if step.operands.count > 2 {
+            guard case .constant(let b) = step.operands[2] else {
+                throw ExecutorError(node: step.name, reason: "oneDNN convolutions need a constant bias")
+            }
+            bias = b.values
+        }
+        return (try ConvGeometry(input: x, filter: filter.shape, attributes: a, node: step.name), filter, bias)
+    }
+
     /// The oneDNN primitive for `step` with 4-D input `x` and output `y`, or an error when
     /// oneDNN does not run this operator with these attributes.
     /// For a convolution, `accumulate` adds the destination's contents (oneDNN's sum post-op,
@@ -347,15 +358,8 @@ extension InferenceSession {
         }
         switch step.op {
         case .conv(let a):
-            guard activations.count == 1, step.operands.count >= 2, case .constant(let filter) = step.operands[1] else {
-                throw ExecutorError(node: name, reason: "oneDNN convolutions need a constant filter")
-            }
-            var bias: [Float]? = nil
-            if step.operands.count > 2 {
-                guard case .constant(let b) = step.operands[2] else { throw ExecutorError(node: name, reason: "oneDNN convolutions need a constant bias") }
-                bias = b.values
-            }
-            let g = try ConvGeometry(input: x, filter: filter.shape, attributes: a, node: name)
+            guard activations.count == 1 else { throw ExecutorError(node: name, reason: "oneDNN convolutions read one activation") }
+            let (g, filter, bias) = try convolutionConstants(of: step, attributes: a, input: x)
             guard [g.batch, g.outChannels, g.outHeight, g.outWidth] == y, bias.map({ $0.count == g.outChannels }) ?? true else {
                 throw ExecutorError(node: name, reason: "convolution shapes disagree")
             }

@@ -199,6 +199,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
         var activation: FusedActivation
     }
 
+    /// The shim's activation code (`JB_ACT_*`) and clip bounds of `a`.
     static func activationCode(_ a: FusedActivation) -> (code: Int32, lo: Float, hi: Float) {
         switch a {
         case .none: (Int32(JB_ACT_NONE), 0, 0)
@@ -322,12 +323,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
 
     /// Same-shape addition with an optional fused activation.
     static func add(shape s: [Int], layout: ActivationLayout, activation: FusedActivation, node: String) throws -> OneDNNPrimitive {
-        var act = Int32(JB_ACT_NONE), lo: Float = 0, hi: Float = 0
-        switch activation {
-        case .none: break
-        case .relu: act = Int32(JB_ACT_RELU)
-        case .clip(let a, let b): act = Int32(JB_ACT_CLIP); lo = a; hi = b
-        }
+        let (act, lo, hi) = activationCode(activation)
         return try OneDNNPrimitive({ err, len in
             jb_add_create(Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3]), layout.code, act, lo, hi, err, len)
         }, sourceCount: 2, outputFloats: floats(s, layout), node: node)
@@ -342,12 +338,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
         guard weights.count == inputs * outputs, bias.map({ $0.count == outputs }) ?? true else {
             throw ExecutorError(node: node, reason: "inner product: weights or bias do not match [\(outputs), \(inputs)]")
         }
-        var act = Int32(JB_ACT_NONE), lo: Float = 0, hi: Float = 0
-        switch activation {
-        case .none: break
-        case .relu: act = Int32(JB_ACT_RELU)
-        case .clip(let a, let b): act = Int32(JB_ACT_CLIP); lo = a; hi = b
-        }
+        let (act, lo, hi) = activationCode(activation)
         let primitive = try OneDNNPrimitive({ err, len in
             weights.withUnsafeBufferPointer { wp in
                 if let bias {

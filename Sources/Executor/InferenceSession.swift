@@ -429,7 +429,9 @@ public struct InferenceSession: Sendable {
         }
         var operators: [TraceOperator] = []
         if tracing { operators.reserveCapacity(steps.count) }
-        for step in tracing ? steps : untracedSteps {
+        // Each step is borrowed from the plan, not copied: `for step in plan` copied every
+        // Step (about twenty retains and releases) and MobileNetV2 spent ~40 µs a pass on it.
+        func perform(_ step: Step) throws {
             let start = DispatchTime.now().uptimeNanoseconds
             var output: SlotValue
             var inputs: [SlotValue] = []
@@ -448,11 +450,12 @@ public struct InferenceSession: Sendable {
                     ? SlotValue(blocked: BlockedTensor(shape: step.outputShape, storage: try primitive.runAligned(sources, node: step.name)))
                     : SlotValue(plain: try Tensor(shape: step.outputShape, values: try primitive.run(sources, node: step.name)))
             } else {
+                let name = step.name   // (a closure capturing `step` would copy it)
                 let operands: [Tensor] = try step.operands.map {
                     switch $0 {
                     case .constant(let t): return t
                     case .activation(let s):
-                        return try fetchPlain(s, from: &values, node: step.name)
+                        return try fetchPlain(s, from: &values, node: name)
                     }
                 }
                 output = SlotValue(plain: try apply(step, operands))
@@ -467,6 +470,8 @@ public struct InferenceSession: Sendable {
             for s in step.releases { values[s] = SlotValue() }
             values[step.output] = output
         }
+        let plan = tracing ? steps : untracedSteps
+        for index in plan.indices { try perform(plan[index]) }
         var outputs: [String: Tensor] = [:]
         for (name, s) in zip(outputNames, outputSlots) {
             outputs[name] = try fetchPlain(s, from: &values, node: name)

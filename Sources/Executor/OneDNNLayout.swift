@@ -314,7 +314,8 @@ extension InferenceSession {
             destination = try AlignedFloats(uninitializedCount: addend.count)
             destination.base.update(from: addend.base, count: addend.count)
         }
-        try withPointers([source]) { try primitive.run($0, into: destination.base, node: step.name) }
+        let name = step.name   // (a closure capturing `step` would copy it)
+        try withPointers([source]) { try primitive.run($0, into: destination.base, node: name) }
         return SlotValue(blocked: BlockedTensor(shape: step.outputShape, storage: destination))
     }
 

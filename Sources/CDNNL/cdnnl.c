@@ -3,6 +3,9 @@
 #include "cdnnl.h"
 
 #include <oneapi/dnnl/dnnl.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
@@ -70,7 +73,7 @@ static int (*p_omp_get_num_threads)(void);
 static int gomp_ready;  // set (release) once the three above are resolved and the engine exists
 static char load_note[160] = "not loaded";
 
-enum { K_CONV, K_POOL, K_ELTWISE, K_ADD, K_CONCAT, K_REORDER };
+enum { K_CONV, K_POOL, K_ELTWISE, K_ADD, K_CONCAT, K_REORDER, K_GEMV };
 
 struct jb_op {
     int kind;
@@ -84,6 +87,7 @@ struct jb_op {
     dnnl_memory_t dw_weights, dw_bias;  // a fused depthwise post-op's constants (own theirs)
     size_t constant_bytes;
     char impl[96];
+    struct jb_gemv *gemv;         // K_GEMV: the batch-1 inner product run by jb_gemv_rows/columns
 };
 
 static dnnl_engine_t engine;
@@ -336,10 +340,128 @@ failure:
     return conclude(op, pd, 0, attr, post, err, errlen);
 }
 
+// Batch-1 inner products (every classifier here at batch 1) run on this GEMV instead of
+// oneDNN's: it streams the weights from memory, and with the caches cold (as in a network,
+// where the other layers evicted them) oneDNN's x64:gemm:jit read them at 21-25 GB/s where
+// this loop reads them at the 2-thread read bandwidth, 29-34 GB/s (probe: ResNet-50's
+// 2048->1000 layer 0.33 vs 0.24 ms, MobileNetV2's 1280->1000 0.24 vs 0.18; docs/EXECUTOR.md,
+// "Session 5"). Off with JOULEBENCH_ONEDNN_GEMV=0 (A/B runs).
+struct jb_gemv {
+    int k, m, m_by_k;             // weights [m][k] (ONNX Gemm transB = 1) or [k][m]
+    const float *weights;         // borrowed: the caller keeps it alive (OneDNNPrimitive.borrowed)
+    float *bias;                  // m values (zeros when the layer has none), owned
+    int activation; float lo, hi; // JB_ACT_*
+};
+
+static int gemv_enabled(void) {
+    const char *sw = getenv("JOULEBENCH_ONEDNN_GEMV");
+    return !(sw && strcmp(sw, "0") == 0);
+}
+
+static inline float gemv_activate(const struct jb_gemv *g, float v) {
+    if (g->activation == JB_ACT_RELU) return v > 0 ? v : 0;
+    if (g->activation == JB_ACT_CLIP) return v < g->lo ? g->lo : v > g->hi ? g->hi : v;
+    return v;
+}
+
+// Rows [lo, hi) of y = W x for W [m][k]: four rows at a time, each a dot product over k
+// (16 lanes per row, lanes summed at the end).
+static void gemv_rows(const struct jb_gemv *g, const float *x, float *y, int lo, int hi) {
+    const int k = g->k;
+    int o = lo;
+#if defined(__AVX512F__)
+    for (; o + 4 <= hi; o += 4) {
+        const float *w0 = g->weights + (size_t)o * (size_t)k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 16 <= k; i += 16) {
+            __m512 xv = _mm512_loadu_ps(x + i);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + i), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + i), xv, a3);
+        }
+        if (i < k) {
+            __mmask16 tail = (__mmask16)((1u << (k - i)) - 1);
+            __m512 xv = _mm512_maskz_loadu_ps(tail, x + i);
+            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w0 + i), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w1 + i), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w2 + i), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w3 + i), xv, a3);
+        }
+        y[o] = gemv_activate(g, _mm512_reduce_add_ps(a0) + g->bias[o]);
+        y[o + 1] = gemv_activate(g, _mm512_reduce_add_ps(a1) + g->bias[o + 1]);
+        y[o + 2] = gemv_activate(g, _mm512_reduce_add_ps(a2) + g->bias[o + 2]);
+        y[o + 3] = gemv_activate(g, _mm512_reduce_add_ps(a3) + g->bias[o + 3]);
+    }
+#endif
+    for (; o < hi; o++) {
+        const float *w = g->weights + (size_t)o * (size_t)k;
+        float lanes[16] = {0};
+        int i = 0;
+        for (; i + 16 <= k; i += 16)
+            for (int l = 0; l < 16; l++) lanes[l] += w[i + l] * x[i + l];
+        for (; i < k; i++) lanes[i & 15] += w[i] * x[i];
+        float sum = 0;
+        for (int l = 0; l < 16; l++) sum += lanes[l];
+        y[o] = gemv_activate(g, sum + g->bias[o]);
+    }
+}
+
+// Columns [lo, hi) of y = xᵀ W for W [k][m]: row by row, each row's slice added into y.
+static void gemv_columns(const struct jb_gemv *g, const float *x, float *y, int lo, int hi) {
+    for (int j = lo; j < hi; j++) y[j] = g->bias[j];
+    for (int i = 0; i < g->k; i++) {
+        const float xi = x[i], *w = g->weights + (size_t)i * (size_t)g->m;
+        for (int j = lo; j < hi; j++) y[j] += xi * w[j];
+    }
+    for (int j = lo; j < hi; j++) y[j] = gemv_activate(g, y[j]);
+}
+
+struct gemv_call { const struct jb_gemv *g; const float *x; float *y; };
+
+static void gemv_body(void *data) {
+    const struct gemv_call *c = data;
+    int t = p_omp_get_thread_num(), n = p_omp_get_num_threads();
+    // Equal shares in whole 16-output blocks (rows four at a time, columns one vector).
+    int blocks = (c->g->m + 15) / 16;
+    int lo = (int)((long)blocks * t / n) * 16, hi = (int)((long)blocks * (t + 1) / n) * 16;
+    if (hi > c->g->m) hi = c->g->m;
+    if (lo >= hi) return;
+    if (c->g->m_by_k) gemv_rows(c->g, c->x, c->y, lo, hi);
+    else gemv_columns(c->g, c->x, c->y, lo, hi);
+}
+
+static void gemv_run(const struct jb_gemv *g, const float *x, float *y, int threads) {
+    struct gemv_call call = {g, x, y};
+    if (threads > 1 && g->m >= 32 && __atomic_load_n(&gomp_ready, __ATOMIC_ACQUIRE)) p_GOMP_parallel(gemv_body, &call, (unsigned)threads, 0);
+    else if (g->m_by_k) gemv_rows(g, x, y, 0, g->m);
+    else gemv_columns(g, x, y, 0, g->m);
+}
+
+static jb_op *gemv_create(int k, int m, int m_by_k, const float *weights, const float *bias, int activation, float lo, float hi,
+                          char *err, size_t errlen) {
+    jb_op *op = new_op(K_GEMV, 1);
+    struct jb_gemv *g = calloc(1, sizeof *g);
+    float *b = calloc((size_t)m, sizeof *b);
+    if (!op || !g || !b) { fail(err, errlen, "inner product: out of memory"); free(g); free(b); jb_op_destroy(op); return NULL; }
+    if (bias) memcpy(b, bias, (size_t)m * sizeof *b);
+    *g = (struct jb_gemv){k, m, m_by_k, weights, b, activation, lo, hi};
+    op->gemv = g;
+    op->constant_bytes = (size_t)m * sizeof *b;
+#if defined(__AVX512F__)
+    snprintf(op->impl, sizeof op->impl, "jb_gemv:%s", m_by_k ? "avx512_rows" : "columns");
+#else
+    snprintf(op->impl, sizeof op->impl, "jb_gemv:%s", m_by_k ? "rows" : "columns");
+#endif
+    return op;
+}
+
 jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int borrow_weights, const float *weights, const float *bias,
                                int activation, float clip_min, float clip_max, char *err, size_t errlen) {
     if (ensure_engine(err, errlen)) return NULL;
     if (!weights || n < 1 || k < 1 || m < 1) { fail(err, errlen, "inner product: bad shape or no weights"); return NULL; }
+    if (n == 1 && borrow_weights && gemv_enabled()) return gemv_create(k, m, weights_are_m_by_k, weights, bias, activation, clip_min, clip_max, err, errlen);
     // Same kind as a convolution: one source, constant weights and bias bound at execution.
     jb_op *op = new_op(K_CONV, 1);
     dnnl_primitive_attr_t attr = user_scratchpad_attr();
@@ -498,6 +620,7 @@ static __thread dnnl_stream_t thread_stream;
 
 int jb_op_execute(jb_op *op, int count, const float *const *srcs, float *dst, int threads, char *err, size_t errlen) {
     if (!op || count != op->nsrc || !dst) { fail(err, errlen, "execute: expected %d sources", op ? op->nsrc : -1); return -1; }
+    if (op->kind == K_GEMV) { gemv_run(op->gemv, srcs[0], dst, threads); return 0; }
     if (threads > 0) p_omp_set_num_threads(threads);
     if (!thread_stream && D(dnnl_stream_create)(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) {
         fail(err, errlen, "execute: no stream"); return -1;
@@ -629,6 +752,8 @@ void jb_op_destroy(jb_op *op) {
     if (op->bias) D(dnnl_memory_destroy)(op->bias);
     if (op->dw_weights) D(dnnl_memory_destroy)(op->dw_weights);
     if (op->dw_bias) D(dnnl_memory_destroy)(op->dw_bias);
+    if (op->gemv) free(op->gemv->bias);
+    free(op->gemv);
     free(op->src_md);
     free(op);
 }

@@ -241,6 +241,43 @@ func oneDNNInnerProductMatchesNaive(_ c: InnerProductCase) throws {
     }
 }
 
+struct GEMVCase: CustomTestStringConvertible, Sendable {
+    var inputs: Int, outputs: Int, transB: Bool, bias: Bool, activation: FusedActivation
+    var testDescription: String { "\(inputs)→\(outputs)\(transB ? " Bᵀ" : "")\(bias ? " +b" : "") \(activation)" }
+}
+
+/// Batch 1 with borrowed weights runs on the shim's own GEMV (`jb_gemv`, cdnnl.c), not on
+/// oneDNN: rows four at a time with a masked tail over the inputs, or columns, split over
+/// the team in 16-output blocks. Against the naive GEMM on ragged and aligned shapes.
+@Test(arguments: [
+    GEMVCase(inputs: 1280, outputs: 1000, transB: true, bias: true, activation: .none),     // MobileNetV2's classifier
+    GEMVCase(inputs: 77, outputs: 33, transB: true, bias: true, activation: .relu),        // masked tail, rows left over
+    GEMVCase(inputs: 16, outputs: 4, transB: true, bias: false, activation: .none),        // one thread (fewer than 32 outputs)
+    GEMVCase(inputs: 5, outputs: 130, transB: true, bias: true, activation: .clip(min: -0.5, max: 0.5)),
+    GEMVCase(inputs: 300, outputs: 129, transB: false, bias: true, activation: .relu),     // [K, M] weights: columns
+    GEMVCase(inputs: 31, outputs: 7, transB: false, bias: false, activation: .clip(min: 0, max: 6)),
+])
+func batchOneInnerProductRunsOnTheShimGEMV(_ c: GEMVCase) throws {
+    let x = Naive.tensor([1, c.inputs], seed: 41)
+    let w = Naive.tensor(c.transB ? [c.outputs, c.inputs] : [c.inputs, c.outputs], seed: 42)
+    let b = Naive.tensor([c.outputs], seed: 43)
+    var want = Naive.gemm(m: 1, n: c.outputs, k: c.inputs, a: { _, p in x.values[p] },
+                          b: { p, j in c.transB ? w.values[j * c.inputs + p] : w.values[p * c.outputs + j] })
+    for j in want.indices {
+        let v = want[j] + (c.bias ? b.values[j] : 0)
+        switch c.activation {
+        case .none: want[j] = v
+        case .relu: want[j] = max(0, v)
+        case .clip(let lo, let hi): want[j] = min(max(v, lo), hi)
+        }
+    }
+    let ip = try OneDNNPrimitive.innerProduct(batch: 1, inputs: c.inputs, outputs: c.outputs, weights: w.values,
+                                              weightsAreOutputsByInputs: c.transB, bias: c.bias ? b.values : nil,
+                                              activation: c.activation, borrowWeights: true, node: "fc")
+    #expect(ip.implementation.hasPrefix("jb_gemv"), "\(ip.implementation)")
+    #expect(Naive.maxError(try ip.run([x.values], node: "fc"), want) < 1e-4)
+}
+
 @Test func oneDNNInnerProductRefusesMismatchedWeightsWithATypedError() {
     #expect(throws: ExecutorError.self) {
         _ = try OneDNNPrimitive.innerProduct(batch: 1, inputs: 4, outputs: 3, weights: [Float](repeating: 1, count: 11),

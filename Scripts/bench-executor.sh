@@ -123,13 +123,14 @@ echo "## The oneDNN backend's switches, A/B: batch-1 latency (ms), median of $((
 echo "Each column turns one thing off (or back to session 2): patches = strided 3×3 convolutions as 1×1 over gathered patches;"
 echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (1000 by default; 30000 for comparison);"
 echo "pin = the team pinned to distinct CPUs during a pass (back to back here; the frame-by-frame table above is where it matters);"
-echo "dw = depthwise 3×3 convolutions fused into the 1×1 before them in untraced runs, where oneDNN JITs the pair."
-echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=30000 | JOULEBENCH_PIN_THREADS=0 | JOULEBENCH_ONEDNN_FUSE_DW=0 | patches off / default | fuse off / default | spin 30000 / default | pin off / default | dw off / default |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for model in "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v1.onnx"; do
-  for variant in default patches fuse spin pin dw; do : > "$venv/ab-$variant"; done
+echo "dw = depthwise 3×3 convolutions fused into the 1×1 before them in untraced runs, where oneDNN JITs the pair;"
+echo "gemv = batch-1 fully-connected layers on the shim's own GEMV (off: oneDNN's inner product)."
+echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=30000 | JOULEBENCH_PIN_THREADS=0 | JOULEBENCH_ONEDNN_FUSE_DW=0 | JOULEBENCH_ONEDNN_GEMV=0 | patches off / default | fuse off / default | spin 30000 / default | pin off / default | dw off / default | gemv off / default |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for model in "$cache/light_bvlc_alexnet.onnx" "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v1.onnx"; do
+  for variant in default patches fuse spin pin dw gemv; do : > "$venv/ab-$variant"; done
   for block in 1 2 3 4; do
-    order="default patches fuse spin pin dw"; [ $((block % 2)) -eq 0 ] && order="dw pin spin fuse patches default"
+    order="default patches fuse spin pin dw gemv"; [ $((block % 2)) -eq 0 ] && order="gemv dw pin spin fuse patches default"
     for variant in $order; do
       case $variant in
         default) setting="JOULEBENCH_UNUSED=0" ;;
@@ -138,13 +139,14 @@ for model in "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v
         spin) setting="GOMP_SPINCOUNT=30000" ;;
         pin) setting="JOULEBENCH_PIN_THREADS=0" ;;
         dw) setting="JOULEBENCH_ONEDNN_FUSE_DW=0" ;;
+        gemv) setting="JOULEBENCH_ONEDNN_GEMV=0" ;;
       esac
       env -u JOULEBENCH_GEMM "$setting" $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/ab-$variant"
     done
   done
-  a=$(median < "$venv/ab-default"); p=$(median < "$venv/ab-patches"); f=$(median < "$venv/ab-fuse"); w=$(median < "$venv/ab-spin"); n=$(median < "$venv/ab-pin"); v=$(median < "$venv/ab-dw")
+  a=$(median < "$venv/ab-default"); p=$(median < "$venv/ab-patches"); f=$(median < "$venv/ab-fuse"); w=$(median < "$venv/ab-spin"); n=$(median < "$venv/ab-pin"); v=$(median < "$venv/ab-dw"); g=$(median < "$venv/ab-gemv")
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
-  echo "| $(basename "$model") | $a | $p | $f | $w | $n | $v | $(ratio "$a" "$p") | $(ratio "$a" "$f") | $(ratio "$a" "$w") | $(ratio "$a" "$n") | $(ratio "$a" "$v") |"
+  echo "| $(basename "$model") | $a | $p | $f | $w | $n | $v | $g | $(ratio "$a" "$p") | $(ratio "$a" "$f") | $(ratio "$a" "$w") | $(ratio "$a" "$n") | $(ratio "$a" "$v") | $(ratio "$a" "$g") |"
 done
 echo
 
@@ -155,7 +157,7 @@ echo
 echo "## Convolution layers: SIMD16 (as a session prepares it) vs oneDNN (nChw16c in and out, filter reordered once), alternating, median of 21"
 $bench onednn 21
 echo
-echo "## Fully-connected layers: SIMD16 GEMM vs oneDNN inner product (ReLU fused, alternating, median of 21)"
+echo "## Fully-connected layers: SIMD16 GEMM vs the session's kernel (batch 1: the shim's GEMV; batch 8: oneDNN) vs oneDNN's inner product (ReLU fused, alternating, median of 21; cold: 64 MB touched before each call)"
 $bench fc 21
 echo
 

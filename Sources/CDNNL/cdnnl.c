@@ -457,11 +457,11 @@ static jb_op *gemv_create(int k, int m, int m_by_k, const float *weights, const 
     return op;
 }
 
-jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int borrow_weights, const float *weights, const float *bias,
-                               int activation, float clip_min, float clip_max, char *err, size_t errlen) {
+jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int borrow_weights, int shim_gemv, const float *weights,
+                               const float *bias, int activation, float clip_min, float clip_max, char *err, size_t errlen) {
     if (ensure_engine(err, errlen)) return NULL;
     if (!weights || n < 1 || k < 1 || m < 1) { fail(err, errlen, "inner product: bad shape or no weights"); return NULL; }
-    if (n == 1 && borrow_weights && gemv_enabled()) return gemv_create(k, m, weights_are_m_by_k, weights, bias, activation, clip_min, clip_max, err, errlen);
+    if (n == 1 && borrow_weights && shim_gemv && gemv_enabled()) return gemv_create(k, m, weights_are_m_by_k, weights, bias, activation, clip_min, clip_max, err, errlen);
     // Same kind as a convolution: one source, constant weights and bias bound at execution.
     jb_op *op = new_op(K_CONV, 1);
     dnnl_primitive_attr_t attr = user_scratchpad_attr();

@@ -188,30 +188,43 @@ extension KernelBenchmark {
 extension KernelBenchmark {
     /// Median seconds of one fully-connected layer y[batch, outputs] = ReLU(x·Wᵀ + b) (ONNX
     /// Gemm, transB = 1) on the SIMD16 GEMM (`Operators.gemm`, what the SIMD backend and,
-    /// with `JOULEBENCH_ONEDNN_FC=0`, the oneDNN backend run) and on oneDNN's inner product
-    /// as a session makes it (batch 1: plain weights read in place; otherwise reordered once), alternated `repeats` times after one warm-up each. Also
-    /// returns oneDNN's implementation name. The weights are a distinct buffer per layer, as
-    /// in a network (so a layer larger than the caches streams them from memory).
-    public static func fullyConnectedSeconds(batch: Int, inputs: Int, outputs: Int, repeats: Int) throws
-        -> (simd: Double, oneDNN: Double, implementation: String) {
+    /// with `JOULEBENCH_ONEDNN_FC=0`, the oneDNN backend run), on the kernel a oneDNN session
+    /// runs (batch 1: the shim's GEMV over the plain weights; otherwise oneDNN's inner product
+    /// with the weights reordered once) and on oneDNN's own inner product as a session would
+    /// make it without the GEMV, alternated `repeats` times after one warm-up each. Also
+    /// returns the session kernel's implementation name. The weights are a distinct buffer per
+    /// layer, as in a network; `coldCaches` touches 64 MB before every timed call, as the
+    /// rest of a network does to the caches between two visits of its classifier.
+    public static func fullyConnectedSeconds(batch: Int, inputs: Int, outputs: Int, repeats: Int, coldCaches: Bool = false) throws
+        -> (simd: Double, session: Double, oneDNN: Double, implementation: String) {
         let x = try Tensor(shape: [batch, inputs], values: (0..<(batch * inputs)).map { Float($0 % 17) * 0.1 - 0.8 })
         let w = try Tensor(shape: [outputs, inputs], values: (0..<(outputs * inputs)).map { Float($0 % 13) * 0.01 - 0.06 })
         let b = try Tensor(shape: [outputs], values: (0..<outputs).map { Float($0 % 5) * 0.01 })
         // What a session does (batch 1 reads the plain weights in place); JOULEBENCH_ONEDNN_FC_BORROW=0/1 forces either.
         let borrow = ProcessInfo.processInfo.environment["JOULEBENCH_ONEDNN_FC_BORROW"].map { $0 == "1" } ?? (batch == 1)
-        let primitive = try OneDNNPrimitive.innerProduct(batch: batch, inputs: inputs, outputs: outputs, weights: w.values,
-                                                         weightsAreOutputsByInputs: true, bias: b.values, activation: .relu,
-                                                         borrowWeights: borrow, node: "fc")
-        var simd: [Double] = [], dnnl: [Double] = []
-        for r in 0...repeats {
-            var start = DispatchTime.now().uptimeNanoseconds
-            _ = try Operators.gemm(x, w, b, transA: false, transB: true, alpha: 1, beta: 1, activation: .relu, backend: .simd, node: "fc")
-            if r > 0 { simd.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
-            start = DispatchTime.now().uptimeNanoseconds
-            _ = try primitive.run([x.values], node: "fc")
-            if r > 0 { dnnl.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) }
+        func make(shimGEMV: Bool) throws -> OneDNNPrimitive {
+            try OneDNNPrimitive.innerProduct(batch: batch, inputs: inputs, outputs: outputs, weights: w.values, weightsAreOutputsByInputs: true,
+                                             bias: b.values, activation: .relu, borrowWeights: borrow, shimGEMV: shimGEMV, node: "fc")
         }
-        return (simd.sorted()[simd.count / 2], dnnl.sorted()[dnnl.count / 2], primitive.implementation)
+        let session = try make(shimGEMV: true), oneDNN = try make(shimGEMV: false)
+        var evict = [UInt8](repeating: 1, count: coldCaches ? 64 << 20 : 0)
+        func timed(_ body: () throws -> Void) rethrows -> Double {
+            if coldCaches { evict.withUnsafeMutableBytes { for i in stride(from: 0, to: $0.count, by: 64) { $0[i] &+= 1 } } }
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        }
+        var times: [[Double]] = [[], [], []]
+        for r in 0...repeats {
+            let t = [
+                try timed { _ = try Operators.gemm(x, w, b, transA: false, transB: true, alpha: 1, beta: 1, activation: .relu, backend: .simd, node: "fc") },
+                try timed { _ = try session.run([x.values], node: "fc") },
+                try timed { _ = try oneDNN.run([x.values], node: "fc") },
+            ]
+            if r > 0 { for i in 0..<3 { times[i].append(t[i]) } }
+        }
+        let medians = times.map { $0.sorted()[$0.count / 2] }
+        return (medians[0], medians[1], medians[2], session.implementation)
     }
 }
 

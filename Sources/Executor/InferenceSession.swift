@@ -388,6 +388,11 @@ public struct InferenceSession: Sendable {
             provenance["onednn.winogradConvolutions"] = String(steps.filter { $0.oneDNN?.implementation.contains("wino") == true }.count)
             // Strided convolutions oneDNN runs as 1×1 convolutions over gathered patches (same MACs).
             provenance["onednn.gatheredPatchConvolutions"] = String(steps.filter { $0.oneDNN?.gatheredPatches != nil }.count)
+            let shimGEMVLayers = steps.filter { $0.oneDNN?.implementation.hasPrefix("jb_gemv") == true }.count
+            if shimGEMVLayers > 0 {
+                // Batch-1 fully-connected layers the shim runs on its own GEMV (cdnnl.c), not on oneDNN.
+                provenance["onednn.shimGEMVLayers"] = String(shimGEMVLayers)
+            }
             if fusedDepthwiseConvolutions > 0 {
                 // Likewise: `run` computes these depthwise convolutions inside the 1×1 before them.
                 provenance["onednn.depthwiseFusedWhenUntraced"] = String(fusedDepthwiseConvolutions)

@@ -120,13 +120,15 @@ do {
             ("GoogLeNet fc", 1024, 1000),
         ]
         print("oneDNN \(KernelBenchmark.oneDNNVersion), \(KernelBenchmark.threadCount) threads, median of \(repeats), alternating")
-        print("| layer | batch | SIMD16 ms | oneDNN ms | SIMD16 GB/s (weights) | oneDNN GB/s (weights) | oneDNN / SIMD16 time | oneDNN kernel |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
-        for batch in [1, 8] {
+        print("| layer | batch | caches | SIMD16 ms | session ms | oneDNN ms | SIMD16 GB/s (weights) | session GB/s | oneDNN GB/s | session / oneDNN time | session kernel |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for (batch, cold) in [(1, true), (1, false), (8, false)] {
             for (name, k, m) in layers {
-                let (s, d, impl) = try KernelBenchmark.fullyConnectedSeconds(batch: batch, inputs: k, outputs: m, repeats: repeats)
+                let (s, d, o, impl) = try KernelBenchmark.fullyConnectedSeconds(batch: batch, inputs: k, outputs: m, repeats: repeats, coldCaches: cold)
                 let bytes = 4.0 * Double(k * m)
-                print("| \(name) | \(batch) | \(String(format: "%.3f", s * 1e3)) | \(String(format: "%.3f", d * 1e3)) | \(String(format: "%.1f", bytes / s / 1e9)) | \(String(format: "%.1f", bytes / d / 1e9)) | \(String(format: "%.2f", d / s)) | \(impl) |")
+                func ms(_ t: Double) -> String { String(format: "%.3f", t * 1e3) }
+                func gbs(_ t: Double) -> String { String(format: "%.1f", bytes / t / 1e9) }
+                print("| \(name) | \(batch) | \(cold ? "cold" : "warm") | \(ms(s)) | \(ms(d)) | \(ms(o)) | \(gbs(s)) | \(gbs(d)) | \(gbs(o)) | \(String(format: "%.2f", d / o)) | \(impl) |")
             }
         }
     case "overhead":

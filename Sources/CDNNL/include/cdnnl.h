@@ -63,9 +63,11 @@ jb_op *jb_conv_create(const jb_conv_desc *d, const float *filter, const float *b
 /// reordered once into oneDNN's chosen layout and not referenced afterwards, or, when
 /// `borrow_weights`, used in place in its own layout (no copy: the caller keeps `weights`
 /// alive and unchanged until jb_op_destroy; jb_op_constant_bytes then excludes it).
-/// `bias` has m values or is NULL.
-jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int borrow_weights, const float *weights, const float *bias,
-                               int activation, float clip_min, float clip_max, char *err, size_t errlen);
+/// `bias` has m values or is NULL. With n = 1, `borrow_weights` and `shim_gemv`, the layer
+/// runs on the shim's own GEMV instead of oneDNN (implementation "jb_gemv:…"; cdnnl.c says
+/// why), unless JOULEBENCH_ONEDNN_GEMV=0.
+jb_op *jb_inner_product_create(int n, int k, int m, int weights_are_m_by_k, int borrow_weights, int shim_gemv, const float *weights,
+                               const float *bias, int activation, float clip_min, float clip_max, char *err, size_t errlen);
 
 /// Max or average pooling; global pooling is a window of the whole plane.
 jb_op *jb_pool_create(int kind, int n, int c, int h, int w, int out_h, int out_w, int kh, int kw,

@@ -332,9 +332,12 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// A fully-connected layer: [batch, inputs] → [batch, outputs] = act(x·Wᵀ + bias), both
     /// row-major. `weights` is [outputs, inputs] when `weightsAreOutputsByInputs` (ONNX Gemm
     /// transB = 1), [inputs, outputs] otherwise; reordered once into oneDNN's layout and not
-    /// kept. `bias` has `outputs` values or is nil.
+    /// kept. `bias` has `outputs` values or is nil. Batch 1 with `borrowWeights` runs on the
+    /// shim's own GEMV (`jb_gemv`: it reads cold weights faster than oneDNN's gemm:jit)
+    /// unless `shimGEMV` is false (benchmarks, tests) or JOULEBENCH_ONEDNN_GEMV=0.
     static func innerProduct(batch: Int, inputs: Int, outputs: Int, weights: [Float], weightsAreOutputsByInputs: Bool,
-                             bias: [Float]?, activation: FusedActivation, borrowWeights: Bool = false, node: String) throws -> OneDNNPrimitive {
+                             bias: [Float]?, activation: FusedActivation, borrowWeights: Bool = false, shimGEMV: Bool = true,
+                             node: String) throws -> OneDNNPrimitive {
         guard weights.count == inputs * outputs, bias.map({ $0.count == outputs }) ?? true else {
             throw ExecutorError(node: node, reason: "inner product: weights or bias do not match [\(outputs), \(inputs)]")
         }
@@ -344,11 +347,11 @@ final class OneDNNPrimitive: @unchecked Sendable {
                 if let bias {
                     return bias.withUnsafeBufferPointer { bp in
                         jb_inner_product_create(Int32(batch), Int32(inputs), Int32(outputs), weightsAreOutputsByInputs ? 1 : 0,
-                                                borrowWeights ? 1 : 0, wp.baseAddress, bp.baseAddress, act, lo, hi, err, len)
+                                                borrowWeights ? 1 : 0, shimGEMV ? 1 : 0, wp.baseAddress, bp.baseAddress, act, lo, hi, err, len)
                     }
                 }
                 return jb_inner_product_create(Int32(batch), Int32(inputs), Int32(outputs), weightsAreOutputsByInputs ? 1 : 0,
-                                               borrowWeights ? 1 : 0, wp.baseAddress, nil, act, lo, hi, err, len)
+                                               borrowWeights ? 1 : 0, shimGEMV ? 1 : 0, wp.baseAddress, nil, act, lo, hi, err, len)
             }
         }, sourceCount: 1, outputFloats: batch * outputs, node: node)
         // oneDNN reads the caller's buffer: this reference keeps it alive (arrays are never

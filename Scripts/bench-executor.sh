@@ -121,11 +121,11 @@ echo
 
 echo "## The oneDNN backend's switches, A/B: batch-1 latency (ms), median of $((4 * quarter)) runs each, 4 interleaved blocks, same binary"
 echo "Each column turns one thing off (or back to session 2): patches = strided 3×3 convolutions as 1×1 over gathered patches;"
-echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (1000 by default; 30000 for comparison);"
+echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (3000 by default when passes are pinned; 1000, the short spin used unpinned, for comparison);"
 echo "pin = the team pinned to distinct CPUs during a pass (back to back here; the frame-by-frame table above is where it matters);"
 echo "dw = depthwise 3×3 convolutions fused into the 1×1 before them in untraced runs, where oneDNN JITs the pair;"
 echo "gemv = batch-1 fully-connected layers on the shim's own GEMV (off: oneDNN's inner product)."
-echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=30000 | JOULEBENCH_PIN_THREADS=0 | JOULEBENCH_ONEDNN_FUSE_DW=0 | JOULEBENCH_ONEDNN_GEMV=0 | patches off / default | fuse off / default | spin 30000 / default | pin off / default | dw off / default | gemv off / default |"
+echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=1000 | JOULEBENCH_PIN_THREADS=0 | JOULEBENCH_ONEDNN_FUSE_DW=0 | JOULEBENCH_ONEDNN_GEMV=0 | patches off / default | fuse off / default | spin 1000 / default | pin off / default | dw off / default | gemv off / default |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for model in "$cache/light_bvlc_alexnet.onnx" "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v1.onnx"; do
   for variant in default patches fuse spin pin dw gemv; do : > "$venv/ab-$variant"; done
@@ -136,7 +136,7 @@ for model in "$cache/light_bvlc_alexnet.onnx" "$cache/light_resnet50.onnx" mobil
         default) setting="JOULEBENCH_UNUSED=0" ;;
         patches) setting="JOULEBENCH_ONEDNN_PATCHES=0" ;;
         fuse) setting="JOULEBENCH_ONEDNN_FUSE=0" ;;
-        spin) setting="GOMP_SPINCOUNT=30000" ;;
+        spin) setting="GOMP_SPINCOUNT=1000" ;;
         pin) setting="JOULEBENCH_PIN_THREADS=0" ;;
         dw) setting="JOULEBENCH_ONEDNN_FUSE_DW=0" ;;
         gemv) setting="JOULEBENCH_ONEDNN_GEMV=0" ;;
@@ -148,6 +148,33 @@ for model in "$cache/light_bvlc_alexnet.onnx" "$cache/light_resnet50.onnx" mobil
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
   echo "| $(basename "$model") | $a | $p | $f | $w | $n | $v | $g | $(ratio "$a" "$p") | $(ratio "$a" "$f") | $(ratio "$a" "$w") | $(ratio "$a" "$n") | $(ratio "$a" "$v") | $(ratio "$a" "$g") |"
 done
+echo
+
+echo "## Under load: batch-1 latency (ms) with a busy loop on every CPU, median of $((2 * quarter)) runs each, 2 interleaved blocks"
+echo "The spin count (GOMP_SPINCOUNT) is chosen by pinning (cdnnl.c): a thread that spins while its partner waits for the same core"
+echo "costs that partner a time slice, so a long spin is safe only when the team's threads are pinned to distinct CPUs."
+echo "| model | default (pinned, spin 3000) | pinned, spin 1000 | JOULEBENCH_PIN_THREADS=0 (unpinned, spin 1000) | unpinned, spin 3000 (avoided) |"
+echo "|---|---:|---:|---:|---:|"
+busy_pids=()
+stop_busy() { [ ${#busy_pids[@]} -gt 0 ] && kill "${busy_pids[@]}" 2>/dev/null; busy_pids=(); }
+trap stop_busy EXIT
+for _ in $(seq "$(nproc)"); do sh -c 'while :; do :; done' & busy_pids+=($!); done
+for model in mobilenet_v2 "$cache/light_resnet50.onnx"; do
+  for variant in a b c d; do : > "$venv/load-$variant"; done
+  for block in 1 2; do
+    for variant in a b c d; do
+      case $variant in
+        a) setting="JOULEBENCH_UNUSED=0" ;;
+        b) setting="GOMP_SPINCOUNT=1000" ;;
+        c) setting="JOULEBENCH_PIN_THREADS=0" ;;
+        d) setting="JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000" ;;
+      esac
+      env -u JOULEBENCH_GEMM $setting $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/load-$variant"
+    done
+  done
+  echo "| $(basename "$model") | $(median < "$venv/load-a") | $(median < "$venv/load-b") | $(median < "$venv/load-c") | $(median < "$venv/load-d") |"
+done
+stop_busy
 echo
 
 echo "## Depthwise 3×3 on MobileNetV2 shapes: general kernel vs DepthwiseConv3x3 (ReLU6 fused, alternating, median of 21)"

@@ -18,13 +18,19 @@
 // because its OpenMP runtime (libgomp) reads it once, when it loads. By default libgomp's
 // idle threads spin 300000 iterations (milliseconds) after every parallel region; not
 // spinning at all (OMP_WAIT_POLICY=PASSIVE) costs 1.5-2x on a quiet machine (a futex
-// wake-up between consecutive primitives). A short spin keeps most of that gain and
-// bounds the loss under load: on a quiet machine 30000 iterations were 2-8 % faster than
-// 1000 (the worker then rarely sleeps between primitives), but with two compiler processes
-// on the two cores MobileNetV2 took 93 ms at 30000, 35 at 10000, 22 at 5000 and 7.8 at
-// 1000 (docs/EXECUTOR.md, "One thread pool"). An OMP_WAIT_POLICY or GOMP_SPINCOUNT the
-// environment sets is kept.
-#define JB_SPIN_COUNT "1000"
+// wake-up between consecutive primitives). How long to spin depends on pinning
+// (jb_team_pin_begin). Unpinned, a spinning thread can hold the core its partner waits
+// for: with two compiler processes on the two cores MobileNetV2 took 93 ms at 30000, 22
+// at 5000 and 7.8 at 1000 (session 3), and 13.3 ms at 3000 against 7.4 at 1000 with two
+// busy loops (session 5). Pinned to distinct CPUs, the team's threads never share one and
+// a longer spin is no worse under the same load (MobileNetV2 6.2-7.0 ms at 3000 against
+// 6.3-6.5 at 1000; 30000: 6.4 against 7.9) and faster on a quiet machine (-4.5 %: the
+// worker sleeps less often inside a pass). So 3000 when passes will be pinned, 1000 when
+// JOULEBENCH_PIN_THREADS=0 turns pinning off (docs/EXECUTOR.md, "Session 5"). An
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT the environment sets is kept; OMP_PROC_BIND,
+// OMP_PLACES or GOMP_CPU_AFFINITY bind the threads in libgomp itself (also pinned).
+#define JB_SPIN_COUNT_PINNED "3000"
+#define JB_SPIN_COUNT_UNPINNED "1000"
 #define JB_DNNL_FUNCTIONS(X) \
     X(dnnl_binary_desc_init) \
     X(dnnl_post_ops_append_dw) \
@@ -90,6 +96,11 @@ struct jb_op {
     struct jb_gemv *gemv;         // K_GEMV: the batch-1 inner product run by jb_gemv_rows/columns
 };
 
+// Pinning switches (jb_team_pin_begin), read once: make_engine chooses the spin count by them.
+static pthread_once_t pin_switch_once = PTHREAD_ONCE_INIT;
+static int pin_disabled;                // the user binds, or JOULEBENCH_PIN_THREADS=0
+static void read_pin_switches(void);
+
 static dnnl_engine_t engine;
 static dnnl_status_t engine_status = dnnl_runtime_error;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
@@ -102,8 +113,11 @@ static void make_engine(void) {
     } else if (policy || spin) {
         snprintf(load_note, sizeof load_note, "environment: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s", policy ? policy : "unset", spin ? spin : "unset");
     } else {
-        setenv("GOMP_SPINCOUNT", JB_SPIN_COUNT, 0);
-        snprintf(load_note, sizeof load_note, "GOMP_SPINCOUNT=" JB_SPIN_COUNT " (set before loading)");
+        pthread_once(&pin_switch_once, read_pin_switches);
+        const char *count = pin_disabled ? JB_SPIN_COUNT_UNPINNED : JB_SPIN_COUNT_PINNED;
+        setenv("GOMP_SPINCOUNT", count, 0);
+        snprintf(load_note, sizeof load_note, "GOMP_SPINCOUNT=%s (set before loading; passes %s)", count,
+                 pin_disabled ? "not pinned here" : "pinned");
     }
     void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
     if (!lib) { snprintf(load_note, sizeof load_note, "libdnnl.so.2 not found: %s", dlerror()); return; }
@@ -677,8 +691,6 @@ static void parallel_body(void *data) {
 // every pass), everyone back to the master's previous set at the end. Concurrent passes are
 // left to the scheduler, which spreads them better than per-caller choices would.
 static int active_pins;                 // pinned passes running (0 or 1)
-static pthread_once_t pin_switch_once = PTHREAD_ONCE_INIT;
-static int pin_disabled;                // set once: the user binds, or JOULEBENCH_PIN_THREADS=0
 
 static void read_pin_switches(void) {
     // libgomp binds by itself under any of these (OMP_PLACES alone turns binding on).

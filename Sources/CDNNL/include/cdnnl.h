@@ -110,8 +110,9 @@ void jb_op_destroy(jb_op *op);
 size_t jb_tensor_floats(int n, int c, int h, int w, int layout);
 
 /// How libdnnl was loaded and which OpenMP wait policy its threads use (for provenance).
-/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT=1000 is set unless the
-/// environment already sets OMP_WAIT_POLICY or GOMP_SPINCOUNT (cdnnl.c says why).
+/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT is set (3000 when passes
+/// will be pinned, 1000 when pinning is off) unless the environment already sets
+/// OMP_WAIT_POLICY or GOMP_SPINCOUNT (cdnnl.c says why).
 const char *jb_dnnl_threading_note(void);
 
 /// Runs fn(context, i) for i in 0..<count on `threads` threads of the OpenMP team oneDNN

@@ -22,6 +22,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-11}
 quarter=$(( (runs + 3) / 4 ))
+# The tables describe JouleBench's own OpenMP settings (spin count chosen by pinning, its own
+# pinning); a wait policy, spin count or binding left in the environment would change them.
+for v in GOMP_SPINCOUNT OMP_WAIT_POLICY OMP_PROC_BIND OMP_PLACES GOMP_CPU_AFFINITY JOULEBENCH_PIN_THREADS; do
+  if [ -n "${!v+set}" ]; then echo "note: $v=${!v} unset for this benchmark" >&2; unset "$v"; fi
+done
 
 Scripts/setup.sh
 venv=Scripts/.venv
@@ -94,7 +99,7 @@ done
 echo
 
 echo "## Frame by frame: batch-1 latency when another process hands over each frame, 10 ms apart, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
-echo "Each runtime serves passes in its own process; a driver process (bench_executor_peer.py drive) writes it a line every 10 ms and reads the time back, so the threads sleep between frames and the pass starts from a wake-up by another process. \"unpinned\" is JOULEBENCH_PIN_THREADS=0 (docs/EXECUTOR.md, \"Pinned team\"); its 75th percentile shows passes whose two threads shared one core."
+echo "Each runtime serves passes in its own process; a driver process (bench_executor_peer.py drive) writes it a line every 10 ms and reads the time back, so the threads sleep between frames and the pass starts from a wake-up by another process. \"unpinned\" is JOULEBENCH_PIN_THREADS=0 at the same spin count, GOMP_SPINCOUNT=3000 (docs/EXECUTOR.md, \"Pinned team\"); its 75th percentile shows passes whose two threads shared one core."
 echo "| model | JouleBench | JouleBench unpinned | JouleBench unpinned, 75th percentile | onnxruntime | ratio JB/ORT | unpinned/pinned |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 p75() { sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 3 / 4 + 0.5); if (i < 1) i = 1; print v[i] }'; }
@@ -105,11 +110,11 @@ for pair in "${pairs[@]}"; do
   for block in 1 2 3 4; do
     if [ $((block % 2)) -eq 1 ]; then
       drive "$bench" serve "$ours" >> "$jb"
-      JOULEBENCH_PIN_THREADS=0 drive "$bench" serve "$ours" >> "$un"
+      JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000 drive "$bench" serve "$ours" >> "$un"
       drive "$py" Scripts/bench_executor_peer.py serve "$theirs" >> "$ort"
     else
       drive "$py" Scripts/bench_executor_peer.py serve "$theirs" >> "$ort"
-      JOULEBENCH_PIN_THREADS=0 drive "$bench" serve "$ours" >> "$un"
+      JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000 drive "$bench" serve "$ours" >> "$un"
       drive "$bench" serve "$ours" >> "$jb"
     fi
   done 2>/dev/null
@@ -121,11 +126,11 @@ echo
 
 echo "## The oneDNN backend's switches, A/B: batch-1 latency (ms), median of $((4 * quarter)) runs each, 4 interleaved blocks, same binary"
 echo "Each column turns one thing off (or back to session 2): patches = strided 3×3 convolutions as 1×1 over gathered patches;"
-echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (3000 by default when passes are pinned; 1000, the short spin used unpinned, for comparison);"
-echo "pin = the team pinned to distinct CPUs during a pass (back to back here; the frame-by-frame table above is where it matters);"
+echo "fuse = residual adds fused into their convolution in untraced runs; spin = GOMP_SPINCOUNT (3000 by default; 1000, the short spin used when pinning is switched off, for comparison);"
+echo "pin = the team pinned to distinct CPUs during a pass (off at the same spin count; back to back here; the frame-by-frame table above is where it matters);"
 echo "dw = depthwise 3×3 convolutions fused into the 1×1 before them in untraced runs, where oneDNN JITs the pair;"
 echo "gemv = batch-1 fully-connected layers on the shim's own GEMV (off: oneDNN's inner product)."
-echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=1000 | JOULEBENCH_PIN_THREADS=0 | JOULEBENCH_ONEDNN_FUSE_DW=0 | JOULEBENCH_ONEDNN_GEMV=0 | patches off / default | fuse off / default | spin 1000 / default | pin off / default | dw off / default | gemv off / default |"
+echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=1000 | JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000 | JOULEBENCH_ONEDNN_FUSE_DW=0 | JOULEBENCH_ONEDNN_GEMV=0 | patches off / default | fuse off / default | spin 1000 / default | pin off / default | dw off / default | gemv off / default |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for model in "$cache/light_bvlc_alexnet.onnx" "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v1.onnx"; do
   for variant in default patches fuse spin pin dw gemv; do : > "$venv/ab-$variant"; done
@@ -137,11 +142,11 @@ for model in "$cache/light_bvlc_alexnet.onnx" "$cache/light_resnet50.onnx" mobil
         patches) setting="JOULEBENCH_ONEDNN_PATCHES=0" ;;
         fuse) setting="JOULEBENCH_ONEDNN_FUSE=0" ;;
         spin) setting="GOMP_SPINCOUNT=1000" ;;
-        pin) setting="JOULEBENCH_PIN_THREADS=0" ;;
+        pin) setting="JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000" ;;
         dw) setting="JOULEBENCH_ONEDNN_FUSE_DW=0" ;;
         gemv) setting="JOULEBENCH_ONEDNN_GEMV=0" ;;
       esac
-      env -u JOULEBENCH_GEMM "$setting" $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/ab-$variant"
+      env -u JOULEBENCH_GEMM $setting $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/ab-$variant"
     done
   done
   a=$(median < "$venv/ab-default"); p=$(median < "$venv/ab-patches"); f=$(median < "$venv/ab-fuse"); w=$(median < "$venv/ab-spin"); n=$(median < "$venv/ab-pin"); v=$(median < "$venv/ab-dw"); g=$(median < "$venv/ab-gemv")
@@ -156,9 +161,12 @@ echo "costs that partner a time slice, so a long spin is safe only when the team
 echo "| model | default (pinned, spin 3000) | pinned, spin 1000 | JOULEBENCH_PIN_THREADS=0 (unpinned, spin 1000) | unpinned, spin 3000 (avoided) |"
 echo "|---|---:|---:|---:|---:|"
 busy_pids=()
-stop_busy() { [ ${#busy_pids[@]} -gt 0 ] && kill "${busy_pids[@]}" 2>/dev/null; busy_pids=(); }
+stop_busy() {
+  if [ ${#busy_pids[@]} -gt 0 ]; then kill "${busy_pids[@]}" 2>/dev/null || true; wait "${busy_pids[@]}" 2>/dev/null || true; fi
+  busy_pids=()
+}
 trap stop_busy EXIT
-for _ in $(seq "$(nproc)"); do sh -c 'while :; do :; done' & busy_pids+=($!); done
+for _ in $(seq "$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"); do sh -c 'while :; do :; done' & busy_pids+=($!); done
 for model in mobilenet_v2 "$cache/light_resnet50.onnx"; do
   for variant in a b c d; do : > "$venv/load-$variant"; done
   for block in 1 2; do

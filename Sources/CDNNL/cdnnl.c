@@ -25,10 +25,14 @@
 // busy loops (session 5). Pinned to distinct CPUs, the team's threads never share one and
 // a longer spin is no worse under the same load (MobileNetV2 6.2-7.0 ms at 3000 against
 // 6.3-6.5 at 1000; 30000: 6.4 against 7.9) and faster on a quiet machine (-4.5 %: the
-// worker sleeps less often inside a pass). So 3000 when passes will be pinned, 1000 when
-// JOULEBENCH_PIN_THREADS=0 turns pinning off (docs/EXECUTOR.md, "Session 5"). An
-// OMP_WAIT_POLICY or GOMP_SPINCOUNT the environment sets is kept; OMP_PROC_BIND,
-// OMP_PLACES or GOMP_CPU_AFFINITY bind the threads in libgomp itself (also pinned).
+// worker sleeps less often inside a pass). So 3000 unless pinning is switched off
+// (JOULEBENCH_PIN_THREADS=0, or OMP_PROC_BIND / OMP_PLACES / GOMP_CPU_AFFINITY, with which
+// the user binds instead): then 1000 (docs/EXECUTOR.md, "Session 5"). Regions that still run
+// unpinned at 3000: a second concurrent pass in the process (but then libgomp has more
+// threads than CPUs and throttles every spin to 100 by itself), a pin sched_setaffinity
+// refuses, and, in a process that also loaded libdnnl, the OpenBLAS/hybrid backends' own
+// kernels and the kernel benchmarks outside sessions. An OMP_WAIT_POLICY or GOMP_SPINCOUNT
+// the environment sets is kept.
 #define JB_SPIN_COUNT_PINNED "3000"
 #define JB_SPIN_COUNT_UNPINNED "1000"
 #define JB_DNNL_FUNCTIONS(X) \
@@ -116,8 +120,8 @@ static void make_engine(void) {
         pthread_once(&pin_switch_once, read_pin_switches);
         const char *count = pin_disabled ? JB_SPIN_COUNT_UNPINNED : JB_SPIN_COUNT_PINNED;
         setenv("GOMP_SPINCOUNT", count, 0);
-        snprintf(load_note, sizeof load_note, "GOMP_SPINCOUNT=%s (set before loading; passes %s)", count,
-                 pin_disabled ? "not pinned here" : "pinned");
+        snprintf(load_note, sizeof load_note, "GOMP_SPINCOUNT=%s (set before loading; %s)", count,
+                 pin_disabled ? "pinning switched off" : "for pinned passes");
     }
     void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
     if (!lib) { snprintf(load_note, sizeof load_note, "libdnnl.so.2 not found: %s", dlerror()); return; }
@@ -373,7 +377,7 @@ static int gemv_enabled(void) {
 }
 
 static inline float gemv_activate(const struct jb_gemv *g, float v) {
-    if (g->activation == JB_ACT_RELU) return v > 0 ? v : 0;
+    if (g->activation == JB_ACT_RELU) return v <= 0 ? 0 : v;   // NaN stays NaN, as in oneDNN
     if (g->activation == JB_ACT_CLIP) return v < g->lo ? g->lo : v > g->hi ? g->hi : v;
     return v;
 }

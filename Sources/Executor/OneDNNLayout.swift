@@ -481,9 +481,9 @@ extension InferenceSession {
         }
         let (kb, m) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         guard kb == k, y == [n, m] else { throw ExecutorError(node: name, reason: "inner product shapes disagree") }
-        // Batch 1 reads the weights in place (oneDNN's GEMV on the plain layout is as fast as
-        // its reordered brgemm kernel there, and no second copy of VGG-16's 0.5 GB of FC
-        // weights is ever made); larger batches get them reordered (2.5× faster at batch 8).
+        // Batch 1 reads the weights in place, on the shim's GEMV (faster than oneDNN's gemm:jit
+        // or reordered brgemm there, and no second copy of VGG-16's 0.5 GB of FC weights is
+        // ever made); larger batches get them reordered for oneDNN (2.5× faster at batch 8).
         return try OneDNNPrimitive.innerProduct(batch: n, inputs: k, outputs: m, weights: b.values, weightsAreOutputsByInputs: transB,
                                                 bias: bias, activation: step.activation, borrowWeights: n == 1, node: name)
     }

@@ -2,7 +2,7 @@
 //   executor-bench gemm [REPEATS]           SGEMM GFLOP/s of both backends on conv-like shapes
 //   executor-bench depthwise [REPEATS]     general depthwise kernel vs the 3×3 kernel on MobileNetV2 shapes
 //   executor-bench onednn [REPEATS]        SIMD16 vs oneDNN (nChw16c) convolution layers from the five models
-//   executor-bench fc [REPEATS]            SIMD16 GEMM vs oneDNN inner product on the models' FC layers, batch 1 and 8
+//   executor-bench fc [REPEATS]            SIMD16 GEMM vs the session's kernel vs oneDNN's inner product on the models' FC layers (batch 1 cold and warm, batch 8)
 //   executor-bench overhead                µs per call of a trivial oneDNN primitive (fixed cost of a step)
 //   executor-bench backend                 the default backend (GEMMBackend.preferred) and how oneDNN loaded
 //   executor-bench peak                     FP32 FMA peak on 1 and 2 threads

@@ -98,7 +98,8 @@ jb_op *jb_reorder_create(int n, int c, int h, int w, int src_layout, int dst_lay
 /// Uses `threads` OpenMP threads. Returns 0, or -1 with a message in `err`.
 int jb_op_execute(jb_op *op, int count, const float *const *srcs, float *dst, int threads, char *err, size_t errlen);
 
-/// The oneDNN implementation chosen (e.g. "jit:avx512_core"); owned by `op`.
+/// The implementation chosen: oneDNN's (e.g. "jit:avx512_core"), or the shim's own
+/// ("jb_gemv:…", batch-1 inner products); owned by `op`.
 const char *jb_op_implementation(const jb_op *op);
 
 /// Bytes of the constant operands held by `op` (reordered weights and bias).
@@ -110,9 +111,9 @@ void jb_op_destroy(jb_op *op);
 size_t jb_tensor_floats(int n, int c, int h, int w, int layout);
 
 /// How libdnnl was loaded and which OpenMP wait policy its threads use (for provenance).
-/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT is set (3000 when passes
-/// will be pinned, 1000 when pinning is off) unless the environment already sets
-/// OMP_WAIT_POLICY or GOMP_SPINCOUNT (cdnnl.c says why).
+/// libdnnl.so.2 is dlopen'ed on first use, after GOMP_SPINCOUNT is set (3000, for the
+/// pinned passes; 1000 when pinning is switched off) unless the environment already sets
+/// OMP_WAIT_POLICY or GOMP_SPINCOUNT (cdnnl.c says why, and which regions run unpinned).
 const char *jb_dnnl_threading_note(void);
 
 /// Runs fn(context, i) for i in 0..<count on `threads` threads of the OpenMP team oneDNN

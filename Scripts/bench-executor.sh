@@ -72,7 +72,7 @@ pairs=("alexnet:$cache/light_bvlc_alexnet.onnx:$cache/light_bvlc_alexnet.onnx"
        "resnet50:$cache/light_resnet50.onnx:$cache/light_resnet50.onnx"
        "mobilenet_v2:mobilenet_v2:$cache/mobilenet_v2.onnx")
 
-echo "## Batch-1 latency, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
+echo "## Batch-1 latency, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks, each process after 3 untimed runs (ms)"
 default=$(env -u JOULEBENCH_GEMM $bench backend | awk '$1 == "default" { print $2 }')
 echo "JouleBench: $(env -u JOULEBENCH_GEMM $bench backend | tr '\n' ';')"
 echo "| model | JouleBench runs | onnxruntime runs | JouleBench ms (default) | JouleBench ms (oneDNN) | onnxruntime ms | ratio JB/ORT (default) | ratio JB/ORT (oneDNN) |"
@@ -98,7 +98,7 @@ for pair in "${pairs[@]}"; do
 done
 echo
 
-echo "## Frame by frame: batch-1 latency when another process hands over each frame, 10 ms apart, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks (ms)"
+echo "## Frame by frame: batch-1 latency when another process hands over each frame, 10 ms apart, 2 threads, median of $((4 * quarter)) runs each, 4 alternating blocks, each process after 3 untimed runs (ms)"
 echo "Each runtime serves passes in its own process; a driver process (bench_executor_peer.py drive) writes it a line every 10 ms and reads the time back, so the threads sleep between frames and the pass starts from a wake-up by another process. \"unpinned\" is JOULEBENCH_PIN_THREADS=0 at the same spin count, GOMP_SPINCOUNT=3000 (docs/EXECUTOR.md, \"Pinned team\"); its 75th percentile shows passes whose two threads shared one core."
 echo "| model | JouleBench | JouleBench unpinned | JouleBench unpinned, 75th percentile | onnxruntime | ratio JB/ORT | unpinned/pinned |"
 echo "|---|---:|---:|---:|---:|---:|---:|"

@@ -10,8 +10,8 @@
                                       to onnxruntime's largest magnitude
   reference MODEL.onnx OUT.json EVERY [TENSOR] onnxruntime's first output on the synthetic input (every
                                       EVERY-th value) for the executor's real-weight test
-  time MODEL.onnx RUNS                onnxruntime CPU provider, 2 intra-op threads, one
-                                      warm-up, then one line per run: milliseconds
+  time MODEL.onnx RUNS                onnxruntime CPU provider, 2 intra-op threads,
+                                      WARM_UP_RUNS untimed runs, then one line per run: milliseconds
   serve MODEL.onnx                    one onnxruntime run per line read on stdin, its milliseconds
                                       written back (after "ready")
   drive GAP_MS RUNS COMMAND...        start COMMAND (this script's `serve` or `executor-bench
@@ -138,9 +138,16 @@ def reference(path, out_json, every, tensor=None):
                    "values": [float(v) for v in values[::every]]}, f, indent=1)
 
 
+# Untimed runs before the timed ones, the same on both sides (executor-bench's WARM_UP_RUNS):
+# onnxruntime's first run after one warm-up was still ~25 % slower than its steady state
+# (3.66-3.74 ms against 2.8-3.1 for MobileNetV2), which with 3-run blocks favoured JouleBench.
+WARM_UP_RUNS = 3
+
+
 def time_model(path, runs):
     session, feed = session_and_input(path)
-    session.run(None, feed)
+    for _ in range(WARM_UP_RUNS):
+        session.run(None, feed)
     for _ in range(runs):
         start = time.perf_counter()
         session.run(None, feed)
@@ -150,7 +157,8 @@ def time_model(path, runs):
 def serve(path):
     """onnxruntime's side of `drive`: one run per line read on stdin, its milliseconds written back."""
     session, feed = session_and_input(path)
-    session.run(None, feed)
+    for _ in range(WARM_UP_RUNS):
+        session.run(None, feed)
     print("ready", flush=True)
     for _ in sys.stdin:
         start = time.perf_counter()

@@ -40,6 +40,10 @@ func peakResidentBytes() -> Int {
     return 0
 }
 
+/// Untimed passes before the timed ones (`latency`, `serve`), as many as the peer script's
+/// WARM_UP_RUNS: onnxruntime's first run after a single warm-up was still ~25 % slow.
+let warmUpRuns = 3
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func argument(_ i: Int, _ name: String) -> String {
     if i < arguments.count { return arguments[i] }
@@ -148,7 +152,7 @@ do {
         let runs = Int(argument(2, "RUNS")) ?? 10
         let input = try session.syntheticInput()
         FileHandle.standardError.write(Data("latency: backend \(session.backend), OpenBLAS core \(session.backend == .simd || session.backend == .oneDNN ? "unused" : KernelBenchmark.openBLASCoreName ?? "not loaded")\n".utf8))
-        _ = try session.run(input)   // warm-up
+        for _ in 0..<warmUpRuns { _ = try session.run(input) }
         for _ in 0..<runs { print(String(format: "%.3f", try milliseconds { _ = try session.run(input) })) }
     case "serve":
         // One forward pass per line read on stdin, its milliseconds written back: the pass is
@@ -156,7 +160,7 @@ do {
         // (Scripts/bench_executor_peer.py drive).
         let session = try LoadedModel.load(argument(1, "MODEL")).session()
         let input = try session.syntheticInput()
-        _ = try session.run(input)   // warm-up
+        for _ in 0..<warmUpRuns { _ = try session.run(input) }
         FileHandle.standardOutput.write(Data("ready\n".utf8))   // unbuffered: the driver waits for each line
         while readLine() != nil {
             let ms = try milliseconds { _ = try session.run(input) }

@@ -104,6 +104,20 @@ echo "| model | JouleBench | JouleBench unpinned | JouleBench unpinned, 75th per
 echo "|---|---:|---:|---:|---:|---:|---:|"
 p75() { sort -n | awk '{ v[NR] = $1 } END { i = int(NR * 3 / 4 + 0.5); if (i < 1) i = 1; print v[i] }'; }
 drive() { "$py" Scripts/bench_executor_peer.py drive 10 "$quarter" "$@"; }
+# interleave MODEL PREFIX BLOCKS NAME:SETTINGS…: `latency MODEL $quarter` under each NAME's
+# environment settings (space-separated assignments), the names in turn, the order reversed
+# every other block; the times go to $venv/PREFIX-NAME (emptied first).
+interleave() {
+  local model=$1 prefix=$2 blocks=$3 block i; shift 3
+  local specs=("$@")
+  for spec in "${specs[@]}"; do : > "$venv/$prefix-${spec%%:*}"; done
+  for block in $(seq "$blocks"); do
+    for i in $(if [ $((block % 2)) -eq 1 ]; then seq 0 $(( ${#specs[@]} - 1 )); else seq $(( ${#specs[@]} - 1 )) -1 0; fi); do
+      # shellcheck disable=SC2086  # the settings are separate assignments
+      env -u JOULEBENCH_GEMM ${specs[$i]#*:} $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/$prefix-${specs[$i]%%:*}"
+    done
+  done
+}
 for pair in "${pairs[@]}"; do
   IFS=: read -r name ours theirs <<< "$pair"
   jb=$(mktemp); un=$(mktemp); ort=$(mktemp)
@@ -133,22 +147,8 @@ echo "gemv = batch-1 fully-connected layers on the shim's own GEMV (off: oneDNN'
 echo "| model | default | JOULEBENCH_ONEDNN_PATCHES=0 | JOULEBENCH_ONEDNN_FUSE=0 | GOMP_SPINCOUNT=1000 | JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000 | JOULEBENCH_ONEDNN_FUSE_DW=0 | JOULEBENCH_ONEDNN_GEMV=0 | patches off / default | fuse off / default | spin 1000 / default | pin off / default | dw off / default | gemv off / default |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for model in "$cache/light_bvlc_alexnet.onnx" "$cache/light_resnet50.onnx" mobilenet_v2 "$cache/light_inception_v1.onnx"; do
-  for variant in default patches fuse spin pin dw gemv; do : > "$venv/ab-$variant"; done
-  for block in 1 2 3 4; do
-    order="default patches fuse spin pin dw gemv"; [ $((block % 2)) -eq 0 ] && order="gemv dw pin spin fuse patches default"
-    for variant in $order; do
-      case $variant in
-        default) setting="JOULEBENCH_UNUSED=0" ;;
-        patches) setting="JOULEBENCH_ONEDNN_PATCHES=0" ;;
-        fuse) setting="JOULEBENCH_ONEDNN_FUSE=0" ;;
-        spin) setting="GOMP_SPINCOUNT=1000" ;;
-        pin) setting="JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000" ;;
-        dw) setting="JOULEBENCH_ONEDNN_FUSE_DW=0" ;;
-        gemv) setting="JOULEBENCH_ONEDNN_GEMV=0" ;;
-      esac
-      env -u JOULEBENCH_GEMM $setting $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/ab-$variant"
-    done
-  done
+  interleave "$model" ab 4 "default:JOULEBENCH_UNUSED=0" "patches:JOULEBENCH_ONEDNN_PATCHES=0" "fuse:JOULEBENCH_ONEDNN_FUSE=0" \
+    "spin:GOMP_SPINCOUNT=1000" "pin:JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000" "dw:JOULEBENCH_ONEDNN_FUSE_DW=0" "gemv:JOULEBENCH_ONEDNN_GEMV=0"
   a=$(median < "$venv/ab-default"); p=$(median < "$venv/ab-patches"); f=$(median < "$venv/ab-fuse"); w=$(median < "$venv/ab-spin"); n=$(median < "$venv/ab-pin"); v=$(median < "$venv/ab-dw"); g=$(median < "$venv/ab-gemv")
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
   echo "| $(basename "$model") | $a | $p | $f | $w | $n | $v | $g | $(ratio "$a" "$p") | $(ratio "$a" "$f") | $(ratio "$a" "$w") | $(ratio "$a" "$n") | $(ratio "$a" "$v") | $(ratio "$a" "$g") |"
@@ -168,18 +168,7 @@ stop_busy() {
 trap stop_busy EXIT
 for _ in $(seq "$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"); do sh -c 'while :; do :; done' & busy_pids+=($!); done
 for model in mobilenet_v2 "$cache/light_resnet50.onnx"; do
-  for variant in a b c d; do : > "$venv/load-$variant"; done
-  for block in 1 2; do
-    for variant in a b c d; do
-      case $variant in
-        a) setting="JOULEBENCH_UNUSED=0" ;;
-        b) setting="GOMP_SPINCOUNT=1000" ;;
-        c) setting="JOULEBENCH_PIN_THREADS=0" ;;
-        d) setting="JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000" ;;
-      esac
-      env -u JOULEBENCH_GEMM $setting $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/load-$variant"
-    done
-  done
+  interleave "$model" load 2 "a:JOULEBENCH_UNUSED=0" "b:GOMP_SPINCOUNT=1000" "c:JOULEBENCH_PIN_THREADS=0" "d:JOULEBENCH_PIN_THREADS=0 GOMP_SPINCOUNT=3000"
   echo "| $(basename "$model") | $(median < "$venv/load-a") | $(median < "$venv/load-b") | $(median < "$venv/load-c") | $(median < "$venv/load-d") |"
 done
 stop_busy
@@ -200,13 +189,7 @@ echo "## Backends end to end: batch-1 latency (ms), median of $((4 * quarter)) r
 echo "| model | SIMD16 | oneDNN | hybrid (SIMD16 + OpenBLAS SkylakeX) | OpenBLAS SkylakeX | oneDNN/SIMD16 | hybrid/SIMD16 | OpenBLAS/SIMD16 |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for model in "$cache/light_bvlc_alexnet.onnx" vgg16 "$cache/light_inception_v1.onnx" "$cache/light_resnet50.onnx" mobilenet_v2; do
-  for backend in simd onednn hybrid openblas; do : > "$venv/e2e-$backend"; done
-  for block in 1 2 3 4; do
-    order="simd onednn hybrid openblas"; [ $((block % 2)) -eq 0 ] && order="openblas hybrid onednn simd"
-    for backend in $order; do
-      JOULEBENCH_GEMM=$backend $bench latency "$model" "$quarter" 2>/dev/null >> "$venv/e2e-$backend"
-    done
-  done
+  interleave "$model" e2e 4 "simd:JOULEBENCH_GEMM=simd" "onednn:JOULEBENCH_GEMM=onednn" "hybrid:JOULEBENCH_GEMM=hybrid" "openblas:JOULEBENCH_GEMM=openblas"
   a=$(median < "$venv/e2e-simd"); d=$(median < "$venv/e2e-onednn"); h=$(median < "$venv/e2e-hybrid"); b=$(median < "$venv/e2e-openblas")
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
   echo "| $(basename "$model") | $a | $d | $h | $b | $(ratio "$a" "$d") | $(ratio "$a" "$h") | $(ratio "$a" "$b") |"

@@ -579,6 +579,22 @@ private func allowedCPUsOfThisThread() throws -> Set<Int> {
     return cpus
 }
 
+/// libgomp's spin count is set before libdnnl loads, by the pinning switches (cdnnl.c):
+/// 3000 when passes are pinned, 1000 when pinning is switched off (a long spin is only safe
+/// when a team's threads never share a core); a spin count or wait policy from the
+/// environment is left alone.
+@Test func spinCountFollowsThePinningSwitch() {
+    guard OneDNNPrimitive.isAvailable else { return }
+    let environment = ProcessInfo.processInfo.environment
+    let note = OneDNNPrimitive.threadingNote
+    // libgomp loaded earlier, or the user's own GOMP_SPINCOUNT / OMP_WAIT_POLICY: left alone.
+    if note.hasPrefix("libgomp was loaded before") || note.hasPrefix("environment:") { return }
+    let pinningOff = environment["JOULEBENCH_PIN_THREADS"] == "0" || PinnedTeam.userBindingVariables.contains { environment[$0] != nil }
+    let expected = pinningOff ? "1000" : "3000"
+    #expect(note.hasPrefix("GOMP_SPINCOUNT=\(expected) (set before loading"), "\(note)")
+    #expect(environment["GOMP_SPINCOUNT"] == expected)   // what libgomp read when it loaded
+}
+
 /// A pass pins its OpenMP team to distinct CPUs (unpinned, the worker was sometimes woken on
 /// its master's CPU and the two time-shared one core: docs/EXECUTOR.md, "Pinned team"): during
 /// the pass the calling thread is on one CPU, the trace says the pass was pinned, and the

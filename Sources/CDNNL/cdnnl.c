@@ -97,7 +97,7 @@ struct jb_op {
     dnnl_memory_t dw_weights, dw_bias;  // a fused depthwise post-op's constants (own theirs)
     size_t constant_bytes;
     char impl[96];
-    struct jb_gemv *gemv;         // K_GEMV: the batch-1 inner product run by jb_gemv_rows/columns
+    struct jb_gemv *gemv;         // K_GEMV: the batch-1 inner product (gemv_run)
 };
 
 // Pinning switches (jb_team_pin_begin), read once: make_engine chooses the spin count by them.
@@ -377,7 +377,7 @@ static int gemv_enabled(void) {
 }
 
 static inline float gemv_activate(const struct jb_gemv *g, float v) {
-    if (g->activation == JB_ACT_RELU) return v <= 0 ? 0 : v;   // NaN stays NaN, as in oneDNN
+    if (g->activation == JB_ACT_RELU) return v <= 0 ? 0 : v;   // NaN stays NaN: ONNX Relu is max(0, x)
     if (g->activation == JB_ACT_CLIP) return v < g->lo ? g->lo : v > g->hi ? g->hi : v;
     return v;
 }
@@ -436,25 +436,26 @@ static void gemv_columns(const struct jb_gemv *g, const float *x, float *y, int 
     for (int j = lo; j < hi; j++) y[j] = gemv_activate(g, y[j]);
 }
 
-struct gemv_call { const struct jb_gemv *g; const float *x; float *y; };
+struct gemv_call { const struct jb_gemv *g; const float *x; float *y; int parts; };
 
-static void gemv_body(void *data) {
+// Part `part` of `parts` equal shares of the outputs, in whole 16-output blocks.
+static void gemv_part(void *data, int part) {
     const struct gemv_call *c = data;
-    int t = p_omp_get_thread_num(), n = p_omp_get_num_threads();
-    // Equal shares in whole 16-output blocks (rows four at a time, columns one vector).
     int blocks = (c->g->m + 15) / 16;
-    int lo = (int)((long)blocks * t / n) * 16, hi = (int)((long)blocks * (t + 1) / n) * 16;
+    int lo = (int)((long)blocks * part / c->parts) * 16, hi = (int)((long)blocks * (part + 1) / c->parts) * 16;
     if (hi > c->g->m) hi = c->g->m;
     if (lo >= hi) return;
     if (c->g->m_by_k) gemv_rows(c->g, c->x, c->y, lo, hi);
     else gemv_columns(c->g, c->x, c->y, lo, hi);
 }
 
+// One part per team thread (jb_parallel_for), or all on the caller when small or before
+// libdnnl's OpenMP team exists.
 static void gemv_run(const struct jb_gemv *g, const float *x, float *y, int threads) {
-    struct gemv_call call = {g, x, y};
-    if (threads > 1 && g->m >= 32 && __atomic_load_n(&gomp_ready, __ATOMIC_ACQUIRE)) p_GOMP_parallel(gemv_body, &call, (unsigned)threads, 0);
-    else if (g->m_by_k) gemv_rows(g, x, y, 0, g->m);
-    else gemv_columns(g, x, y, 0, g->m);
+    struct gemv_call call = {g, x, y, threads > 1 && g->m >= 32 ? threads : 1};
+    if (call.parts > 1 && jb_parallel_for(call.parts, call.parts, gemv_part, &call) == 0) return;
+    call.parts = 1;
+    gemv_part(&call, 0);
 }
 
 static jb_op *gemv_create(int k, int m, int m_by_k, const float *weights, const float *bias, int activation, float lo, float hi,

@@ -333,9 +333,9 @@ final class OneDNNPrimitive: @unchecked Sendable {
     /// row-major. `weights` is [outputs, inputs] when `weightsAreOutputsByInputs` (ONNX Gemm
     /// transB = 1), [inputs, outputs] otherwise; reordered once into oneDNN's layout and not
     /// kept, or with `borrowWeights` read in place. `bias` has `outputs` values or is nil.
-    /// Batch 1 with `borrowWeights` runs on the
-    /// shim's own GEMV (`jb_gemv`: it reads cold weights faster than oneDNN's gemm:jit)
-    /// unless `shimGEMV` is false (benchmarks, tests) or JOULEBENCH_ONEDNN_GEMV=0.
+    /// Batch 1 with `borrowWeights` runs on the shim's own GEMV (`jb_gemv`: it reads cold
+    /// weights faster than oneDNN's gemm:jit) unless `shimGEMV` is false (benchmarks, tests)
+    /// or JOULEBENCH_ONEDNN_GEMV=0.
     static func innerProduct(batch: Int, inputs: Int, outputs: Int, weights: [Float], weightsAreOutputsByInputs: Bool,
                              bias: [Float]?, activation: FusedActivation, borrowWeights: Bool = false, shimGEMV: Bool = true,
                              node: String) throws -> OneDNNPrimitive {
@@ -355,8 +355,8 @@ final class OneDNNPrimitive: @unchecked Sendable {
                                                borrowWeights ? 1 : 0, shimGEMV ? 1 : 0, wp.baseAddress, nil, act, lo, hi, err, len)
             }
         }, sourceCount: 1, outputFloats: batch * outputs, node: node)
-        // oneDNN (or the GEMV) reads the caller's buffer: this reference keeps it alive (arrays are never
-        // mutated in place here, so the storage oneDNN saw stays the storage it reads).
+        // oneDNN (or the GEMV) reads the caller's buffer: this reference keeps it alive (arrays
+        // are never mutated in place here, so the storage it saw stays the storage it reads).
         if borrowWeights { primitive.borrowed = weights }
         return primitive
     }

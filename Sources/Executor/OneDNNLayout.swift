@@ -98,7 +98,7 @@ extension InferenceSession {
                     let p = try? oneDNNPrimitive(for: step, input: firstShape, output: outShape, slotShapes: slotShapes,
                                                  source: source, destination: destination)
                     // oneDNN's reference kernels ("ref:any") are far slower than ours: not used.
-                    return p.flatMap { $0.implementation.hasPrefix("ref") ? nil : $0 }
+                    return p.flatMap { OneDNNPrimitive.runsOnJITKernels($0.implementation) ? $0 : nil }
                 }
                 var chosen = make(sourceLayout)
                 if chosen == nil, isConvolution, sourceLayout == .plain {
@@ -195,7 +195,7 @@ extension InferenceSession {
                       let primitive = try? oneDNNPrimitive(for: original, input: xShape, output: yShape, slotShapes: slotShapes,
                                                            source: conv.inputLayouts[0], destination: .blocked,
                                                            accumulate: true, sharingWeightsOf: convPrimitive),
-                      !primitive.implementation.hasPrefix("ref") else { return nil }
+                      OneDNNPrimitive.runsOnJITKernels(primitive.implementation) else { return nil }
                 return (primitive, convPrimitive)
             }
             guard let (pick, (primitive, convPrimitive)) = candidates.sorted(by: { $0.conv > $1.conv })
@@ -261,13 +261,11 @@ extension InferenceSession {
                   dw.inputLayouts == [.blocked], case .activation(let mid) = dw.operands.first,
                   let p = producer[mid], p < i, !dropped.contains(p), readers[mid] == 1, !outputSlots.contains(mid) else { continue }
             let pw = steps[p]
+            // (Neither step can be a gathered-patch convolution: those are strided with 2-3 taps
+            // a side and ungrouped, `BlockedPatches.applies`.)
             guard case .conv = pw.op, let pwPrimitive = pw.oneDNN, !pw.accumulatesAddend, pw.outputLayout == .blocked,
-                  pwPrimitive.gatheredPatches == nil, dwPrimitive.gatheredPatches == nil,
                   let (gp, pwFilter, pwBias) = plainConvolution(pw), gp.isPlainPointwise, gp.groups == 1,
-                  gp.dilationH == 1, gp.dilationW == 1,
-                  let (gd, dwFilter, dwBias) = plainConvolution(dw), gd.isDepthwise, gd.outChannelsPerGroup == 1,
-                  gd.inChannels == gp.outChannels, gd.kernelHeight == 3, gd.kernelWidth == 3,
-                  gd.strideH == gd.strideW, [1, 2].contains(gd.strideH), gd.dilationH == 1, gd.dilationW == 1,
+                  let (gd, dwFilter, dwBias) = plainConvolution(dw), DepthwiseConv3x3.applies(to: gd), gd.inChannels == gp.outChannels,
                   gd.padTop == 1, gd.padLeft == 1, gd.padBottom == 1, gd.padRight == 1,
                   [gd.batch, gd.outChannels, gd.outHeight, gd.outWidth] == dw.outputShape,
                   let primitive = try? OneDNNPrimitive.convolution(
@@ -368,7 +366,7 @@ extension InferenceSession {
                let p = try? OneDNNPrimitive.gatheredPatchConvolution(g, filter: filter.values, bias: bias, destination: destination,
                                                                      activation: step.activation, accumulate: accumulate,
                                                                      sharingWeightsOf: owner, node: name),
-               !p.implementation.hasPrefix("ref") {
+               OneDNNPrimitive.runsOnJITKernels(p.implementation) {
                 return p
             }
             if oneDNNWinogradApplies(to: g) {

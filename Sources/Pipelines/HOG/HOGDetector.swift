@@ -181,11 +181,8 @@ public struct HOGDetector: Sendable {
             stats.channels = channels
             stats.cellsX = stats.paddedWidth / 8; stats.cellsY = stats.paddedHeight / 8
             stats.binnedPixels = stats.cellsX * stats.cellsY * 64
-            let blocksX = max(stats.cellsX - 1, 0), blocksY = max(stats.cellsY - 1, 0)
-            let strideBlocks = p.windowStridePixels / 8
-            let windows = blocksX >= HOGGeometry.blocksPerWindowX && blocksY >= HOGGeometry.blocksPerWindowY
-                ? ((blocksX - HOGGeometry.blocksPerWindowX) / strideBlocks + 1) * ((blocksY - HOGGeometry.blocksPerWindowY) / strideBlocks + 1)
-                : 0
+            let (blocksX, blocksY, windows) = windowGrid(paddedWidth: stats.paddedWidth, paddedHeight: stats.paddedHeight,
+                                                         strideBlocks: p.windowStridePixels / 8)
             let report = HOGLevelReport(scale: scale, width: w, height: h, paddedWidth: stats.paddedWidth,
                                         paddedHeight: stats.paddedHeight, blocksX: blocksX, blocksY: blocksY,
                                         windows: windows, hits: 0)
@@ -205,10 +202,17 @@ public struct HOGDetector: Sendable {
     public static func baseLevelWindows(width: Int, height: Int,
                                         parameters: HOGDetectionParameters = HOGDetectionParameters()) throws(HOGError) -> Int {
         let p = try parameters.validated()
-        let blocksX = max((width + 2 * p.paddingPixels) / 8 - 1, 0), blocksY = max((height + 2 * p.paddingPixels) / 8 - 1, 0)
-        guard blocksX >= HOGGeometry.blocksPerWindowX, blocksY >= HOGGeometry.blocksPerWindowY else { return 0 }
-        let strideBlocks = p.windowStridePixels / 8
-        return ((blocksX - HOGGeometry.blocksPerWindowX) / strideBlocks + 1) * ((blocksY - HOGGeometry.blocksPerWindowY) / strideBlocks + 1)
+        return windowGrid(paddedWidth: width + 2 * p.paddingPixels, paddedHeight: height + 2 * p.paddingPixels,
+                          strideBlocks: p.windowStridePixels / 8).windows
+    }
+
+    /// The 2×2-cell blocks (8-pixel cells) across and down a padded level, and the
+    /// detection windows among them at a stride of `strideBlocks` (0 when a window does not fit).
+    static func windowGrid(paddedWidth: Int, paddedHeight: Int, strideBlocks: Int) -> (blocksX: Int, blocksY: Int, windows: Int) {
+        let blocksX = max(paddedWidth / 8 - 1, 0), blocksY = max(paddedHeight / 8 - 1, 0)
+        guard blocksX >= HOGGeometry.blocksPerWindowX, blocksY >= HOGGeometry.blocksPerWindowY else { return (blocksX, blocksY, 0) }
+        let windows = ((blocksX - HOGGeometry.blocksPerWindowX) / strideBlocks + 1) * ((blocksY - HOGGeometry.blocksPerWindowY) / strideBlocks + 1)
+        return (blocksX, blocksY, windows)
     }
 
     /// Refuses, before any work, a run whose trace would score no window (see

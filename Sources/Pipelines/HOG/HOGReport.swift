@@ -100,13 +100,13 @@ public struct HOGFolderReport: Codable, Sendable {
             folder: folder.path, reports: [],
             failures: scan.unreadableFolders.map { Failure(path: $0.path, code: "unreadable-folder", error: $0.description) })
         report.skipped = scan.skipped.map { Skipped(path: $0.relativePath, reason: $0.reason.description) }
-        for file in scan.files where file.role != .image || file.format == .pfm {
-            let reason = file.role != .image ? "not a plain image (\(file.role.rawValue), by the folder's naming convention)"
-                                              : "a PFM map (floating-point depth or disparity), not a picture"
-            report.skipped.append(Skipped(path: file.relativePath, reason: reason))
-        }
-        report.skipped.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
-        for file in scan.files where file.role == .image && file.format != .pfm {
+        for file in scan.files {
+            guard file.role == .image, file.format != .pfm else {
+                let reason = file.role != .image ? "not a plain image (\(file.role.rawValue), by the folder's naming convention)"
+                                                  : "a PFM map (floating-point depth or disparity), not a picture"
+                report.skipped.append(Skipped(path: file.relativePath, reason: reason))
+                continue
+            }
             let image: Image<UInt8>
             do {
                 image = try ImageDecoder.decode(contentsOf: file.url).image8()
@@ -127,6 +127,7 @@ public struct HOGFolderReport: Codable, Sendable {
                 report.failures.append(Failure(path: file.relativePath, code: code, error: "\(file.relativePath): \(error.reason)"))
             }
         }
+        report.skipped.sort { DatasetFolder.scanOrder($0.path, $1.path) }
         return report
     }
 

@@ -59,6 +59,10 @@ public struct LoopNest: Codable, Hashable, Sendable {
     /// `N · M · P · Q · (C/groups) · R · S`.
     public var convolutionMACs: Int { N * M * P * Q * channelsPerGroup * R * S }
 
+    /// Multiply-accumulates of a transposed convolution, each input word scattered through
+    /// an (M/groups)×R×S filter: `N · C · H · W · (M/groups) · R · S`.
+    public var transposedConvolutionMACs: Int { N * C * H * W * filtersPerGroup * R * S }
+
     /// Filter weights in words: `M · (C/groups) · R · S` (biases not included).
     public var filterWords: Int { M * channelsPerGroup * R * S }
 

@@ -78,10 +78,8 @@ extension Graph {
                     s.inputWords = inputWords
                     result.append(s)
                 } else {
-                    // Each input word is scattered through an (M/groups)×R×S filter.
-                    let macs = nest.N * nest.C * nest.H * nest.W * nest.filtersPerGroup * nest.R * nest.S
                     result.append(OperatorShape(
-                        name: node.name, kind: .transposedConv, loopNest: nest, macs: macs,
+                        name: node.name, kind: .transposedConv, loopNest: nest, macs: nest.transposedConvolutionMACs,
                         weightWords: nest.C * nest.filtersPerGroup * nest.R * nest.S + ((hasBias || foldsBatchNorm) ? nest.M : 0),
                         inputWords: inputWords, outputWords: outputWords, foldedBatchNorm: foldsBatchNorm))
                 }

@@ -31,7 +31,7 @@ public enum ImageInput {
         if let reason = preprocessing.invalidityReason(channels: channels) { throw Error(path: path, reason: reason) }
         let resized = image.image8().resized(width: width, height: height)
         let pixels = resized.components
-        let bgr = preprocessing.channelOrder.uppercased() == "BGR" && channels == 3
+        let bgr = preprocessing.isBGR && channels == 3
         var values = [Float](repeating: 0, count: channels * height * width)
         let plane = height * width
         for c in 0..<channels {

@@ -156,7 +156,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
     private init(_ make: (UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?, sourceCount: Int, outputFloats: Int, node: String) throws {
         var message = [CChar](repeating: 0, count: 256)
         guard let h = message.withUnsafeMutableBufferPointer({ make($0.baseAddress!, $0.count) }) else {
-            throw ExecutorError(node: node, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw ExecutorError(node: node, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         handle = h
         self.sourceCount = sourceCount

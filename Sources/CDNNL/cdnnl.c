@@ -740,6 +740,12 @@ refuse:
     return NULL;
 }
 
+int jb_team_pinning_enabled(void) {
+    if (!__atomic_load_n(&gomp_ready, __ATOMIC_ACQUIRE)) return 0;
+    pthread_once(&pin_switch_once, read_pin_switches);
+    return !pin_disabled;
+}
+
 int jb_team_pin_end(jb_pinning *p) {
     if (!p) return 0;
     p_GOMP_parallel(unpin_body, p, (unsigned)p->threads, 0);

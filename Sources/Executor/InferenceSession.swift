@@ -376,9 +376,7 @@ public struct InferenceSession: Sendable {
         let pixels = inputPixels ?? (input.rank == 4 ? input.shape[2] * input.shape[3] : input.elementCount)
         var provenance = ["executor.gemmBackend": backend.rawValue, "executor.threads": String(GEMM.threadCount),
                           "executor.precision": precision.traceNote, "executor.threadPool": parallelForPool,
-                          "executor.threadPinning": result.pinned
-                            ? "pinned: the pass's \(GEMM.threadCount) threads on distinct CPUs"
-                            : "not pinned (one thread, oneDNN not loaded, the OpenBLAS or hybrid backend, fewer CPUs than threads, another pinned pass running, \(PinnedTeam.userBindingVariables.joined(separator: "/")) set, or JOULEBENCH_PIN_THREADS=0)"]
+                          "executor.threadPinning": PinnedTeam.policyNote(backend: backend, threads: GEMM.threadCount)]
         if backend == .openBLAS || backend == .hybrid { provenance["openblas.core"] = OpenBLAS.shared?.coreName ?? "not loaded" }
         if backend == .oneDNN {
             provenance["onednn.version"] = OneDNNPrimitive.version

@@ -90,15 +90,9 @@ func measuredFactsCountZerosWordsAndBytes(_ backend: GEMMBackend) throws {
     #expect(flatten.inputZeroFraction == flatten.outputZeroFraction)
 }
 
-/// Everything but what the run's circumstances decide, for comparing two runs: the wall
-/// times, and whether the pass got the process's one pinned slot (another test's pass may
-/// hold it: docs/EXECUTOR.md "Pinned team").
+/// Everything but the wall times, for comparing two runs.
 func withoutTimes(_ t: Trace) -> Trace {
     var copy = t
-    if let pinning = copy.provenance["executor.threadPinning"] {
-        #expect(pinning.hasPrefix("pinned") || pinning.hasPrefix("not pinned"), "\(pinning)")
-        copy.provenance["executor.threadPinning"] = "either"
-    }
     copy.operators = t.operators.map { op in
         var o = op
         o.measured?.wallTimeSeconds = 0

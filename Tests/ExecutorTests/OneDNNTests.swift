@@ -606,8 +606,9 @@ private func allowedCPUsOfThisThread() throws -> Set<Int> {
     let x = Naive.tensor([1, 3, 10, 10], seed: 54)
     let before = try allowedCPUsOfThisThread()
     let environment = ProcessInfo.processInfo.environment
-    let canPin = GEMM.threadCount >= 2 && before.count >= GEMM.threadCount
+    let policyOn = GEMM.threadCount >= 2
         && PinnedTeam.userBindingVariables.allSatisfy { environment[$0] == nil } && environment["JOULEBENCH_PIN_THREADS"] != "0"
+    let canPin = policyOn && before.count >= GEMM.threadCount
     var pinnedPasses = 0
     // Until one pass is pinned: other tests' passes hold the process's one pinned slot while
     // they run, but the whole suite ends well inside the minute.
@@ -627,11 +628,19 @@ private func allowedCPUsOfThisThread() throws -> Set<Int> {
         }
     } while pinnedPasses == 0 && canPin && Date() < deadline
     #expect(pinnedPasses == (canPin ? 1 : 0))
-    // The trace says so, whichever it was.
+    // The trace states the policy, whether or not this pass got the pins (that depends on
+    // the moment, like a wall time: two runs' traces stay identical).
     let traced = try session.runWithTrace(x)
     #expect(try allowedCPUsOfThisThread() == before)
     let note = traced.trace.provenance["executor.threadPinning"] ?? ""
-    #expect(note.hasPrefix("pinned") || note.hasPrefix("not pinned"), "\(note)")
+    #expect(note.hasPrefix(policyOn ? "on: a pass's \(GEMM.threadCount) threads" : "off: "), "\(note)")
+}
+
+/// The trace's pinning note is the policy, with the reason when it is off.
+@Test(arguments: [(GEMMBackend.openBLAS, 2, "off: the openBLAS backend"), (.hybrid, 2, "off: the hybrid backend"),
+                  (.oneDNN, 1, "off: one thread"), (.simd, 1, "off: one thread")])
+func pinningPolicyNoteNamesWhyItIsOff(backend: GEMMBackend, threads: Int, expected: String) {
+    #expect(PinnedTeam.policyNote(backend: backend, threads: threads).hasPrefix(expected))
 }
 
 /// MobileNetV2's block 2 (16 → 96 expansion at 112×112, ReLU6; depthwise 3×3 stride 2,

@@ -132,6 +132,11 @@ int jb_parallel_for(int count, int threads, void (*fn)(void *context, int index)
 /// binds), or JOULEBENCH_PIN_THREADS=0 (both read once). Why: cdnnl.c, "Thread pinning".
 typedef struct jb_pinning jb_pinning;
 jb_pinning *jb_team_pin_begin(int threads);
+/// The pinning policy, the same for every pass of the process: 1 when jb_team_pin_begin
+/// pins (libdnnl loaded, neither switched off nor bound by the user), 0 otherwise. Whether
+/// one pass got the pins also depends on the moment (another pinned pass running, the
+/// allowed CPUs): a run circumstance, like its time, that traces leave out.
+int jb_team_pinning_enabled(void);
 /// Unpins the team pinned by jb_team_pin_begin (NULL: nothing to do). Returns 0, or -1 when
 /// the caller's CPU set could not be restored.
 int jb_team_pin_end(jb_pinning *saved);

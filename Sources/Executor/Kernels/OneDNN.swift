@@ -62,6 +62,22 @@ struct PinnedTeam {
     /// Variables with which the user binds OpenMP threads: then nothing is pinned here.
     static let userBindingVariables = ["OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY"]
 
+    /// What the trace's `executor.threadPinning` says: the policy for a session's passes, the
+    /// same for every pass of the process. Whether a given pass got the pins (another pinned
+    /// pass may be running) is a run circumstance like its time, and left out of the trace.
+    static func policyNote(backend: GEMMBackend, threads: Int) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if backend != .oneDNN && backend != .simd { return "off: the \(backend.rawValue) backend (OpenBLAS's own threads would inherit one CPU)" }
+        if threads < 2 { return "off: one thread" }
+        if jb_team_pinning_enabled() != 0 {
+            return "on: a pass's \(threads) threads on distinct CPUs (unpinned while another pass of the process holds the pins, or with fewer allowed CPUs than threads)"
+        }
+        let bound = userBindingVariables.filter { environment[$0] != nil }
+        if !bound.isEmpty { return "off: \(bound.joined(separator: ", ")) set (the user binds)" }
+        if environment["JOULEBENCH_PIN_THREADS"] == "0" { return "off: JOULEBENCH_PIN_THREADS=0" }
+        return "off: oneDNN's OpenMP runtime is not loaded in this process"
+    }
+
     init?(threads: Int) {
         guard let saved = jb_team_pin_begin(Int32(clamping: threads)) else { return nil }
         self.saved = saved

@@ -104,6 +104,10 @@ func withoutTimes(_ t: Trace) -> Trace {
 
 @Test(arguments: sessionBackends)
 func twoRunsGiveIdenticalTracesApartFromTimes(_ backend: GEMMBackend) throws {
+    // Where the executor's own kernels run, and so the SIMD backend's `executor.threadPool`
+    // and pinning policy, depends on whether libdnnl is loaded in the process: load it before
+    // either run, or a concurrent test loading it between the two would change the second.
+    _ = OneDNNPrimitive.isAvailable
     let graph = smallGraph { name, shape in WeightTensor(shape: shape, values: nil, source: .synthetic(seed: 7)) }
     let x = Naive.tensor([1, 3, 8, 8], seed: 42)
     let a = try InferenceSession(graph: graph, backend: backend).runWithTrace(x, inputIdentity: InputIdentity(path: "x.png", width: 8, height: 8, channels: 3), inputPixels: 64)

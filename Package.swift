@@ -23,11 +23,16 @@ let package = Package(
         .library(name: "EnergyModel", targets: ["EnergyModel"]),
         .library(name: "Pipelines", targets: ["Pipelines"]),
     ],
+    // Exact versions: Package.resolved is not committed (this machine's mirror has other
+    // commits than GitHub), and the CLI snapshots hold these libraries' own wording (the
+    // argument parser's usage and errors, Yams's and SwiftProtobuf's error text); the
+    // generated ONNX code (Sources/Workloads/ONNX/onnx.pb.swift) was made for this
+    // swift-protobuf. A clean clone resolves to the versions the snapshots were recorded with.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // MARK: - C shims (internal details)

@@ -32,7 +32,7 @@ extension ZeroFractions {
     public static func read(from url: URL) throws -> [String: ZeroFractions] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ZeroFractionsError(source: url.path, reason: "cannot be read: \(error.localizedDescription)")
+            throw ZeroFractionsError(source: url.path, reason: "cannot be read: \(fileReadFailureReason(error, path: url.path))")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data), let map = object as? [String: Any] else {
             throw ZeroFractionsError(source: url.path, reason: "expected a JSON object of operator name to {inputs, outputs, weights}")

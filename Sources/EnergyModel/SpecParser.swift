@@ -1,4 +1,5 @@
 import Foundation
+import func Workloads.fileReadFailureReason
 import Yams
 
 /// A spec that cannot be used: the file, the key (a path such as `levels[2].read_energy`)
@@ -69,7 +70,7 @@ extension ArchitectureSpec {
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw SpecError(file: presetOrPath, key: "(file)", reason: "cannot be read: \(error.localizedDescription)")
+            throw SpecError(file: presetOrPath, key: "(file)", reason: "cannot be read: \(fileReadFailureReason(error, path: url.path))")
         }
         // Foundation's own message for this ("The file isn't in the correct format.") does
         // not say which format was expected.

@@ -56,7 +56,7 @@ public struct Trace: Codable, Hashable, Sendable {
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TraceError(file: url.path, reason: "cannot be read: \(error.localizedDescription)")
+            throw TraceError(file: url.path, reason: "cannot be read: \(fileReadFailureReason(error, path: url.path))")
         }
         return try decode(data, file: url.path)
     }

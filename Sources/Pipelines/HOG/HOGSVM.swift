@@ -1,4 +1,5 @@
 import Foundation
+import Workloads
 
 /// A linear SVM over 64×128 HOG descriptors: 3780 weights in OpenCV's descriptor order
 /// and a bias. A window's score is `weights · descriptor + bias`; a window is a hit when
@@ -48,7 +49,7 @@ public struct HOGLinearSVM: Sendable, Hashable {
     public init(contentsOf url: URL) throws(HOGError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw HOGError(.invalidDetector, "cannot be read: \(error.localizedDescription)", subject: url.relativePath)
+            throw HOGError(.invalidDetector, "cannot be read: \(fileReadFailureReason(error, path: url.path))", subject: url.relativePath)
         }
         // An image or other binary file given by mistake: say what it is not, not Foundation's
         // "isn't in the correct format".

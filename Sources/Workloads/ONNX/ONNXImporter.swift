@@ -60,14 +60,14 @@ public enum ONNXImporter {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             size = (attributes[.size] as? NSNumber)?.intValue ?? 0
         } catch {
-            throw ONNXImportError(file: path, reason: "cannot be read: \(error.localizedDescription)")
+            throw ONNXImportError(file: path, reason: "cannot be read: \(fileReadFailureReason(error, path: path))")
         }
         guard size <= maximumFileBytes else {
             throw ONNXImportError(file: path, reason: "is \(size) bytes, more than the 2 GiB a protobuf message can hold")
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ONNXImportError(file: path, reason: "cannot be read: \(error.localizedDescription)")
+            throw ONNXImportError(file: path, reason: "cannot be read: \(fileReadFailureReason(error, path: path))")
         }
         return try graph(fromONNX: data, file: path, batch: batch, inputShapes: inputShapes, firstInputShape: firstInputShape)
     }

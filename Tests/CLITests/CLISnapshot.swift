@@ -193,8 +193,8 @@ enum CLI {
 }
 
 /// Runs `joulebench arguments`, checks the exit status, and compares the whole transcript
-/// (command, exit status, stdout, stderr) after `normalisations` — plus the repository root,
-/// always replaced by `<repo>` — with Tests/CLITests/Snapshots/`snapshot`.txt.
+/// (command, exit status, stdout, stderr) after `normalisations`, then the repository root
+/// replaced by `<repo>`, with Tests/CLITests/Snapshots/`snapshot`.txt.
 func assertCommand(
     _ arguments: [String], exitStatus: Int32, snapshot: String,
     normalisations: [Normalisation] = [], sourceLocation: SourceLocation = #_sourceLocation
@@ -202,11 +202,14 @@ func assertCommand(
     let run = try CLI.run(arguments)
     #expect(run.exitStatus == exitStatus, "exit status of joulebench \(arguments.joined(separator: " "))\nstderr: \(run.standardError)",
             sourceLocation: sourceLocation)
-    // The root as the tool sees it (its working directory, symbolic links resolved) and as written here.
+    // The test's own rules first (a scratch folder may lie inside the repository, when
+    // TMPDIR does), then the root as the tool sees it (its working directory, symbolic links
+    // resolved) and as written here.
     var actual = run.transcript
+    for rule in normalisations { actual = rule.apply(to: actual) }
+    actual = actual
         .replacingOccurrences(of: CLI.repositoryRoot.resolvingSymlinksInPath().path, with: "<repo>")
         .replacingOccurrences(of: CLI.repositoryRoot.path, with: "<repo>")
-    for rule in normalisations { actual = rule.apply(to: actual) }
     let file = CLI.snapshotDirectory.appendingPathComponent(snapshot + ".txt")
 
     if CLI.isRecording {

@@ -18,61 +18,133 @@ public enum FileOutput {
     /// untouched (absent, or its previous content). `what` names the content in the error
     /// ("PNG", "trace"). The data is not `fsync`ed: a crash may lose it, but not half of it
     /// under the final name on journalled file systems.
+    ///
+    /// What is at `url` is kept for what it is: a symbolic link stays a link and the file it
+    /// points to (or would point to) is replaced; a device, a named pipe or a socket
+    /// (`/dev/null`, `/dev/stdout`, a FIFO a reader waits on) is written into, as a shell
+    /// redirection would, since renaming over it would replace the device node or the pipe
+    /// itself, for every user of the machine when run as root.
     public static func writeAtomically(_ bytes: some Collection<UInt8>, to url: URL, what: String) throws(FileWriteError) {
         try writeAllAtomically([(Array(bytes), url, what)])
     }
 
     /// Writes several files, each atomically, and none unless every one could be staged:
     /// each is first written to its temporary file (where a full disk, a missing folder or a
-    /// permission fails), and only then are they renamed over their final names, in order.
-    /// On a failure before the renames every temporary file is removed and every `url` is
-    /// untouched, so an earlier output is never replaced by half of a new set. (A rename in
-    /// the file's own folder can still fail after the checks, very rarely; the files renamed
-    /// before it then stay renamed.)
+    /// permission fails), and only then are they renamed over their final names, in order
+    /// (a device or pipe among them is written into at its turn). On a failure before the
+    /// renames every temporary file is removed and every `url` is untouched, so an earlier
+    /// output is never replaced by half of a new set. (A rename in the file's own folder can
+    /// still fail after the checks, very rarely, as can a write into a device; the files
+    /// renamed before it then stay renamed.)
     public static func writeAllAtomically(_ files: [(bytes: [UInt8], url: URL, what: String)]) throws(FileWriteError) {
-        var staged: [String] = []
+        var staged: [Target] = []
         do throws(FileWriteError) {
             for file in files { staged.append(try stage(file.bytes, for: file.url, what: file.what)) }
             for (i, file) in files.enumerated() {
-                if rename(staged[i], file.url.path) != 0 {
-                    let code = errno
-                    throw FileWriteError(path: file.url.path, what: file.what,
-                                         cause: FileWriteError.Cause(errno: code, folder: file.url.deletingLastPathComponent().path))
+                switch staged[i] {
+                case .temporary(let temporary, let destination):
+                    if rename(temporary, destination) != 0 {
+                        let code = errno
+                        throw FileWriteError(path: file.url.path, what: file.what,
+                                             cause: FileWriteError.Cause(errno: code, folder: folder(of: destination)))
+                    }
+                case .stream(let path):
+                    try writeInto(path, file.bytes, reportedAs: file.url.path, what: file.what)
+                case .done:
+                    break
                 }
-                staged[i] = ""
+                staged[i] = .done
             }
         } catch {
-            for path in staged where !path.isEmpty { unlink(path) }
+            for case .temporary(let temporary, _) in staged { unlink(temporary) }
             throw error
         }
     }
 
-    /// Writes `bytes` into a new temporary file beside `url` (`.<name>.tmp-<random>`) and
-    /// returns its path; on failure nothing is left behind.
-    private static func stage(_ bytes: [UInt8], for url: URL, what: String) throws(FileWriteError) -> String {
-        let path = url.path
-        let folderURL = url.deletingLastPathComponent()
-        let folder = folderURL.path
-        func failure(_ code: Int32) -> FileWriteError {
-            FileWriteError(path: path, what: what, cause: FileWriteError.Cause(errno: code, folder: folder))
+    /// Where one file's bytes go.
+    private enum Target {
+        /// Staged in `temporary`, to be renamed over `destination` (the path, or the file its
+        /// symbolic link names).
+        case temporary(String, destination: String)
+        /// Written straight into a device, a named pipe or a socket at this path.
+        case stream(String)
+        /// Renamed or written already.
+        case done
+    }
+
+    private static func folder(of path: String) -> String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().path
+    }
+
+    /// The file a chain of symbolic links at `path` ends at (existing or not); `path` itself
+    /// when it is not a link. Gives up after 40 links, as the kernel does (ELOOP).
+    private static func linkTarget(of path: String) -> String? {
+        var current = path
+        for _ in 0..<40 {
+            var info = stat()
+            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(current, &buffer, Int(PATH_MAX))
+            guard count > 0 else { return nil }
+            let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = target.hasPrefix("/") ? target : URL(fileURLWithPath: folder(of: current)).appendingPathComponent(target).path
         }
-        // An existing folder under the name: rename(2) would say EISDIR only after the
-        // temporary file was written; say it first.
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw FileWriteError(path: path, what: what, cause: .isAFolder)
+        return nil
+    }
+
+    /// Decides where `bytes` go and, for a file, writes them into a new temporary file beside
+    /// it (`.<name>.tmp-<random>`); on failure nothing is left behind.
+    private static func stage(_ bytes: [UInt8], for url: URL, what: String) throws(FileWriteError) -> Target {
+        let path = url.path
+        var info = stat()
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            // A folder under the name: rename(2) would say EISDIR only after the temporary
+            // file was written; say it first.
+            case S_IFDIR: throw FileWriteError(path: path, what: what, cause: .isAFolder)
+            case S_IFREG: break
+            default: return .stream(path)   // a device, a named pipe, a socket
+            }
+        }
+        guard let destination = linkTarget(of: path) else {
+            throw FileWriteError(path: path, what: what, cause: FileWriteError.Cause(errno: ELOOP, folder: folder(of: path)))
+        }
+        let folderURL = URL(fileURLWithPath: destination).deletingLastPathComponent()
+        func failure(_ code: Int32) -> FileWriteError {
+            FileWriteError(path: path, what: what, cause: FileWriteError.Cause(errno: code, folder: folderURL.path))
         }
 
         var temporaryPath = ""
         var descriptor: Int32 = -1
         for _ in 0..<16 {
-            temporaryPath = folderURL.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UInt32.random(in: .min ... .max))").path
+            temporaryPath = folderURL.appendingPathComponent(".\(URL(fileURLWithPath: destination).lastPathComponent).tmp-\(UInt32.random(in: .min ... .max))").path
             descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if descriptor >= 0 || errno != EEXIST { break }
         }
         guard descriptor >= 0 else { throw failure(errno) }
 
         // From here on, a failure removes the temporary file.
+        if let failed = writeAll(bytes, to: descriptor) {
+            unlink(temporaryPath)
+            throw failure(failed)
+        }
+        return .temporary(temporaryPath, destination: destination)
+    }
+
+    /// Writes `bytes` into the device, pipe or socket at `path` (following links).
+    private static func writeInto(_ path: String, _ bytes: [UInt8], reportedAs shown: String, what: String) throws(FileWriteError) {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw FileWriteError(path: shown, what: what, cause: FileWriteError.Cause(errno: errno, folder: folder(of: path)))
+        }
+        if let failed = writeAll(bytes, to: descriptor) {
+            throw FileWriteError(path: shown, what: what, cause: FileWriteError.Cause(errno: failed, folder: folder(of: path)))
+        }
+    }
+
+    /// Writes every byte and closes `descriptor`; returns the `errno` of the first failure.
+    /// close(2) can report a deferred write error (NFS, quota): it counts.
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
         var failed: Int32 = 0
         bytes.withUnsafeBytes { buffer in
             var offset = 0
@@ -86,13 +158,8 @@ public enum FileOutput {
                 offset += written
             }
         }
-        // close(2) can report a deferred write error (NFS, quota): it counts.
         if close(descriptor) != 0, failed == 0 { failed = errno }
-        if failed != 0 {
-            unlink(temporaryPath)
-            throw failure(failed)
-        }
-        return temporaryPath
+        return failed == 0 ? nil : failed
     }
 }
 

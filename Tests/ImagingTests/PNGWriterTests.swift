@@ -124,6 +124,63 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["boxes.png", "hog.trace.json"])
     }
 
+    /// What is at the output path keeps what it is (the new-user trial: `--trace /dev/full`
+    /// as root turned the device node into a JSON file, a symbolic link into a plain file,
+    /// and a FIFO's waiting reader got nothing). A link stays a link and its file is replaced
+    /// (created, when the link dangles); a device is written into.
+    @Test func linksStayLinksAndDevicesAreWrittenInto() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fm = FileManager.default
+        let target = folder.appendingPathComponent("target.json"), link = folder.appendingPathComponent("link.json")
+        try Data("old".utf8).write(to: target)
+        try fm.createSymbolicLink(atPath: link.path, withDestinationPath: "target.json")
+        try FileOutput.writeAtomically(Array("new".utf8), to: link, what: "trace")
+        #expect(try fm.destinationOfSymbolicLink(atPath: link.path) == "target.json")
+        #expect(try String(contentsOf: target, encoding: .utf8) == "new")
+
+        let dangling = folder.appendingPathComponent("dangling.json"), created = folder.appendingPathComponent("made.json")
+        try fm.createSymbolicLink(atPath: dangling.path, withDestinationPath: created.path)
+        try FileOutput.writeAtomically(Array("made".utf8), to: dangling, what: "trace")
+        #expect(try fm.destinationOfSymbolicLink(atPath: dangling.path) == created.path)
+        #expect(try String(contentsOf: created, encoding: .utf8) == "made")
+        #expect(try fm.contentsOfDirectory(atPath: folder.path).sorted() == ["dangling.json", "link.json", "made.json", "target.json"])
+
+        func isCharacterDevice(_ path: String) -> Bool {
+            var info = stat()
+            return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR
+        }
+        try FileOutput.writeAtomically(Array("discarded".utf8), to: URL(fileURLWithPath: "/dev/null"), what: "trace")
+        #expect(isCharacterDevice("/dev/null"))
+        if isCharacterDevice("/dev/full") {
+            let error = try #require(throws: FileWriteError.self) {
+                try FileOutput.writeAtomically(Array("x".utf8), to: URL(fileURLWithPath: "/dev/full"), what: "trace")
+            }
+            #expect(error.cause == .noSpace)
+            #expect(isCharacterDevice("/dev/full"))
+        }
+    }
+
+    /// A named pipe is written into, for the reader waiting on it, and stays a pipe.
+    @Test func aNamedPipeIsWrittenInto() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fifo = folder.appendingPathComponent("trace.fifo")
+        try #require(mkfifo(fifo.path, 0o600) == 0, "mkfifo: \(String(cString: strerror(errno)))")
+        let path = fifo.path
+        let received = ReceivedBytes()
+        let reader = Thread {
+            received.data = FileHandle(forReadingAtPath: path)?.readDataToEndOfFile()
+            received.done.signal()
+        }
+        reader.start()
+        try FileOutput.writeAtomically(Array("through the pipe".utf8), to: fifo, what: "trace")
+        #expect(received.done.wait(timeout: .now() + 20) == .success)
+        #expect(received.data.map { String(decoding: $0, as: UTF8.self) } == "through the pipe")
+        var info = stat()
+        #expect(lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+    }
+
     /// PFM goes through the same writer: a typed error naming the file and the cause.
     @Test func pfmWriteNamesAMissingFolder() throws {
         let folder = try scratchFolder()
@@ -134,4 +191,10 @@ import Testing
         let error = try #require(throws: FileWriteError.self) { try PFMCodec.write(image, to: url) }
         #expect(error.description == "\(url.path): cannot write the PFM: the folder \(missing.path) does not exist")
     }
+}
+
+/// What the FIFO reader thread got.
+private final class ReceivedBytes: @unchecked Sendable {
+    var data: Data?
+    let done = DispatchSemaphore(value: 0)
 }

@@ -73,9 +73,7 @@ public struct EnergyPricer: Sendable {
         let fusion = StreamingFusionPlanner.plan(shapes, enabled: fuseStreaming, capacityWords: streamingBufferWords)
         for (index, op) in trace.operators.enumerated() {
             let shape = shapes[index]
-            let z = zeros[shape.name] ?? op.measured.map {
-                ZeroFractions(inputs: $0.inputZeroFraction, outputs: $0.outputZeroFraction, weights: $0.weightZeroFraction ?? 0)
-            } ?? ZeroFractions()
+            let z = zeros[shape.name] ?? ZeroFractions(measured: op.measured)
             let key = CacheKey(kind: shape.kind, nest: shape.loopNest, macs: shape.macs, other: shape.otherOperations,
                                weights: shape.weightWords, inputs: shape.inputWords, outputs: shape.outputWords,
                                streaming: shape.streaming, zeros: z, fusion: fusion[index])

@@ -119,6 +119,40 @@ public struct ZeroFractions: Codable, Hashable, Sendable {
     public init(inputs: Double = 0, outputs: Double = 0, weights: Double = 0) {
         self.inputs = inputs; self.outputs = outputs; self.weights = weights
     }
+
+    /// An operator's measured fractions; dense (all 0) for a shape-only operator, and weights
+    /// dense when they were not measured.
+    public init(measured: MeasuredFacts?) {
+        self.init(inputs: measured?.inputZeroFraction ?? 0, outputs: measured?.outputZeroFraction ?? 0,
+                  weights: measured?.weightZeroFraction ?? 0)
+    }
+}
+
+/// Some of an operator's zero fractions, given by the user (`--zeros`): the fields left `nil`
+/// keep what the trace measured (dense for a shape-only trace).
+public struct ZeroFractionOverride: Hashable, Sendable {
+    public var inputs: Double?
+    public var outputs: Double?
+    public var weights: Double?
+    public init(inputs: Double? = nil, outputs: Double? = nil, weights: Double? = nil) {
+        self.inputs = inputs; self.outputs = outputs; self.weights = weights
+    }
+
+    /// `base` with the given fields replaced.
+    public func applied(to base: ZeroFractions) -> ZeroFractions {
+        ZeroFractions(inputs: inputs ?? base.inputs, outputs: outputs ?? base.outputs, weights: weights ?? base.weights)
+    }
+
+    /// The zero fractions to price each overridden operator of `trace` with (what
+    /// `EnergyPricer.price(trace:zeros:)` takes): its measured ones, with the given fields
+    /// replaced. Names the trace does not have are left out (the caller refuses them first).
+    public static func resolved(_ overrides: [String: ZeroFractionOverride], in trace: Trace) -> [String: ZeroFractions] {
+        var result: [String: ZeroFractions] = [:]
+        for op in trace.operators {
+            if let override = overrides[op.shape.name] { result[op.shape.name] = override.applied(to: ZeroFractions(measured: op.measured)) }
+        }
+        return result
+    }
 }
 
 /// An operator the model cannot price on a spec, with the operator and the reason.

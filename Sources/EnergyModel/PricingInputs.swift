@@ -9,11 +9,12 @@ public struct ZeroFractionsError: Error, CustomStringConvertible, Equatable, Sen
     public var description: String { "\(source): \(reason)" }
 }
 
-extension ZeroFractions {
+extension ZeroFractionOverride {
     /// Parses per-operator input zero fractions from the command line:
-    /// `conv1=0.0,conv2=0.387` (input activations only; outputs and weights dense).
-    public static func parseList(_ text: String) throws -> [String: ZeroFractions] {
-        var result: [String: ZeroFractions] = [:]
+    /// `conv1=0.0,conv2=0.387` (input activations only; outputs and weights keep what the
+    /// trace measured, dense for a shape-only trace).
+    public static func parseList(_ text: String) throws -> [String: ZeroFractionOverride] {
+        var result: [String: ZeroFractionOverride] = [:]
         for item in text.split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty else {
@@ -22,14 +23,14 @@ extension ZeroFractions {
             guard let value = Double(parts[1]), value >= 0, value <= 1 else {
                 throw ZeroFractionsError(source: "--zeros", reason: "'\(parts[1])' for '\(parts[0])' is not a fraction in [0, 1]")
             }
-            result[parts[0]] = ZeroFractions(inputs: value)
+            result[parts[0]] = ZeroFractionOverride(inputs: value)
         }
         return result
     }
 
     /// Reads a JSON file `{"conv1": {"inputs": 0.0, "outputs": 0.39, "weights": 0}, …}`;
-    /// missing fields are 0 (dense).
-    public static func read(from url: URL) throws -> [String: ZeroFractions] {
+    /// missing fields keep what the trace measured (dense for a shape-only trace).
+    public static func read(from url: URL) throws -> [String: ZeroFractionOverride] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ZeroFractionsError(source: url.path, reason: "cannot be read: \(fileReadFailureReason(error, path: url.path))")
@@ -37,12 +38,12 @@ extension ZeroFractions {
         guard let object = try? JSONSerialization.jsonObject(with: data), let map = object as? [String: Any] else {
             throw ZeroFractionsError(source: url.path, reason: "expected a JSON object of operator name to {inputs, outputs, weights}")
         }
-        var result: [String: ZeroFractions] = [:]
+        var result: [String: ZeroFractionOverride] = [:]
         for (name, value) in map {
             guard let fields = value as? [String: Any] else {
                 throw ZeroFractionsError(source: url.path, reason: "'\(name)': expected an object with inputs/outputs/weights")
             }
-            var z = ZeroFractions()
+            var z = ZeroFractionOverride()
             for (key, raw) in fields {
                 guard ["inputs", "outputs", "weights"].contains(key) else {
                     throw ZeroFractionsError(source: url.path, reason: "'\(name).\(key)': unknown key (use inputs, outputs, weights)")

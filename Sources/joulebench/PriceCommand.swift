@@ -36,7 +36,7 @@ struct PriceCommand: ParsableCommand {
         return lowered == "float32" ? .fp32 : Precision(rawValue: lowered)
     }
 
-    @Option(help: "Zero fractions: a JSON file {op: {inputs, outputs, weights}} or NAME=FRACTION,… (input activations).")
+    @Option(help: "Zero fractions: a JSON file {op: {inputs, outputs, weights}} or NAME=FRACTION,… (input activations); fields not given keep the trace's measured ones.")
     var zeros: String?
 
     @Flag(name: .customLong("no-fusion"),
@@ -79,7 +79,7 @@ struct PriceCommand: ParsableCommand {
                 throw ValidationError("--zeros \(zeros): no such file (a JSON file {op: {inputs, outputs, weights}}, or NAME=FRACTION,…)")
             }
             do {
-                _ = try ZeroFractions.parseList(zeros)
+                _ = try ZeroFractionOverride.parseList(zeros)
             } catch {
                 throw ValidationError("\(error)")
             }
@@ -116,13 +116,15 @@ struct PriceCommand: ParsableCommand {
             }
             var overrides: [String: ZeroFractions] = [:]
             if let zeros {
-                overrides = FileManager.default.fileExists(atPath: zeros)
-                    ? try ZeroFractions.read(from: URL(fileURLWithPath: zeros))
-                    : try ZeroFractions.parseList(zeros)
+                let given = FileManager.default.fileExists(atPath: zeros)
+                    ? try ZeroFractionOverride.read(from: URL(fileURLWithPath: zeros))
+                    : try ZeroFractionOverride.parseList(zeros)
                 let names = Set(trace.operators.map(\.shape.name))
-                if let unknown = overrides.keys.sorted().first(where: { !names.contains($0) }) {
+                if let unknown = given.keys.sorted().first(where: { !names.contains($0) }) {
                     throw UnknownOperatorError(option: "--zeros", name: unknown, model: trace.model.name)
                 }
+                // Fields not given keep the trace's measured fractions.
+                overrides = ZeroFractionOverride.resolved(given, in: trace)
             }
             let pricer = EnergyPricer(spec: spec, dataflow: flow, precision: chosenPrecision, fuseStreaming: noFusion ? false : nil)
             if let runs = benchmark {

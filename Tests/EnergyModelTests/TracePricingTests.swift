@@ -165,16 +165,40 @@ import Workloads
     }
 
     @Test func zeroFractionArguments() throws {
-        let parsed = try ZeroFractions.parseList("conv1=0,conv2=0.387")
-        #expect(parsed["conv2"] == ZeroFractions(inputs: 0.387))
-        #expect(throws: ZeroFractionsError.self) { try ZeroFractions.parseList("conv1") }
-        #expect(throws: ZeroFractionsError.self) { try ZeroFractions.parseList("conv1=1.2") }
+        let parsed = try ZeroFractionOverride.parseList("conv1=0,conv2=0.387")
+        #expect(parsed["conv2"] == ZeroFractionOverride(inputs: 0.387))
+        #expect(throws: ZeroFractionsError.self) { try ZeroFractionOverride.parseList("conv1") }
+        #expect(throws: ZeroFractionsError.self) { try ZeroFractionOverride.parseList("conv1=1.2") }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("zeros-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data(#"{"conv3": {"inputs": 0.725, "outputs": 0.79}}"#.utf8).write(to: url)
-        #expect(try ZeroFractions.read(from: url)["conv3"] == ZeroFractions(inputs: 0.725, outputs: 0.79))
+        #expect(try ZeroFractionOverride.read(from: url)["conv3"] == ZeroFractionOverride(inputs: 0.725, outputs: 0.79))
         try Data(#"{"conv3": {"input": 0.7}}"#.utf8).write(to: url)
-        #expect(throws: ZeroFractionsError.self) { try ZeroFractions.read(from: url) }
+        #expect(throws: ZeroFractionsError.self) { try ZeroFractionOverride.read(from: url) }
+    }
+
+    /// A `--zeros` override replaces only the fields it gives: the others keep the trace's
+    /// measured fractions (the new-user trial: `--zeros conv0=0.9` on a MobileNetV2 trace
+    /// reset conv0's measured output zeros to 0, and its output DRAM traffic went up).
+    @Test func anOverrideKeepsTheMeasuredFieldsItDoesNotGive() throws {
+        var trace = try Self.alexNetTrace()
+        let name = trace.operators[0].shape.name
+        trace.operators[0].measured = MeasuredFacts(inputZeroFraction: 0.1, outputZeroFraction: 0.47, weightZeroFraction: 0.04,
+                                                    wallTimeSeconds: 0.001, bytesTouched: 1)
+        let resolved = ZeroFractionOverride.resolved([name: ZeroFractionOverride(inputs: 0.9)], in: trace)
+        #expect(resolved == [name: ZeroFractions(inputs: 0.9, outputs: 0.47, weights: 0.04)])
+        // A shape-only operator: the fields not given are dense.
+        let second = trace.operators[1].shape.name
+        #expect(ZeroFractionOverride.resolved([second: ZeroFractionOverride(outputs: 0.5)], in: trace)
+                == [second: ZeroFractions(inputs: 0, outputs: 0.5, weights: 0)])
+        // Priced on eyeriss (run-length coded activations to DRAM): the output traffic follows
+        // the measured output zeros, not the dense outputs the whole-triple override gave.
+        let pricer = EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs)
+        let dramOutputs = { (zeros: [String: ZeroFractions]) throws -> Double in
+            try pricer.price(trace: trace, zeros: zeros).operators[0].level(.dram).words.outputs
+        }
+        #expect(try dramOutputs(resolved) == dramOutputs([:]))
+        #expect(try dramOutputs([name: ZeroFractions(inputs: 0.9)]) > dramOutputs(resolved))
     }
 
     @Test("GoogLeNet on eyeriss: weights a minority (published 22 %; ifmaps 25, ofmaps 43, compute 10: Yang, Chen, Sze, CVPR 2017)",

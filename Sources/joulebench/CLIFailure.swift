@@ -25,6 +25,13 @@ func reportingFailures(of command: String, _ body: () throws -> Void) throws {
 /// The largest batch any command accepts (the zoo's and the ONNX importer's limit).
 let maximumBatch = 4096
 
+/// Checks a count of timed runs (`--repeats`, `--benchmark`): at least 1, and at most
+/// 10 000, beyond which a typo (an extra digit or three) would run for hours, not a median.
+func validateRunCount(_ runs: Int, option: String) throws {
+    guard runs >= 1 else { throw ValidationError("--\(option) must be at least 1 (runs)") }
+    guard runs <= 10_000 else { throw ValidationError("--\(option) \(runs) is too many runs (at most 10000)") }
+}
+
 /// Checks, before any work is done, that an output file can be created where `path`
 /// says: its folder exists and is a folder. A run that computes for seconds and then
 /// cannot write its result loses the work; this refuses it up front (exit 64).

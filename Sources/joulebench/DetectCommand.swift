@@ -76,7 +76,7 @@ struct DetectCommand: ParsableCommand {
         guard scaleStep > 1, scaleStep.isFinite else {
             throw ValidationError("--\(step == nil && scaleAlias != nil ? "scale" : "step") must be > 1")
         }
-        guard runs >= 1 else { throw ValidationError("--\(repeatAlias != nil ? "repeat" : "repeats") must be at least 1") }
+        try validateRunCount(runs, option: repeatAlias != nil ? "repeat" : "repeats")
         guard stride > 0, stride % 8 == 0 else { throw ValidationError("--stride must be a positive multiple of 8") }
         guard (0...4096).contains(padding) else { throw ValidationError("--padding must be in 0…4096") }
         guard levels >= 1 else { throw ValidationError("--levels must be at least 1") }

@@ -3,8 +3,9 @@ import Foundation
 import Imaging
 
 /// `joulebench images FOLDER [--json]`: decode every image of a folder (recursively) and
-/// report size, format, decode time and what the pyramids add. Exit status 0 when the
-/// folder was processed, even if some files failed; 1 when the folder cannot be read.
+/// report size, format, decode time and what the pyramids add. Exit status 0 when at least
+/// one image was decoded, even if some files failed; 1 when the folder cannot be read or
+/// no image in it could be decoded (`NothingProcessedError`).
 struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
@@ -37,7 +38,7 @@ struct ImagesCommand: ParsableCommand {
     var repeats: Int = 1
 
     func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        try validateRunCount(repeats, option: "repeats")
         guard step > 1, step.isFinite else { throw ValidationError("--step must be > 1") }
         guard minWidth >= 1, minHeight >= 1, octaveLevels >= 1 else {
             throw ValidationError("--min-width, --min-height and --octave-levels must be at least 1")

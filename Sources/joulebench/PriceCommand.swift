@@ -70,7 +70,7 @@ struct PriceCommand: ParsableCommand {
             }
             if let batch, batch != shape[0] { throw ValidationError("--batch \(batch) contradicts the batch \(shape[0]) of --input-shape \(inputShape); give one") }
         }
-        if let benchmark, benchmark < 1 { throw ValidationError("--benchmark must be at least 1 (runs)") }
+        if let benchmark { try validateRunCount(benchmark, option: "benchmark") }
         if benchmark != nil && json { throw ValidationError("--benchmark prints timings, not a price: --json does not apply to it") }
         // A NAME=FRACTION list is checked here; a file, and the names against the model, when pricing.
         if let zeros, !FileManager.default.fileExists(atPath: zeros) {

@@ -14,6 +14,7 @@ struct BadInputTests {
         CommandCase(arguments: ["images", fixtureFolder, "--step", "1"], exitStatus: 64, snapshot: "error-images-step-1"),
         CommandCase(arguments: ["images", fixtureFolder, "--step", "abc"], exitStatus: 64, snapshot: "error-images-step-abc"),
         CommandCase(arguments: ["images", fixtureFolder, "--repeats", "0"], exitStatus: 64, snapshot: "error-images-repeats-0"),
+        CommandCase(arguments: ["images", fixtureFolder, "--repeats", "20000"], exitStatus: 64, snapshot: "error-images-repeats-too-many"),
         CommandCase(arguments: ["images", fixtureFolder, "--max-megapixels", "0"], exitStatus: 64, snapshot: "error-images-max-megapixels-0"),
         CommandCase(arguments: ["images", "Tests/CLITests/Fixtures/no-images"], exitStatus: 1, snapshot: "error-images-no-images"),
         // models
@@ -72,6 +73,7 @@ struct BadInputTests {
                     snapshot: "error-price-input-shape-zoo"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "conv1=half"], exitStatus: 64, snapshot: "error-price-zeros-syntax"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--benchmark", "0"], exitStatus: 64, snapshot: "error-price-benchmark-0"),
+        CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--benchmark", "100000000"], exitStatus: 64, snapshot: "error-price-benchmark-too-many"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "conv9=0.5"], exitStatus: 1, snapshot: "error-price-zeros-unknown-operator"),
         // infer
         CommandCase(arguments: ["infer", "mobilenet_v2", fixtureFolder + "/person_120x197.jpg", "--trace", "no-such-folder/t.json"], exitStatus: 64,

@@ -68,6 +68,11 @@ public struct Trace: Codable, Hashable, Sendable {
     public static func decode(_ data: Data, file: String) throws(TraceError) -> Trace {
         let trace: Trace
         do { trace = try JSONDecoder().decode(Trace.self, from: data) } catch let error as DecodingError {
+            // Another joulebench JSON output (`detect --json`, `images --json`) given as a trace.
+            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let schema = object["schema"] as? String, schema.hasPrefix("joulebench.") {
+                throw TraceError(file: file, reason: "is a \(schema) report, not a trace (`joulebench infer … --trace FILE` and `joulebench detect … --trace FILE` write traces)")
+            }
             throw TraceError(file: file, reason: TraceError.describe(error, data: data))
         } catch {
             throw TraceError(file: file, reason: "\(error)")

@@ -129,4 +129,13 @@ import Testing
             try Trace.decode(Data("hello".utf8), file: "t.json")
         }
     }
+
+    /// `detect --json` or `images --json` output given where a trace is expected: said so,
+    /// with the option that writes a trace (not "missing key 'schemaVersion'").
+    @Test(arguments: ["joulebench.detect/1", "joulebench.images/1"])
+    func anotherJouleBenchReportIsNamed(schema: String) throws {
+        let report = Data(#"{"schema": "\#(schema)", "detections": []}"#.utf8)
+        let error = try #require(throws: TraceError.self) { try Trace.decode(report, file: "r.json") }
+        #expect(error.reason.hasPrefix("is a \(schema) report, not a trace"), "\(error)")
+    }
 }

@@ -71,7 +71,7 @@ extension Trace {
     /// `inputShape` fixes an ONNX file's first input (N×C×H×W), as `models --input-shape` does.
     public static func loadForPricing(_ modelOrTrace: String, batch: Int = 1, inputShape: [Int]? = nil) throws -> Trace {
         let graph: Graph, identity: ModelIdentity
-        if modelOrTrace.lowercased().hasSuffix(".onnx") {
+        if modelOrTrace.lowercased().hasSuffix(".onnx") || isNonJSONFile(modelOrTrace) {
             let url = URL(fileURLWithPath: modelOrTrace)
             graph = try ONNXImporter.load(contentsOf: url, batch: batch, firstInputShape: inputShape)
             identity = ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", sha256: graph.sourceSHA256, weights: "none")
@@ -87,6 +87,21 @@ extension Trace {
         var trace = Trace(model: identity, inputPixels: pixels, shapes: shapes)
         trace.provenance = ["producer": "EnergyModel Trace.loadForPricing", "batch": "\(batch)"]
         return trace
+    }
+
+    /// A regular file whose first non-blank byte does not open a JSON object or array: an
+    /// ONNX model whatever its name (as `models` and `infer` take it), not a trace; its
+    /// importer then says what is wrong with it if it is not one either.
+    static func isNonJSONFile(_ path: String) -> Bool {
+        guard !path.lowercased().hasSuffix(".json"),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              attributes[.type] as? FileAttributeType == .typeRegular,
+              let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 256) else { return false }
+        let blanks: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+        guard let first = head.first(where: { !blanks.contains($0) }) else { return false }   // empty: the JSON reader says so
+        return first != UInt8(ascii: "{") && first != UInt8(ascii: "[")
     }
 }
 

@@ -134,6 +134,20 @@ import Workloads
         }
     }
 
+    /// An ONNX file under another name is an ONNX model to `price`, as to `models` and
+    /// `infer` (by its bytes: not a JSON object); a JSON file stays a trace.
+    @Test func anONNXFileIsRecognisedByItsBytesNotItsName() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("WorkloadsTests/Fixtures/light_squeezenet.onnx")
+        let renamed = FileManager.default.temporaryDirectory.appendingPathComponent("squeezenet-\(UUID().uuidString).bin")
+        try FileManager.default.copyItem(at: fixture, to: renamed)
+        defer { try? FileManager.default.removeItem(at: renamed) }
+        let trace = try Trace.loadForPricing(renamed.path)
+        #expect(trace.model.source == "onnx:\(renamed.lastPathComponent)")
+        #expect(trace.operators.count == (try Trace.loadForPricing(fixture.path)).operators.count)
+        #expect(!Trace.isNonJSONFile(fixture.deletingLastPathComponent().path))   // a folder: the trace reader names it
+    }
+
     @Test("JSON output: camelCase keys (as the Trace) documented in docs/ENERGY.md, decodable back")
     func jsonKeys() throws {
         let price = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: try Self.alexNetTrace())

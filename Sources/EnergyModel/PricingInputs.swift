@@ -71,9 +71,16 @@ extension Trace {
     /// `inputShape` fixes an ONNX file's first input (N×C×H×W), as `models --input-shape` does.
     public static func loadForPricing(_ modelOrTrace: String, batch: Int = 1, inputShape: [Int]? = nil) throws -> Trace {
         let graph: Graph, identity: ModelIdentity
-        if modelOrTrace.lowercased().hasSuffix(".onnx") || isNonJSONFile(modelOrTrace) {
+        let namedONNX = modelOrTrace.lowercased().hasSuffix(".onnx")
+        if namedONNX || isNonJSONFile(modelOrTrace) {
             let url = URL(fileURLWithPath: modelOrTrace)
-            graph = try ONNXImporter.load(contentsOf: url, batch: batch, firstInputShape: inputShape)
+            do {
+                graph = try ONNXImporter.load(contentsOf: url, batch: batch, firstInputShape: inputShape)
+            } catch let error as ONNXImportError where !namedONNX && error.node == nil && error.reason.hasPrefix("is not an ONNX model") {
+                // Not JSON and not a protobuf either (a text file, an image): say both.
+                let detail = error.reason.replacingOccurrences(of: "is not an ONNX model: ", with: "")
+                throw TraceError(file: url.path, reason: "not JSON, and not an ONNX model either (\(detail))")
+            }
             identity = ModelIdentity(name: graph.name, source: "onnx:\(url.lastPathComponent)", sha256: graph.sourceSHA256, weights: "none")
         } else if modelOrTrace.hasSuffix(".json") || FileManager.default.fileExists(atPath: modelOrTrace) {
             return try Trace.read(from: URL(fileURLWithPath: modelOrTrace))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Executor
 import Foundation
+import Imaging
 import Workloads
 
 /// `joulebench infer`: one image through one network on the CPU, with its trace.
@@ -89,6 +90,10 @@ struct InferCommand: ParsableCommand {
     }
 
     func validate() throws {
+        // `infer dog.jpg resnet50`: the arguments swapped (the model comes first).
+        if DatasetFolder.imageExtensions.contains(URL(fileURLWithPath: model).pathExtension.lowercased()) {
+            throw ValidationError("the model comes first, then the image: '\(model)' is an image file (joulebench infer MODEL_OR_ONNX IMAGE)")
+        }
         if let mean, Self.parseTriple(mean) == nil {
             throw ValidationError("--mean takes three finite numbers R,G,B in the 0–1 scale of pixel/255 (e.g. 0.5,0.5,0.5), got '\(mean)'")
         }

@@ -76,6 +76,7 @@ struct BadInputTests {
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--benchmark", "100000000"], exitStatus: 64, snapshot: "error-price-benchmark-too-many"),
         CommandCase(arguments: ["price", "alexnet", "--arch", "eyeriss", "--zeros", "conv9=0.5"], exitStatus: 1, snapshot: "error-price-zeros-unknown-operator"),
         // infer
+        CommandCase(arguments: ["infer", fixtureFolder + "/person_120x197.jpg", "mobilenet_v2"], exitStatus: 64, snapshot: "error-infer-arguments-swapped"),
         CommandCase(arguments: ["infer", "mobilenet_v2", fixtureFolder + "/person_120x197.jpg", "--trace", "no-such-folder/t.json"], exitStatus: 64,
                     snapshot: "error-infer-trace-missing-folder"),
         CommandCase(arguments: ["infer", "no_such_model", fixtureFolder + "/person_120x197.jpg"], exitStatus: 1, snapshot: "error-infer-unknown-model"),

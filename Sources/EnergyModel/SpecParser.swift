@@ -230,7 +230,10 @@ private struct SpecReader {
         let columns = try positiveInt(try required(array, "columns", in: "pe_array", parent: arrayNode), "pe_array.columns",
                                       maximum: Self.maximumArrayExtent)
 
-        let clock = try positive(try required(top, "clock_hz", in: "", parent: root), "clock_hz")
+        let clockNode = try required(top, "clock_hz", in: "", parent: root)
+        let clock = try positive(clockNode, "clock_hz")
+        // Beyond these a cycle count turns into hundreds of digits of seconds: a unit slip.
+        guard (1e3...1e12).contains(clock) else { throw fail("clock_hz", clockNode, "must be between 1e3 and 1e12 Hz (found \(clock))") }
         var supply = 1.0, reference = 1.0
         if let node = top["voltage"] {
             let v = try mapping(node, "voltage", allowed: ["supply", "reference"])
@@ -341,7 +344,11 @@ private struct SpecReader {
                                        maximum: Self.maximumBits)
         let read = try nonNegative(try required(m, "read_energy", in: key, parent: node), "\(key).read_energy")
         let write = try m["write_energy"].map { try nonNegative($0, "\(key).write_energy") } ?? read
-        let bandwidth = try m["bandwidth_words_per_cycle"].map { try positive($0, "\(key).bandwidth_words_per_cycle") }
+        let bandwidth = try m["bandwidth_words_per_cycle"].map { node in
+            let value = try positive(node, "\(key).bandwidth_words_per_cycle")
+            guard value >= 1e-6 else { throw fail("\(key).bandwidth_words_per_cycle", node, "must be at least 1e-6 words per cycle (found \(value))") }
+            return value
+        }
 
         var capacity: Capacity?
         if let capNode = m["capacity_words"] {

@@ -16,7 +16,10 @@ extension NetworkPrice {
         let unit = energyUnit == .picojoules ? "pJ" : "norm."
         var out = "model \(model) on \(architecture), dataflow \(dataflow.rawValue), \(precision.rawValue), batch \(batch)\n"
         out += "energy (\(unit)) by level x data type (W/I/O)\n"
-        var rows: [[String]] = [["operator", "MACs", "MAC", "RF W/I/O", "NoC W/I/O", "GLB W/I/O", "DRAM W/I/O", "total"]]
+        // Idle/leakage energy gets its own column when the spec has any, so that every
+        // row's columns add up to its total.
+        let showsIdle = idleEnergy > 0
+        var rows: [[String]] = [["operator", "MACs", "MAC", "RF W/I/O", "NoC W/I/O", "GLB W/I/O", "DRAM W/I/O"] + (showsIdle ? ["idle"] : []) + ["total"]]
         func cell(_ l: LevelCost) -> String {
             switch l.status {
             case .absent: return "absent"
@@ -28,10 +31,11 @@ extension NetworkPrice {
             [MemoryLevel.rf, .noc, .globalBuffer, .dram].map { level in cell(ls.first { $0.level == level }!) }
         }
         for op in operators {
-            rows.append([op.name, Self.short(op.macs), Self.short(op.arithmeticEnergy)] + levelCells(op.levels) + [Self.short(op.totalEnergy)])
+            rows.append([op.name, Self.short(op.macs), Self.short(op.arithmeticEnergy)] + levelCells(op.levels)
+                        + (showsIdle ? [Self.short(op.idleEnergy)] : []) + [Self.short(op.totalEnergy)])
         }
         rows.append(["total", Self.short(operators.reduce(0) { $0 + $1.macs }), Self.short(arithmeticEnergy)]
-                    + levelCells(levelTotals) + [Self.short(totalEnergy)])
+                    + levelCells(levelTotals) + (showsIdle ? [Self.short(idleEnergy)] : []) + [Self.short(totalEnergy)])
         out += Self.render(rows)
         out += "\nwords moved, cycles, utilisation\n"
         var rows2: [[String]] = [["operator", "DRAM words", "GLB words", "NoC words", "RF words", "cycles", "latency ms", "active PEs", "util."]]

@@ -168,6 +168,20 @@ import Workloads
         #expect(try JSONDecoder().decode(NetworkPrice.self, from: data) == price)
     }
 
+    /// With idle power in the spec, idle energy has its own column: a row's cells add up to
+    /// its total (the new-user trial found conv1's five columns 1.56 G short of it).
+    @Test func idleEnergyHasAColumnWhenTheSpecHasIdlePower() throws {
+        let withIdle = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss-pj"), dataflow: .rs).price(trace: try Self.alexNetTrace())
+        #expect(withIdle.idleEnergy > 0)
+        let header = try #require(withIdle.table().split(separator: "\n").first { $0.hasPrefix("operator") && $0.contains("W/I/O") })
+        #expect(header.split(separator: " ", omittingEmptySubsequences: true).suffix(2) == ["idle", "total"])
+        let conv1 = try #require(withIdle.operators.first { $0.name == "conv1" })
+        let parts = conv1.arithmeticEnergy + conv1.levels.reduce(0) { $0 + $1.energy.total } + conv1.idleEnergy
+        #expect(abs(parts / conv1.totalEnergy - 1) < 1e-9)
+        let normalised = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: try Self.alexNetTrace())
+        #expect(!normalised.table().contains(" idle "))
+    }
+
     @Test func tableShowsEveryLevelAndTotals() throws {
         let yaml = SpecParserTests.valid.replacingOccurrences(of: "capacity_words: 1024", with: "capacity_words: 65536")
         let spec = try ArchitectureSpec.parse(yaml: yaml, file: "t.yaml")

@@ -73,7 +73,13 @@ extension NetworkPrice {
                 concerned[note, default: []].append(op.name)
             }
         }
-        for note in order { out += "note (\(concerned[note]!.joined(separator: ", "))): \(note)\n" }
+        // At most eight names per note (a 1080p HOG trace has ~120 operators per note); the
+        // JSON output keeps every operator's notes.
+        for note in order {
+            let names = concerned[note]!
+            let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
+            out += "note (\(shown)): \(note)\n"
+        }
         return out
     }
 

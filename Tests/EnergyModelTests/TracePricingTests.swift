@@ -182,6 +182,16 @@ import Workloads
         #expect(!normalised.table().contains(" idle "))
     }
 
+    /// A note shared by many operators names eight and counts the rest (a 1080p HOG trace
+    /// printed 2,400-character note lines); the JSON keeps every operator's notes.
+    @Test func sharedNotesNameEightOperatorsAndCountTheRest() throws {
+        var price = try EnergyPricer(spec: try ArchitectureSpec.preset(named: "eyeriss"), dataflow: .rs).price(trace: try Self.alexNetTrace())
+        for i in price.operators.indices { price.operators[i].notes = i < 12 ? ["shared"] : [] }
+        let noteLines = price.table().split(separator: "\n").filter { $0.hasPrefix("note (") }
+        let names = price.operators.prefix(8).map(\.name).joined(separator: ", ")
+        #expect(noteLines == ["note (\(names) and 4 more): shared"])
+    }
+
     @Test func tableShowsEveryLevelAndTotals() throws {
         let yaml = SpecParserTests.valid.replacingOccurrences(of: "capacity_words: 1024", with: "capacity_words: 65536")
         let spec = try ArchitectureSpec.parse(yaml: yaml, file: "t.yaml")

@@ -109,6 +109,16 @@ extension ArchitectureSpec {
             root = node
         } catch let error as SpecError {
             throw error
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, _) {
+            // Yams's own text repeats the whole file as "context" and points at the mapping's
+            // first key; name the key and the line it is repeated on instead.
+            let key = duplicates.first ?? "?"
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated().filter { _, text in
+                let trimmed = text.drop { $0 == " " || $0 == "-" }
+                return trimmed.hasPrefix("\(key):")
+            }
+            throw SpecError(file: file, key: key, reason: "given twice in the same mapping (a key may appear once)",
+                            line: lines.count >= 2 ? lines[1].offset + 1 : nil)
         } catch {
             throw SpecError(file: file, key: "(document)", reason: "not valid YAML (\(error))")
         }

@@ -79,6 +79,9 @@ import Workloads
          "levels[0].word_bits", "must be positive"),
         ("fractional word width", valid.replacingOccurrences(of: "level: dram, word_bits: 16", with: "level: dram, word_bits: 15.5"),
          "levels[0].word_bits", "must be a whole number"),
+        // New-user trial (session 6): Yams's message repeated the whole file and named the
+        // mapping's first line.
+        ("duplicated key", valid + "\nclock_hz: 2e8\n", "clock_hz", "given twice in the same mapping"),
         // New-user trial (session 6): these priced, with a latency of ~200 digits.
         ("absurd clock", valid.replacingOccurrences(of: "clock_hz: 1e8", with: "clock_hz: 1e-300"), "clock_hz", "must be between 1e3 and 1e12 Hz"),
         ("absurd bandwidth", valid.replacingOccurrences(of: "read_energy: 200}", with: "read_energy: 200, bandwidth_words_per_cycle: 1e-300}"),

@@ -54,7 +54,7 @@ struct PriceCommand: ParsableCommand {
         if let reason = ArchitectureSpec.unknownArchitectureReason(arch) {
             throw ValidationError("--arch \(arch): \(reason)")
         }
-        guard Dataflow(rawValue: dataflow) != nil else {
+        guard Dataflow(rawValue: dataflow.lowercased()) != nil else {
             throw ValidationError("--dataflow must be rs, ws, os, is or nlr, got '\(dataflow)'")
         }
         if let precision, Self.parsedPrecision(precision) == nil {
@@ -95,7 +95,7 @@ struct PriceCommand: ParsableCommand {
     }
 
     func run() throws {
-        let flow = Dataflow(rawValue: dataflow)!  // checked in validate()
+        let flow = Dataflow(rawValue: dataflow.lowercased())!  // checked in validate(); RS as rs, like --backend and --channel-order
         var chosenPrecision = precision.flatMap(Self.parsedPrecision)
         var note: String? = nil
         try reportingFailures(of: "price") {

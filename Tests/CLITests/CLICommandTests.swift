@@ -264,6 +264,10 @@ struct PriceCommandTests {
     @Test func alexnetOnEyerissRowStationary() throws {
         try assertCommand(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "rs"], exitStatus: 0,
                           snapshot: "price-alexnet-eyeriss-rs")
+        // Case-insensitive, like --backend and --channel-order.
+        let upper = try CLI.run(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "RS"])
+        #expect(upper.exitStatus == 0, "\(upper.standardError)")
+        #expect(upper.standardOutput == (try CLI.run(["price", "alexnet", "--arch", "eyeriss", "--dataflow", "rs"])).standardOutput)
     }
 
     /// The Trace is the hinge between commands (docs/TRACE.md): the shape-only trace that

@@ -142,6 +142,11 @@ struct DetectCommand: ParsableCommand {
                                             repeatedWallTimesSeconds: runs > 1 ? times : nil)
             try writeOutputs(result: result, input: input)
             print(json ? try report.json() : report.table(), terminator: json ? "\n" : "")
+            if !json {
+                // As `infer` says where its trace went (the JSON output stays JSON alone).
+                if let draw { print("drawing: \(draw)") }
+                if let trace { print("trace: \(trace)") }
+            }
         }
     }
 

@@ -153,9 +153,12 @@ struct InferCommand: ParsableCommand {
             print("normalisation: \(used.summary) (\(result.normalisationOrigin)\(hint))")
         }
         let fused = result.trace.operators.filter { $0.shape.fusedActivation != nil }.count
-        print(String(format: "operators: %d%@, MACs: %.3f G, executor wall time: %.2f ms",
+        let ranOn = [result.trace.provenance["executor.gemmBackend"], result.trace.provenance["executor.threads"].map { "\($0) threads" }]
+            .compactMap { $0 }.joined(separator: ", ")
+        print(String(format: "operators: %d%@, MACs: %.3f G, executor wall time: %.2f ms%@",
                      result.trace.totals.operators, fused > 0 ? " (\(fused) with their activation fused in)" : "",
-                     Double(result.trace.totals.macs) / 1e9, result.trace.totals.wallTimeSeconds * 1e3))
+                     Double(result.trace.totals.macs) / 1e9, result.trace.totals.wallTimeSeconds * 1e3,
+                     ranOn.isEmpty ? "" : " (\(ranOn))"))
         for name in result.outputNames {
             guard let output = result.outputs[name] else { continue }
             if output.rank == 2 && output.shape[0] == 1 && output.shape[1] > 1 {

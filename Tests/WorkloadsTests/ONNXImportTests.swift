@@ -93,6 +93,17 @@ private func computeLayers(_ graph: Graph) throws -> [OperatorShape] {
     #expect(try imported.operatorShapes().count == zoo.operatorShapes().count)
 }
 
+/// An input shape the file was not exported for, refused at a Reshape the file fixes: the
+/// error says so (the new-user trial read only "cannot reshape … to [1, 2048]").
+@Test func anInputShapeTheFileWasNotExportedForIsExplainedAtItsReshape() throws {
+    let error = try #require(throws: ONNXImportError.self) {
+        try ONNXImporter.load(contentsOf: fixture("light_resnet50"), batch: nil, firstInputShape: [1, 3, 300, 300])
+    }
+    #expect(error.opType == "Reshape")
+    #expect(error.reason.contains("cannot reshape [1, 2048, 4, 4]"), "\(error)")
+    #expect(error.reason.contains("fixes this Reshape's target for the input size it was exported at"), "\(error)")
+}
+
 // MARK: - Identity and batch
 
 /// The graph carries the SHA-256 of the file's bytes; the oracle is coreutils'

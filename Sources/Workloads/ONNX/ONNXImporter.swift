@@ -98,8 +98,15 @@ public enum ONNXImporter {
         }
         let opset = model.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 1
         var importer = ImportContext(file: file, opset: opset)
-        var graph = try importer.run(model.graph, fallbackName: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
+        var graph: Graph
+        do {
+            graph = try importer.run(model.graph, fallbackName: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                                      batch: batch, inputShapes: inputShapes, firstInputShape: firstInputShape)
+        } catch var error as ONNXImportError where error.opType == "Reshape" && (firstInputShape != nil || !inputShapes.isEmpty) {
+            // A Reshape whose target the file fixes for the input size it was exported at.
+            error.reason += " (the file fixes this Reshape's target for the input size it was exported at: an input shape of another size does not fit it)"
+            throw error
+        }
         graph.sourceSHA256 = sha256Hex(of: data)
         return graph
     }

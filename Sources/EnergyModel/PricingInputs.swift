@@ -48,7 +48,10 @@ extension ZeroFractionOverride {
                 guard ["inputs", "outputs", "weights"].contains(key) else {
                     throw ZeroFractionsError(source: url.path, reason: "'\(name).\(key)': unknown key (use inputs, outputs, weights)")
                 }
-                guard let number = raw as? NSNumber, !(raw is Bool), number.doubleValue >= 0, number.doubleValue <= 1 else {
+                // JSON's true/false arrive as a boolean NSNumber; `raw is Bool` is also true
+                // for the numbers 0 and 1 on Linux, so the type is compared instead.
+                guard let number = raw as? NSNumber, type(of: raw) != type(of: NSNumber(value: true)),
+                      number.doubleValue >= 0, number.doubleValue <= 1 else {
                     throw ZeroFractionsError(source: url.path, reason: "'\(name).\(key)': not a fraction in [0, 1]")
                 }
                 switch key {
@@ -105,7 +108,9 @@ extension Trace {
               attributes[.type] as? FileAttributeType == .typeRegular,
               let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 256) else { return false }
+        guard var head = try? handle.read(upToCount: 256) else { return false }
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) { head = head.dropFirst(3) }          // UTF-8 byte-order mark
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) { return false }   // UTF-16 text: the JSON reader's
         let blanks: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
         guard let first = head.first(where: { !blanks.contains($0) }) else { return false }   // empty: the JSON reader says so
         return first != UInt8(ascii: "{") && first != UInt8(ascii: "[")

@@ -109,16 +109,27 @@ extension ArchitectureSpec {
             root = node
         } catch let error as SpecError {
             throw error
-        } catch YamlError.duplicatedKeysInMapping(let duplicates, _) {
-            // Yams's own text repeats the whole file as "context" and points at the mapping's
-            // first key; name the key and the line it is repeated on instead.
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            // Yams's own text repeats the whole file as "context"; name the key and the line
+            // it is repeated on instead: the next line after its first occurrence (the
+            // context's mark) that starts with it at the same column, in a block mapping;
+            // the first occurrence's line in a flow mapping ({a: 1, a: 2} on one line).
             let key = duplicates.first ?? "?"
-            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated().filter { _, text in
-                let trimmed = text.drop { $0 == " " || $0 == "-" }
-                return trimmed.hasPrefix("\(key):")
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = context.mark.line, column = max(context.mark.column - 1, 0)
+            var repeated: Int? = first >= 1 && first <= lines.count ? first : nil
+            if first >= 1 {
+                for index in first..<lines.count {
+                    let text = lines[index]
+                    guard text.count > column else { continue }
+                    let indent = text.prefix { $0 == " " }.count
+                    let start = text.index(text.startIndex, offsetBy: column)
+                    if indent <= column, text[start...].hasPrefix("\(key):") { repeated = index + 1; break }
+                    if indent < column && !text.trimmingCharacters(in: .whitespaces).isEmpty
+                        && !text.trimmingCharacters(in: .whitespaces).hasPrefix("#") && !text.trimmingCharacters(in: .whitespaces).hasPrefix("-") { break }
+                }
             }
-            throw SpecError(file: file, key: key, reason: "given twice in the same mapping (a key may appear once)",
-                            line: lines.count >= 2 ? lines[1].offset + 1 : nil)
+            throw SpecError(file: file, key: key, reason: "given twice in the same mapping (a key may appear once)", line: repeated)
         } catch {
             throw SpecError(file: file, key: "(document)", reason: "not valid YAML (\(error))")
         }

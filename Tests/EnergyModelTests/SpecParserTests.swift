@@ -88,6 +88,31 @@ import Workloads
          "levels[0].bandwidth_words_per_cycle", "must be at least 1e-6 words per cycle"),
     ]
 
+    /// A duplicated key is named with the line it is repeated on, in its own mapping (a key
+    /// of the same name in a sibling mapping is not it), or the line of a flow mapping.
+    @Test func aDuplicatedKeyIsNamedAtTheLineItIsRepeatedOn() throws {
+        let nested = Self.valid + """
+
+        sparsity:
+          zero_gating:
+            inputs: true
+            weights: false
+          zero_skipping:
+            weights: false
+            inputs: false
+            weights: true
+        """
+        let lines = nested.split(separator: "\n", omittingEmptySubsequences: false)
+        let repeatedAt = lines.lastIndex { $0.hasPrefix("    weights: true") }! + 1
+        let error = try #require(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: nested, file: "d.yaml") }
+        #expect(error.key == "weights" && error.line == repeatedAt, "\(error)")
+
+        let flow = Self.valid.replacingOccurrences(of: "pe_array: {rows: 2, columns: 2}", with: "pe_array: {rows: 2, columns: 2, rows: 3}")
+        let flowError = try #require(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: flow, file: "d.yaml") }
+        let flowLine = flow.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("pe_array") }! + 1
+        #expect(flowError.key == "rows" && flowError.line == flowLine, "\(flowError)")
+    }
+
     @Test("finite but absurd values that overflow a price are refused when pricing, naming the operator")
     func overflowingSpecRefusedWhenPricing() throws {
         let spec = try ArchitectureSpec.parse(yaml: Self.valid.replacingOccurrences(of: "mac: {energy: 1}", with: "mac: {energy: 1e308}"), file: "t.yaml")

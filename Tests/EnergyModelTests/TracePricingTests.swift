@@ -146,6 +146,11 @@ import Workloads
         #expect(trace.model.source == "onnx:\(renamed.lastPathComponent)")
         #expect(trace.operators.count == (try Trace.loadForPricing(fixture.path)).operators.count)
         #expect(!Trace.isNonJSONFile(fixture.deletingLastPathComponent().path))   // a folder: the trace reader names it
+        // A JSON trace with a UTF-8 byte-order mark under another name stays a trace.
+        let bom = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID().uuidString).trace")
+        try Data([0xEF, 0xBB, 0xBF] + Array(try Self.alexNetTrace().jsonData())).write(to: bom)
+        defer { try? FileManager.default.removeItem(at: bom) }
+        #expect(!Trace.isNonJSONFile(bom.path))
     }
 
     @Test("JSON output: camelCase keys (as the Trace) documented in docs/ENERGY.md, decodable back")
@@ -212,6 +217,11 @@ import Workloads
         try Data(#"{"conv3": {"inputs": 0.725, "outputs": 0.79}}"#.utf8).write(to: url)
         #expect(try ZeroFractionOverride.read(from: url)["conv3"] == ZeroFractionOverride(inputs: 0.725, outputs: 0.79))
         try Data(#"{"conv3": {"input": 0.7}}"#.utf8).write(to: url)
+        #expect(throws: ZeroFractionsError.self) { try ZeroFractionOverride.read(from: url) }
+        // 0 and 1 are fractions (on Linux, `is Bool` holds for the NSNumbers 0 and 1); true is not.
+        try Data(#"{"conv1": {"inputs": 0, "outputs": 1, "weights": 0.0}}"#.utf8).write(to: url)
+        #expect(try ZeroFractionOverride.read(from: url)["conv1"] == ZeroFractionOverride(inputs: 0, outputs: 1, weights: 0))
+        try Data(#"{"conv1": {"inputs": true}}"#.utf8).write(to: url)
         #expect(throws: ZeroFractionsError.self) { try ZeroFractionOverride.read(from: url) }
     }
 

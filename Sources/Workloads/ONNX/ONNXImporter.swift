@@ -102,7 +102,8 @@ public enum ONNXImporter {
         do {
             graph = try importer.run(model.graph, fallbackName: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
                                      batch: batch, inputShapes: inputShapes, firstInputShape: firstInputShape)
-        } catch var error as ONNXImportError where error.opType == "Reshape" && (firstInputShape != nil || !inputShapes.isEmpty) {
+        } catch var error as ONNXImportError where error.opType == "Reshape" && error.reason.hasPrefix("cannot reshape")
+                    && (firstInputShape != nil || !inputShapes.isEmpty) {
             // A Reshape whose target the file fixes for the input size it was exported at.
             error.reason += " (the file fixes this Reshape's target for the input size it was exported at: an input shape of another size does not fit it)"
             throw error

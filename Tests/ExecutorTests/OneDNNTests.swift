@@ -155,8 +155,8 @@ func mixedLayoutGraph() -> Graph {
 /// has those for AVX-512 (`avx512_core`) only: on an AVX2-only host (or with
 /// DNNL_MAX_CPU_ISA=AVX2) it offers reference kernels, which the layout pass refuses, so the
 /// steps run on the executor's own kernels (correct, slower). Tests of the layout pass's
-/// choices on such machines are then skipped, not failed; the kernels' numbers are still
-/// tested there against the naive references.
+/// choices (and oneDNN's Winograd kernel) on such machines are then skipped, not failed; the
+/// other kernels' numbers are still tested there against the naive references.
 let oneDNNHasBlockedJITKernels: Bool = {
     guard OneDNNPrimitive.isAvailable,
           let g = try? ConvGeometry(input: [1, 16, 8, 8], filter: [16, 16, 3, 3], attributes: ConvAttributes(kernel: 3, pad: 1), node: "probe")

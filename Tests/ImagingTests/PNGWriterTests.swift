@@ -156,9 +156,54 @@ import Testing
             let error = try #require(throws: FileWriteError.self) {
                 try FileOutput.writeAtomically(Array("x".utf8), to: URL(fileURLWithPath: "/dev/full"), what: "trace")
             }
-            #expect(error.cause == .noSpace)
+            #expect(error.code == "no-space", "\(error)")
             #expect(isCharacterDevice("/dev/full"))
+
+            // Both or neither: a file beside a device that cannot be written keeps its content.
+            let drawing = folder.appendingPathComponent("boxes.png")
+            try Data("older drawing".utf8).write(to: drawing)
+            #expect(throws: FileWriteError.self) {
+                try FileOutput.writeAllAtomically([(Array("new".utf8), drawing, "PNG"), (Array("{}".utf8), URL(fileURLWithPath: "/dev/full"), "trace")])
+            }
+            #expect(try String(contentsOf: drawing, encoding: .utf8) == "older drawing")
+            #expect(!(try fm.contentsOfDirectory(atPath: folder.path)).contains { $0.contains(".tmp-") })
         }
+    }
+
+    /// `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N` write into this process's descriptor,
+    /// at its offset (`>>` appends), not over the file it points to (the review: `--trace
+    /// /dev/stdout >> log.txt` replaced log.txt). Tested on a descriptor of a scratch file
+    /// opened for appending, through both spellings.
+    @Test(arguments: ["/dev/fd/", "/proc/self/fd/"])
+    func ownDescriptorsAreWrittenIntoAtTheirOffset(prefix: String) throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("log.txt")
+        try Data("old\n".utf8).write(to: log)
+        let descriptor = open(log.path, O_WRONLY | O_APPEND)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        var before = stat()
+        stat(log.path, &before)
+        try FileOutput.writeAtomically(Array("new\n".utf8), to: URL(fileURLWithPath: "\(prefix)\(descriptor)"), what: "trace")
+        #expect(try String(contentsOf: log, encoding: .utf8) == "old\nnew\n")
+        var after = stat()
+        stat(log.path, &after)
+        #expect(after.st_ino == before.st_ino)   // the same file, not a new one renamed over it
+    }
+
+    /// A replaced file keeps its mode (a 0600 trace stays private).
+    @Test func aReplacedFileKeepsItsMode() throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("private.json")
+        try Data("old".utf8).write(to: url)
+        chmod(url.path, 0o600)
+        try FileOutput.writeAtomically(Array("new".utf8), to: url, what: "trace")
+        var info = stat()
+        stat(url.path, &info)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(try String(contentsOf: url, encoding: .utf8) == "new")
     }
 
     /// A named pipe is written into, for the reader waiting on it, and stays a pipe.

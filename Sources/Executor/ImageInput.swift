@@ -23,7 +23,11 @@ public enum ImageInput {
         }
         let (channels, height, width) = (spec.shape[1], spec.shape[2], spec.shape[3])
         guard channels == image.layout.channelCount else {
-            throw Error(path: path, reason: "the image has \(image.layout.channelCount) channel(s) (\(image.layout.rawValue)) but the network takes \(channels)")
+            // Not converted here: what a trained network makes of a gray frame copied into
+            // three channels is the user's call, and the trace would not say it happened.
+            let hint = channels == 3 && image.layout.channelCount == 1
+                ? "; convert it to RGB first (its gray channel repeated) if the network should see it that way" : ""
+            throw Error(path: path, reason: "the image has \(image.layout.channelCount) channel(s) (\(image.layout.rawValue)) but the network takes \(channels)\(hint)")
         }
         guard preprocessing.mean.count >= channels, preprocessing.std.count >= channels else {
             throw Error(path: path, reason: "the model's preprocessing has \(preprocessing.mean.count) means and \(preprocessing.std.count) stds for \(channels) channels")

@@ -155,7 +155,7 @@ func imageInputRefusesANormalisationThatCannotWork(_ preprocessing: Preprocessin
 @Test func imageInputRefusesTheWrongChannelCount() {
     let gray = DecodedImage(format: .png, sourceChannels: 1, sourceBitDepth: 8,
                             pixels: .uint8(Image(width: 2, height: 2, layout: .gray, components: [1, 2, 3, 4])))
-    #expect(throws: ImageInput.Error(path: "g.png", reason: "the image has 1 channel(s) (gray) but the network takes 3")) {
+    #expect(throws: ImageInput.Error(path: "g.png", reason: "the image has 1 channel(s) (gray) but the network takes 3; convert it to RGB first (its gray channel repeated) if the network should see it that way")) {
         try ImageInput.tensor(from: gray, path: "g.png", spec: TensorSpec(name: "x", shape: [1, 3, 2, 2]), preprocessing: .imageNet)
     }
     #expect(throws: ImageInput.Error.self) {

@@ -52,7 +52,10 @@ struct ImagesCommand: ParsableCommand {
             let survey = try ImageSurvey.run(folder: URL(fileURLWithPath: folder),
                                              limits: DecodeLimits(maxMegapixels: maxMegapixels), pyramids: pyramids,
                                              repeats: repeats)
-            print(json ? try survey.json() : survey.table(), terminator: json ? "\n" : "")
+            // An empty folder has no table to show (only its error); a folder of failures or
+            // skipped files lists them first. JSON is always printed.
+            let nothingToList = survey.entries.isEmpty && survey.failures.isEmpty && survey.skipped.isEmpty
+            if json || !nothingToList { print(json ? try survey.json() : survey.table(), terminator: json ? "\n" : "") }
             if survey.entries.isEmpty {
                 throw NothingProcessedError(folder: folder, failures: survey.failures.count, skipped: survey.skipped.count)
             }

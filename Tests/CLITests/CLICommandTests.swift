@@ -61,6 +61,17 @@ struct ImagesCommandTests {
                            "--octave-levels", "3"],
                           exitStatus: 0, snapshot: "images-options", normalisations: [.tableColumn(header: "decode ms")])
     }
+
+    /// An empty folder: its error alone, exit 1 (it printed an empty table first).
+    @Test func anEmptyFolderGivesItsErrorAlone() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("joulebench-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLI.run(["images", folder.path])
+        #expect(run.exitStatus == 1)
+        #expect(run.standardOutput.isEmpty, "\(run.standardOutput)")
+        #expect(run.standardError.contains("no images in it"), "\(run.standardError)")
+    }
 }
 
 @Suite("joulebench models")

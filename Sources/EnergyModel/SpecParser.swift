@@ -111,23 +111,19 @@ extension ArchitectureSpec {
             throw error
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
             // Yams's own text repeats the whole file as "context"; name the key and the line
-            // it is repeated on instead: the next line after its first occurrence (the
-            // context's mark) that starts with it at the same column, in a block mapping;
-            // the first occurrence's line in a flow mapping ({a: 1, a: 2} on one line).
+            // it is repeated on instead: the next line of the same block mapping (the first
+            // occurrence's column, the context's mark) that starts with it, or the first
+            // occurrence's own line in a flow mapping ({a: 1, a: 2}).
             let key = duplicates.first ?? "?"
             let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
-            let first = context.mark.line, column = max(context.mark.column - 1, 0)
-            var repeated: Int? = first >= 1 && first <= lines.count ? first : nil
-            if first >= 1 {
-                for index in first..<lines.count {
-                    let text = lines[index]
-                    guard text.count > column else { continue }
-                    let indent = text.prefix { $0 == " " }.count
-                    let start = text.index(text.startIndex, offsetBy: column)
-                    if indent <= column, text[start...].hasPrefix("\(key):") { repeated = index + 1; break }
-                    if indent < column && !text.trimmingCharacters(in: .whitespaces).isEmpty
-                        && !text.trimmingCharacters(in: .whitespaces).hasPrefix("#") && !text.trimmingCharacters(in: .whitespaces).hasPrefix("-") { break }
-                }
+            let firstLine = context.mark.line, column = max(context.mark.column - 1, 0)
+            var repeated: Int? = (1...max(lines.count, 1)).contains(firstLine) ? firstLine : nil
+            for (index, text) in lines.enumerated().dropFirst(firstLine) {
+                let content = text.drop { $0 == " " }
+                if content.isEmpty || content.hasPrefix("#") { continue }
+                let indent = text.count - content.count
+                if indent < column { break }   // the mapping has ended
+                if indent == column && content.hasPrefix("\(key):") { repeated = index + 1; break }
             }
             throw SpecError(file: file, key: key, reason: "given twice in the same mapping (a key may appear once)", line: repeated)
         } catch {

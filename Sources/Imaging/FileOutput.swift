@@ -60,7 +60,7 @@ public enum FileOutput {
             let failed = writeAll(file.bytes, to: descriptor)
             let closeFailed = owned && close(descriptor) != 0 ? errno : 0
             if let code = failed ?? (closeFailed != 0 ? closeFailed : nil) {
-                throw FileWriteError(path: file.url.path, what: file.what, cause: .writingInto(errno: code))
+                throw FileWriteError(path: file.url.path, what: file.what, cause: FileWriteError.Cause(writingInto: code))
             }
         }
         for (i, file) in files.enumerated() {
@@ -142,7 +142,7 @@ public enum FileOutput {
                 // A device or a named pipe: opened now (a pipe waits here for its reader),
                 // written after every file is staged.
                 let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { throw FileWriteError(path: path, what: what, cause: .writingInto(errno: errno)) }
+                guard descriptor >= 0 else { throw FileWriteError(path: path, what: what, cause: FileWriteError.Cause(writingInto: errno)) }
                 return .stream(descriptor, owned: true)
             }
         }
@@ -216,10 +216,17 @@ public struct FileWriteError: Error, CustomStringConvertible, Sendable, Hashable
         case nameTooLong
         /// A socket has the name: neither a file to replace nor a device to write into.
         case socket
-        /// Writing into a device, a pipe or a descriptor of this process failed (`errno`).
+        /// Writing into a device, a pipe or a descriptor of this process failed (`errno`;
+        /// a full device is `noSpace`: `Cause(writingInto:)`).
         case writingInto(errno: Int32)
         /// Any other error, with the system's message and `errno`.
         case other(errno: Int32, message: String)
+
+        /// The cause of `errno` `code` from opening or writing into a device, a pipe or a
+        /// descriptor of this process.
+        public init(writingInto code: Int32) {
+            self = code == ENOSPC || code == EDQUOT ? .noSpace : .writingInto(errno: code)
+        }
 
         /// The cause of `errno` `code` from creating, writing or renaming a file in `folder`.
         public init(errno code: Int32, folder: String) {
@@ -260,7 +267,7 @@ public struct FileWriteError: Error, CustomStringConvertible, Sendable, Hashable
         case .readOnlyFileSystem: "read-only"
         case .nameTooLong: "name-too-long"
         case .socket: "socket"
-        case .writingInto(let code): code == ENOSPC || code == EDQUOT ? "no-space" : "write-failed"
+        case .writingInto: "write-failed"
         case .other: "other"
         }
     }
@@ -276,9 +283,7 @@ public struct FileWriteError: Error, CustomStringConvertible, Sendable, Hashable
         case .readOnlyFileSystem: "the file system is read-only"
         case .nameTooLong: "the file name is too long"
         case .socket: "a socket has that name (give a file, a device or a named pipe)"
-        case .writingInto(let code):
-            code == ENOSPC || code == EDQUOT ? "no space left on the device (or the disk quota is used up)"
-                : "\(String(cString: strerror(code))) (errno \(code))"
+        case .writingInto(let code): "\(String(cString: strerror(code))) (errno \(code))"
         case .other(let code, let message): "\(message) (errno \(code))"
         }
     }

@@ -19,6 +19,9 @@ struct PriceCommand: ParsableCommand {
     @Option(help: "Dataflow: rs, ws, os, is or nlr.")
     var dataflow: String = "rs"
 
+    /// `--dataflow`, case-insensitive (RS as rs), like --backend and --channel-order.
+    var chosenDataflow: Dataflow? { Dataflow(rawValue: dataflow.lowercased()) }
+
     @Option(parsing: .unconditional, help: "Batch size (re-batches every operator).")
     var batch: Int?
 
@@ -54,7 +57,7 @@ struct PriceCommand: ParsableCommand {
         if let reason = ArchitectureSpec.unknownArchitectureReason(arch) {
             throw ValidationError("--arch \(arch): \(reason)")
         }
-        guard Dataflow(rawValue: dataflow.lowercased()) != nil else {
+        guard chosenDataflow != nil else {
             throw ValidationError("--dataflow must be rs, ws, os, is or nlr, got '\(dataflow)'")
         }
         if let precision, Self.parsedPrecision(precision) == nil {
@@ -95,7 +98,7 @@ struct PriceCommand: ParsableCommand {
     }
 
     func run() throws {
-        let flow = Dataflow(rawValue: dataflow.lowercased())!  // checked in validate(); RS as rs, like --backend and --channel-order
+        let flow = chosenDataflow!  // checked in validate()
         var chosenPrecision = precision.flatMap(Self.parsedPrecision)
         var note: String? = nil
         try reportingFailures(of: "price") {

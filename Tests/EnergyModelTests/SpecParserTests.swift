@@ -111,6 +111,13 @@ import Workloads
         let flowError = try #require(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: flow, file: "d.yaml") }
         let flowLine = flow.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("pe_array") }! + 1
         #expect(flowError.key == "rows" && flowError.line == flowLine, "\(flowError)")
+
+        // In a block list item, with further items after it (their keys are not repeats).
+        let item = Self.valid.replacingOccurrences(of: "  - {level: dram, word_bits: 16, read_energy: 200}",
+                                                   with: "  - level: dram\n    word_bits: 16\n    read_energy: 200\n    read_energy: 100")
+        let itemError = try #require(throws: SpecError.self) { try ArchitectureSpec.parse(yaml: item, file: "d.yaml") }
+        let itemLine = item.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("    read_energy: 100") }! + 1
+        #expect(itemError.key == "read_energy" && itemError.line == itemLine, "\(itemError)")
     }
 
     @Test("finite but absurd values that overflow a price are refused when pricing, naming the operator")
